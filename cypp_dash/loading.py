@@ -1,0 +1,149 @@
+"""From file to store: validate with ingest, then load with store; and build a new store from
+the bundled plans, baselines and data (what `init-db` and the app's first run do)."""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Callable
+
+import duckdb
+import pandas as pd
+
+from cypp_dash import ingest, store
+from cypp_dash.config import ROOT, Config, Plan
+from cypp_dash.periods import parse_period
+
+FINGERTIPS_SOURCE = ("OHID Fingertips (Public Health Profiles), collected by Trafford Data Lab with fingertipsR")
+OGL = "Contains public sector information licensed under the Open Government Licence v3.0"
+
+
+def upload_rules(config: Config, today: date | None = None, accept_unknown: bool = False) -> ingest.UploadRules:
+    """What an upload may name: every KPI of every plan and every configured area."""
+    return ingest.UploadRules(indicator_units=config.indicator_units(), area_lookup=config.area_lookup(),
+                              today=today or date.today(), max_bytes=config.settings.upload_max_mb * 1024 * 1024,
+                              accept_unknown_indicators=accept_unknown)
+
+
+@dataclass
+class ImportOutcome:
+    """What happened to one file: loaded (with the batch) or refused (with every problem)."""
+
+    validated: ingest.Validated
+    result: store.LoadResult | None = None
+
+    @property
+    def loaded(self) -> bool:
+        return self.result is not None
+
+
+def validate(config: Config, data: bytes, file_name: str, today: date | None = None) -> ingest.Validated:
+    return ingest.validate_upload(data, file_name, upload_rules(config, today))
+
+
+def load_validated(conn: duckdb.DuckDBPyConnection, v: ingest.Validated, user: str, *, source: str = "",
+                   licence: str = "", illustrative: bool = False, kind: str | None = None,
+                   progress: Callable[[float, str], None] | None = None) -> store.LoadResult:
+    """Write a file that passed validation, as one batch."""
+    rows = v.rows
+    area_names: dict[str, str] = {}
+    indicator_names: dict[str, str] = {}
+    if "area_name" in rows.columns:
+        named = rows.dropna(subset=["area_name"]).drop_duplicates("area_code")
+        area_names = dict(zip(named["area_code"], named["area_name"]))
+    if "indicator_name" in rows.columns:
+        named = rows.dropna(subset=["indicator_name"]).drop_duplicates("indicator_id")
+        indicator_names = dict(zip(named["indicator_id"], named["indicator_name"]))
+    if v.kind == "fingertips":
+        source = source or FINGERTIPS_SOURCE
+        licence = licence or OGL
+    return store.load_batch(conn, rows, user=user, file_name=v.file_name, sha256=v.sha256,
+                            kind=kind or v.kind, source=source, licence=licence, illustrative=illustrative,
+                            area_names=area_names, indicator_names=indicator_names, progress=progress)
+
+
+def import_file(conn: duckdb.DuckDBPyConnection, config: Config, data: bytes, file_name: str, user: str,
+                today: date | None = None, **kwargs) -> ImportOutcome:
+    """Validate then load: a refused file writes nothing."""
+    v = validate(config, data, file_name, today)
+    if not v.ok:
+        return ImportOutcome(v)
+    return ImportOutcome(v, load_validated(conn, v, user, **kwargs))
+
+
+# --- the bundled store ---------------------------------------------------------------------------
+
+def plan_rows(plan: Plan) -> pd.DataFrame:
+    """The plan's own published figures: its area's baselines and England's, where the seed gives them."""
+    rows = []
+    for k in plan.kpis:
+        if k.baseline.value is not None and k.baseline.period:
+            rows.append((k.indicator_id, plan.area, k.baseline.period, k.baseline.value, k.baseline.text))
+        # England figures in other units (SG02: weeks) stay in the plan only: the store holds
+        # each indicator's figures in one unit.
+        if k.england.value is not None and k.england.period and k.england.unit == k.unit:
+            rows.append((k.indicator_id, "E92000001", k.england.period, k.england.value, k.england.text))
+    df = pd.DataFrame(rows, columns=["indicator_id", "area_code", "period", "value", "note"])
+    df = df.drop_duplicates(["indicator_id", "area_code", "period"])
+    df["period"] = df["period"].map(lambda p: parse_period(p).label)
+    df["category"] = ""
+    df["flags"] = ""
+    return df
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def build_store(conn: duckdb.DuckDBPyConnection, config: Config, progress: Callable[[str], None] = print) -> None:
+    """Create or refresh the store from config and data/: safe to repeat (a file loads once)."""
+    with store.write_transaction(conn) as cur:
+        store.sync_plans(cur, config)
+        store.sync_actions(cur, config)
+    for plan in config.plans:
+        rows = plan_rows(plan)
+        if not rows.empty:
+            sha = _digest(rows.to_csv(index=False).encode())
+            if store.file_already_loaded(conn, sha) is None:
+                r = store.load_batch(conn, rows, user="init-db", file_name=f"{plan.file or 'config.yaml'}: {plan.id}",
+                                     sha256=sha, kind="plan", source=plan.source_document or plan.name)
+                progress(f"{plan.id}: plan figures loaded (batch {r.batch_id}, {r.added} added)")
+        files: list[tuple[str, bool]] = [(f, False) for f in plan.data_files]
+        if plan.illustrative_data:
+            files.append((plan.illustrative_data, True))
+        for rel, illustrative in files:
+            path = ROOT / rel
+            data = path.read_bytes()
+            if store.file_already_loaded(conn, _digest(data)) is not None:
+                continue
+            v = ingest.validate_upload(data, path.name, upload_rules(config, accept_unknown=not illustrative))
+            if not v.ok:
+                problems = "; ".join(str(p) for p in v.problems[:5])
+                raise store.StoreError(f"bundled file {rel} does not validate: {problems}")
+            meta = _source_beside(path)
+            r = load_validated(conn, v, "init-db", illustrative=illustrative,
+                               kind="illustrative" if illustrative else None,
+                               source=meta.get("source", "Illustrative figures generated by cypp_dash.demo_data "
+                                               "(not real data)" if illustrative else ""),
+                               licence=meta.get("licence", ""))
+            progress(f"{plan.id}: {rel} loaded (batch {r.batch_id}, {r.added} added)")
+
+
+def _source_beside(path: Path) -> dict[str, str]:
+    """Read `source:` and `licence:` lines from a SOURCE.md beside a bundled data file, if any."""
+    meta: dict[str, str] = {}
+    for candidate in (path.with_suffix(".source.md"), path.parent / "SOURCE.md"):
+        if candidate.exists():
+            for line in candidate.read_text(encoding="utf-8").splitlines():
+                key, _, value = line.partition(":")
+                if key.strip().lower() in ("source", "licence") and value.strip():
+                    meta.setdefault(key.strip().lower(), value.strip())
+            break
+    return meta
+
+
+def ensure_store(conn: duckdb.DuckDBPyConnection, config: Config) -> None:
+    """Build the store on first run; afterwards only refresh the plan tables from config."""
+    if store.is_empty(conn):
+        build_store(conn, config, progress=lambda m: None)

@@ -1,0 +1,504 @@
+"""The DuckDB store: schema, one connection per process, all-or-nothing loads, revisions,
+as-at queries, rollback, backup and restore. Every query here is parameterised."""
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Callable, Iterator
+
+import duckdb
+import pandas as pd
+
+from cypp_dash.config import ROOT, Config
+from cypp_dash.periods import parse_period
+
+SCHEMA_VERSION = "1"
+PROJECT_MARK = "cypp-dashboard"
+DEFAULT_DB = ROOT / "data" / "cypp.duckdb"
+
+OBSERVATION_COLUMNS = ["indicator_id", "area_code", "period", "period_start", "period_end", "category", "value",
+                       "numerator", "denominator", "ci_low", "ci_high", "ci99_low", "ci99_high", "note", "flags",
+                       "compared_with_england"]
+_COMPARED = ["value", "numerator", "denominator", "ci_low", "ci_high", "ci99_low", "ci99_high", "note", "flags",
+             "compared_with_england"]
+
+SCHEMA = [
+    "CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)",
+    """CREATE TABLE IF NOT EXISTS areas (code VARCHAR PRIMARY KEY, name VARCHAR NOT NULL, type VARCHAR,
+        parent VARCHAR)""",
+    """CREATE TABLE IF NOT EXISTS plans (id VARCHAR PRIMARY KEY, name VARCHAR, council VARCHAR, area VARCHAR,
+        file VARCHAR)""",
+    """CREATE TABLE IF NOT EXISTS partnerships (plan_id VARCHAR, id VARCHAR, name VARCHAR, board VARCHAR,
+        reports_to VARCHAR, meets VARCHAR)""",
+    """CREATE TABLE IF NOT EXISTS kpis (plan_id VARCHAR, code VARCHAR, partnership_id VARCHAR, name VARCHAR,
+        unit VARCHAR, polarity VARCHAR, indicator_id VARCHAR, baseline_value DOUBLE, baseline_period VARCHAR,
+        baseline_text VARCHAR, england_value DOUBLE, england_period VARCHAR, england_unit VARCHAR,
+        england_text VARCHAR, target_text VARCHAR, source VARCHAR)""",
+    """CREATE TABLE IF NOT EXISTS indicators (indicator_id VARCHAR PRIMARY KEY, name VARCHAR, unit VARCHAR,
+        source VARCHAR, licence VARCHAR)""",
+    """CREATE TABLE IF NOT EXISTS batches (batch_id INTEGER PRIMARY KEY, kind VARCHAR, user_name VARCHAR,
+        file_name VARCHAR, sha256 VARCHAR, loaded_at TIMESTAMP, rows_added INTEGER, rows_revised INTEGER,
+        rows_unchanged INTEGER, status VARCHAR, rolled_back_at TIMESTAMP, rolled_back_by VARCHAR,
+        source VARCHAR, licence VARCHAR, illustrative BOOLEAN)""",
+    """CREATE TABLE IF NOT EXISTS observations (obs_id BIGINT, indicator_id VARCHAR, area_code VARCHAR,
+        period VARCHAR, period_start DATE, period_end DATE, category VARCHAR, value DOUBLE, numerator DOUBLE,
+        denominator DOUBLE, ci_low DOUBLE, ci_high DOUBLE, ci99_low DOUBLE, ci99_high DOUBLE, note VARCHAR,
+        flags VARCHAR, compared_with_england VARCHAR, batch_id INTEGER, loaded_at TIMESTAMP,
+        superseded_at TIMESTAMP, superseded_by INTEGER)""",
+    """CREATE TABLE IF NOT EXISTS users (name VARCHAR PRIMARY KEY, role VARCHAR, password_hash VARCHAR,
+        created_at TIMESTAMP, failed_count INTEGER DEFAULT 0, locked_until TIMESTAMP, last_sign_in TIMESTAMP)""",
+    "CREATE TABLE IF NOT EXISTS audit (logged_at TIMESTAMP, user_name VARCHAR, action VARCHAR, detail VARCHAR)",
+    """CREATE TABLE IF NOT EXISTS actions (plan_id VARCHAR, action_id VARCHAR, task VARCHAR, lead VARCHAR,
+        start_date DATE, due_date DATE, status VARCHAR, serves VARCHAR, comments VARCHAR, batch_id INTEGER,
+        loaded_at TIMESTAMP, superseded_at TIMESTAMP, superseded_by INTEGER)""",
+]
+
+
+class StoreError(Exception):
+    """A problem with the store that a person can act on (the message says what to do)."""
+
+
+class StoreBusy(StoreError):
+    """Another process or session is writing to the store."""
+
+
+def db_path() -> Path:
+    return Path(os.environ.get("CYPP_DB") or DEFAULT_DB)
+
+
+def now() -> datetime:
+    """UTC now, without tzinfo (how the store keeps times)."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+# --- connections ----------------------------------------------------------------------------
+
+_write_lock = threading.RLock()
+_process_connections: dict[str, duckdb.DuckDBPyConnection] = {}
+_process_lock = threading.Lock()
+
+
+def connect(path: str | os.PathLike | None = None, wait_seconds: float | None = None) -> duckdb.DuckDBPyConnection:
+    """Open (creating if need be) the store file; wait for another process's lock, then say busy."""
+    path = Path(path or db_path())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wait = float(os.environ.get("CYPP_LOCK_WAIT", "30")) if wait_seconds is None else wait_seconds
+    deadline = time.monotonic() + wait
+    delay = 0.05
+    while True:
+        try:
+            conn = duckdb.connect(str(path))
+            break
+        except duckdb.IOException as e:
+            if "lock" not in str(e).lower():
+                raise StoreError(f"the store {path} cannot be opened: {e}") from None
+            if time.monotonic() >= deadline:
+                raise StoreBusy("the store is busy: another program (an upload or the running dashboard) is using "
+                                f"{path.name}; try again when it has finished") from None
+            time.sleep(delay)
+            delay = min(delay * 2, 1.0)
+    ensure_schema(conn)
+    return conn
+
+
+def process_connection(path: str | os.PathLike | None = None) -> duckdb.DuckDBPyConnection:
+    """The one connection this process keeps to a store file (sessions take cursors from it)."""
+    key = str(Path(path or db_path()).resolve())
+    with _process_lock:
+        conn = _process_connections.get(key)
+        if conn is None:
+            conn = connect(key)
+            _process_connections[key] = conn
+        return conn
+
+
+def close_process_connections() -> None:
+    with _process_lock:
+        for conn in _process_connections.values():
+            conn.close()
+        _process_connections.clear()
+
+
+def ensure_schema(conn: duckdb.DuckDBPyConnection) -> None:
+    for statement in SCHEMA:
+        conn.execute(statement)
+    conn.execute("INSERT INTO meta VALUES ('project', ?) ON CONFLICT DO NOTHING", [PROJECT_MARK])
+    conn.execute("INSERT INTO meta VALUES ('schema_version', ?) ON CONFLICT DO NOTHING", [SCHEMA_VERSION])
+    conn.execute("INSERT INTO meta VALUES ('data_version', '0') ON CONFLICT DO NOTHING")
+
+
+@contextmanager
+def write_transaction(conn: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """One all-or-nothing write: other writers in this process wait; any error rolls back."""
+    with _write_lock:
+        cur = conn.cursor()
+        cur.execute("BEGIN TRANSACTION")
+        try:
+            yield cur
+            _bump_version(cur)
+            cur.execute("COMMIT")
+        except BaseException:
+            cur.execute("ROLLBACK")
+            raise
+        finally:
+            cur.close()
+
+
+def _bump_version(cur: duckdb.DuckDBPyConnection) -> None:
+    cur.execute("UPDATE meta SET value = CAST(CAST(value AS BIGINT) + 1 AS VARCHAR) WHERE key = 'data_version'")
+
+
+def data_version(conn: duckdb.DuckDBPyConnection) -> int:
+    """A number that changes with every write: the key for cached reads."""
+    cur = conn.cursor()
+    try:
+        return int(cur.execute("SELECT value FROM meta WHERE key = 'data_version'").fetchone()[0])
+    finally:
+        cur.close()
+
+
+def is_empty(conn: duckdb.DuckDBPyConnection) -> bool:
+    return conn.cursor().execute("SELECT count(*) FROM plans").fetchone()[0] == 0
+
+
+# --- the plan ---------------------------------------------------------------------------------
+
+def sync_plans(cur: duckdb.DuckDBPyConnection, config: Config) -> None:
+    """Write areas, plans, partnerships and KPIs from the configuration (replacing what was there)."""
+    for a in config.areas:
+        cur.execute("INSERT INTO areas VALUES (?, ?, ?, ?) ON CONFLICT (code) DO UPDATE SET name = excluded.name, "
+                    "type = excluded.type, parent = excluded.parent", [a.code, a.name, a.type, a.parent])
+    cur.execute("DELETE FROM plans")
+    cur.execute("DELETE FROM partnerships")
+    cur.execute("DELETE FROM kpis")
+    for plan in config.plans:
+        cur.execute("INSERT INTO plans VALUES (?, ?, ?, ?, ?)", [plan.id, plan.name, plan.council, plan.area,
+                                                                  plan.file])
+        for p in plan.partnerships:
+            cur.execute("INSERT INTO partnerships VALUES (?, ?, ?, ?, ?, ?)",
+                        [plan.id, p.id, p.name, p.board, p.reports_to, p.meets])
+            for k in p.kpis:
+                cur.execute("INSERT INTO kpis VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                            [plan.id, k.code, p.id, k.name, k.unit, k.polarity, k.indicator_id,
+                             k.baseline.value, k.baseline.period, k.baseline.text, k.england.value,
+                             k.england.period, k.england.unit, k.england.text, k.target.text, k.source])
+
+
+def sync_actions(cur: duckdb.DuckDBPyConnection, config: Config) -> None:
+    """Load each plan's configured actions once (later edits come as uploads, kept with history)."""
+    for plan in config.plans:
+        have = cur.execute("SELECT count(*) FROM actions WHERE plan_id = ?", [plan.id]).fetchone()[0]
+        if have or not plan.actions:
+            continue
+        for a in plan.actions:
+            cur.execute("INSERT INTO actions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, NULL, NULL)",
+                        [plan.id, a.id, a.task, a.lead, a.start, a.due, a.status, a.serves, a.comments, now()])
+
+
+# --- loading figures ------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class LoadResult:
+    batch_id: int
+    added: int
+    revised: int
+    unchanged: int
+
+
+def _incoming_frame(rows: pd.DataFrame) -> pd.DataFrame:
+    df = pd.DataFrame({c: rows[c] if c in rows.columns else None for c in OBSERVATION_COLUMNS})
+    df["category"] = df["category"].fillna("").astype(str)
+    df["flags"] = df["flags"].fillna("").astype(str)
+    for col in ("value", "numerator", "denominator", "ci_low", "ci_high", "ci99_low", "ci99_high"):
+        df[col] = pd.to_numeric(df[col], errors="coerce").astype("float64")
+    for col in ("note", "compared_with_england"):
+        df[col] = df[col].astype("object").where(df[col].notna(), None)
+    if df["period_start"].isna().any() or df["period_end"].isna().any():
+        parsed = df["period"].map(parse_period)
+        df["period_start"] = parsed.map(lambda p: p.start)
+        df["period_end"] = parsed.map(lambda p: p.end)
+    df["period_start"] = pd.to_datetime(df["period_start"]).dt.date
+    df["period_end"] = pd.to_datetime(df["period_end"]).dt.date
+    return df
+
+
+def preview_batch(conn: duckdb.DuckDBPyConnection, rows: pd.DataFrame) -> pd.DataFrame:
+    """What a load would do, row by row, without writing: `change` is added / revised / unchanged."""
+    cur = conn.cursor()
+    try:
+        cur.register("incoming", _incoming_frame(rows))
+        return cur.execute(_CLASSIFY + " SELECT i.*, c.change, c.old_value FROM incoming i JOIN classified c "  # noqa: S608 (constant SQL / catalogue names, no user input)
+                           "USING (indicator_id, area_code, period, category) ORDER BY i.indicator_id, "
+                           "i.area_code, i.period_end").df()
+    finally:
+        cur.close()
+
+
+_CLASSIFY = """
+WITH cur AS (
+    SELECT * FROM observations WHERE superseded_at IS NULL
+), classified AS (
+    SELECT i.indicator_id, i.area_code, i.period, i.category, o.value AS old_value, o.obs_id AS old_id,
+        CASE WHEN o.obs_id IS NULL THEN 'added'
+             WHEN i.value IS NOT DISTINCT FROM o.value AND i.numerator IS NOT DISTINCT FROM o.numerator
+              AND i.denominator IS NOT DISTINCT FROM o.denominator AND i.ci_low IS NOT DISTINCT FROM o.ci_low
+              AND i.ci_high IS NOT DISTINCT FROM o.ci_high AND i.ci99_low IS NOT DISTINCT FROM o.ci99_low
+              AND i.ci99_high IS NOT DISTINCT FROM o.ci99_high AND i.note IS NOT DISTINCT FROM o.note
+              AND i.flags IS NOT DISTINCT FROM regexp_replace(regexp_replace(o.flags, '(^|,)revised', ''), '^,', '')
+              AND i.compared_with_england IS NOT DISTINCT FROM o.compared_with_england
+             THEN 'unchanged' ELSE 'revised' END AS change
+    FROM incoming i LEFT JOIN cur o USING (indicator_id, area_code, period, category)
+)
+"""
+
+
+def load_batch(conn: duckdb.DuckDBPyConnection, rows: pd.DataFrame, *, user: str, file_name: str, sha256: str,
+               kind: str = "upload", source: str = "", licence: str = "", illustrative: bool = False,
+               area_names: dict[str, str] | None = None, indicator_names: dict[str, str] | None = None,
+               progress: Callable[[float, str], None] | None = None) -> LoadResult:
+    """Load validated rows as one batch in one transaction: all of it, or (on any error) none of it."""
+    progress = progress or (lambda f, m: None)
+    incoming = _incoming_frame(rows)
+    with write_transaction(conn) as cur:
+        progress(0.1, "Comparing with the figures already stored")
+        cur.register("incoming", incoming)
+        cur.execute("CREATE OR REPLACE TEMP TABLE classified_rows AS " + _CLASSIFY + " SELECT * FROM classified")  # noqa: S608 (constant SQL / catalogue names, no user input)
+        counts = dict(cur.execute("SELECT change, count(*) FROM classified_rows GROUP BY change").fetchall())
+        batch_id = cur.execute("SELECT coalesce(max(batch_id), 0) + 1 FROM batches").fetchone()[0]
+        first_id = cur.execute("SELECT coalesce(max(obs_id), 0) FROM observations").fetchone()[0]
+        at = now()
+        cur.execute("INSERT INTO batches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'loaded', NULL, NULL, ?, ?, ?)",
+                    [batch_id, kind, user, file_name, sha256, at, counts.get("added", 0), counts.get("revised", 0),
+                     counts.get("unchanged", 0), source, licence, illustrative])
+        progress(0.4, "Marking revised figures as superseded")
+        cur.execute("""UPDATE observations SET superseded_at = ?, superseded_by = ?
+                       WHERE superseded_at IS NULL AND obs_id IN
+                       (SELECT old_id FROM classified_rows WHERE change = 'revised')""", [at, batch_id])
+        progress(0.6, "Writing the new figures")
+        cur.execute("""INSERT INTO observations
+            SELECT ? + row_number() OVER (), i.indicator_id, i.area_code, i.period, i.period_start, i.period_end,
+                   i.category, i.value, i.numerator, i.denominator, i.ci_low, i.ci_high, i.ci99_low, i.ci99_high,
+                   i.note,
+                   CASE WHEN c.change = 'revised'
+                        THEN array_to_string(list_sort(list_distinct(
+                             list_filter(string_split(i.flags, ','), lambda x: x <> '') || ['revised'])), ',')
+                        ELSE i.flags END,
+                   i.compared_with_england, ?, ?, NULL, NULL
+            FROM incoming i JOIN classified_rows c USING (indicator_id, area_code, period, category)
+            WHERE c.change <> 'unchanged'""", [first_id, batch_id, at])
+        _hook_after_insert(cur)
+        progress(0.85, "Recording areas and indicators")
+        for code, name in (area_names or {}).items():
+            cur.execute("INSERT INTO areas VALUES (?, ?, 'other', NULL) ON CONFLICT DO NOTHING", [code, name or code])
+        for iid, name in (indicator_names or {}).items():
+            cur.execute("INSERT INTO indicators VALUES (?, ?, NULL, ?, ?) ON CONFLICT (indicator_id) DO UPDATE "
+                        "SET name = excluded.name, source = excluded.source, licence = excluded.licence",
+                        [iid, name, source, licence])
+        cur.execute("INSERT INTO audit VALUES (?, ?, 'upload', ?)",
+                    [at, user, f"batch {batch_id}: {file_name} ({counts.get('added', 0)} added, "
+                               f"{counts.get('revised', 0)} revised, {counts.get('unchanged', 0)} unchanged)"])
+        cur.execute("DROP TABLE classified_rows")
+        cur.unregister("incoming")
+        progress(1.0, "Done")
+    return LoadResult(batch_id, counts.get("added", 0), counts.get("revised", 0), counts.get("unchanged", 0))
+
+
+def _hook_after_insert(cur: duckdb.DuckDBPyConnection) -> None:
+    """A seam for tests that force a failure half-way through a load."""
+
+
+def file_already_loaded(conn: duckdb.DuckDBPyConnection, sha256: str) -> int | None:
+    row = conn.cursor().execute("SELECT max(batch_id) FROM batches WHERE sha256 = ? AND status = 'loaded'",
+                                [sha256]).fetchone()
+    return row[0] if row and row[0] is not None else None
+
+
+def history(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Every batch with who loaded it, when, and what it changed; newest first."""
+    return conn.cursor().execute(
+        "SELECT batch_id, kind, user_name, file_name, loaded_at, rows_added, rows_revised, rows_unchanged, status, "
+        "rolled_back_at, rolled_back_by, sha256 FROM batches ORDER BY batch_id DESC").df()
+
+
+def rollback(conn: duckdb.DuckDBPyConnection, batch_id: int, user: str) -> None:
+    """Undo one batch exactly: its figures go, the figures it revised come back."""
+    with write_transaction(conn) as cur:
+        row = cur.execute("SELECT status FROM batches WHERE batch_id = ?", [batch_id]).fetchone()
+        if row is None:
+            raise StoreError(f"there is no upload numbered {batch_id} (see `history`)")
+        if row[0] != "loaded":
+            raise StoreError(f"upload {batch_id} was already rolled back")
+        later = cur.execute("""SELECT DISTINCT superseded_by FROM observations
+                               WHERE batch_id = ? AND superseded_by IS NOT NULL ORDER BY 1""", [batch_id]).fetchall()
+        if later:
+            ids = ", ".join(str(r[0]) for r in later)
+            raise StoreError(f"upload {batch_id} cannot be rolled back on its own: upload {ids} has since revised "
+                             "some of its figures; roll back the later upload first")
+        cur.execute("DELETE FROM observations WHERE batch_id = ?", [batch_id])
+        cur.execute("UPDATE observations SET superseded_at = NULL, superseded_by = NULL WHERE superseded_by = ?",
+                    [batch_id])
+        at = now()
+        cur.execute("UPDATE batches SET status = 'rolled back', rolled_back_at = ?, rolled_back_by = ? "
+                    "WHERE batch_id = ?", [at, user, batch_id])
+        cur.execute("INSERT INTO audit VALUES (?, ?, 'rollback', ?)", [at, user, f"batch {batch_id}"])
+
+
+def audit(conn: duckdb.DuckDBPyConnection, user: str, action: str, detail: str = "") -> None:
+    with write_transaction(conn) as cur:
+        cur.execute("INSERT INTO audit VALUES (?, ?, ?, ?)", [now(), user, action, detail])
+
+
+def audit_log(conn: duckdb.DuckDBPyConnection, limit: int = 500) -> pd.DataFrame:
+    return conn.cursor().execute("SELECT logged_at, user_name, action, detail FROM audit ORDER BY logged_at DESC LIMIT ?",
+                                 [limit]).df()
+
+
+# --- reading figures --------------------------------------------------------------------------
+
+def _as_at_clause(as_at: datetime | date | None) -> tuple[str, list]:
+    if as_at is None:
+        return "superseded_at IS NULL", []
+    if isinstance(as_at, date) and not isinstance(as_at, datetime):
+        as_at = datetime.combine(as_at, datetime.max.time())
+    return "loaded_at <= ? AND (superseded_at IS NULL OR superseded_at > ?)", [as_at, as_at]
+
+
+def series(conn: duckdb.DuckDBPyConnection, indicator_ids: list[str], area_codes: list[str],
+           up_to: date | None = None, as_at: datetime | date | None = None, category: str = "") -> pd.DataFrame:
+    """Every headline figure for these indicators and areas up to a period end, as at a time, oldest first."""
+    if not indicator_ids or not area_codes:
+        return pd.DataFrame(columns=_SERIES_COLUMNS)
+    clause, params = _as_at_clause(as_at)
+    sql = f"""SELECT o.indicator_id, o.area_code, o.period, o.period_start, o.period_end, o.value, o.numerator,
+                     o.denominator, o.ci_low, o.ci_high, o.ci99_low, o.ci99_high, o.note, o.flags,
+                     o.compared_with_england, o.batch_id, o.loaded_at, b.illustrative, b.source, b.licence, b.kind
+              FROM observations o LEFT JOIN batches b USING (batch_id)
+              WHERE {clause} AND o.category = ? AND list_contains(?, o.indicator_id)
+                AND list_contains(?, o.area_code) AND o.period_end <= ?
+              ORDER BY o.indicator_id, o.area_code, o.period_end, o.period_start DESC"""  # noqa: S608 (constant clause)
+    cur = conn.cursor()
+    try:
+        return cur.execute(sql, params + [category, list(indicator_ids), list(area_codes),
+                                          up_to or date(9999, 12, 31)]).df()
+    finally:
+        cur.close()
+
+
+_SERIES_COLUMNS = ["indicator_id", "area_code", "period", "period_start", "period_end", "value", "numerator",
+                   "denominator", "ci_low", "ci_high", "ci99_low", "ci99_high", "note", "flags",
+                   "compared_with_england", "batch_id", "loaded_at", "illustrative", "source", "licence", "kind"]
+
+
+def periods_held(conn: duckdb.DuckDBPyConnection, indicator_ids: list[str]) -> list[str]:
+    """Period labels with any figure for these indicators, newest first."""
+    cur = conn.cursor()
+    rows = cur.execute("""SELECT period, max(period_end) AS e, max(period_start) AS s FROM observations
+                          WHERE superseded_at IS NULL AND list_contains(?, indicator_id)
+                          GROUP BY period ORDER BY e DESC, s DESC""", [list(indicator_ids)]).fetchall()
+    return [r[0] for r in rows]
+
+
+def indicators_for_area(conn: duckdb.DuckDBPyConnection, area_code: str) -> pd.DataFrame:
+    """The latest headline figure of every indicator held for an area (plan KPIs and wider ones)."""
+    return conn.cursor().execute("""
+        SELECT o.indicator_id, coalesce(i.name, k.name) AS name, o.period, o.value, o.ci_low, o.ci_high,
+               o.compared_with_england, o.flags, o.numerator, o.denominator, o.note, b.source, b.licence,
+               b.illustrative
+        FROM observations o
+        LEFT JOIN indicators i USING (indicator_id)
+        LEFT JOIN (SELECT indicator_id, any_value(name) AS name FROM kpis GROUP BY indicator_id) k USING (indicator_id)
+        LEFT JOIN batches b USING (batch_id)
+        WHERE o.superseded_at IS NULL AND o.area_code = ? AND o.category = ''
+        QUALIFY row_number() OVER (PARTITION BY o.indicator_id ORDER BY o.period_end DESC, o.period_start DESC) = 1
+        ORDER BY o.indicator_id""", [area_code]).df()
+
+
+def area_names(conn: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    return dict(conn.cursor().execute("SELECT code, name FROM areas").fetchall())
+
+
+# --- whole-store copies -----------------------------------------------------------------------
+
+def content_checksum(conn: duckdb.DuckDBPyConnection) -> str:
+    """A digest of every table's content (to prove that a refused upload changed nothing)."""
+    digest = hashlib.sha256()
+    cur = conn.cursor()
+    tables = [r[0] for r in cur.execute("SELECT table_name FROM information_schema.tables "
+                                        "WHERE table_schema = 'main' AND table_type = 'BASE TABLE' "
+                                        "ORDER BY table_name").fetchall()]
+    for t in tables:
+        rows = cur.execute(f'SELECT * FROM "{t}"').fetchall()  # table names come from the catalogue  # noqa: S608 (constant SQL / catalogue names, no user input)
+        for r in sorted(map(repr, rows)):
+            digest.update(r.encode())
+        digest.update(t.encode())
+    return digest.hexdigest()
+
+
+def backup(conn: duckdb.DuckDBPyConnection, target: str | os.PathLike) -> Path:
+    """Copy the whole store to one DuckDB file."""
+    target = Path(target).resolve()
+    if target.exists():
+        target.unlink()
+    with _write_lock:
+        cur = conn.cursor()
+        cur.execute("CHECKPOINT")
+        cur.execute("ATTACH ? AS backup_copy", [str(target)])
+        try:
+            _copy_database(cur, "backup_copy")
+        finally:
+            cur.execute("DETACH backup_copy")
+    return target
+
+
+def _copy_database(cur: duckdb.DuckDBPyConnection, target_alias: str) -> None:
+    source = cur.execute("SELECT current_database()").fetchone()[0]
+    cur.execute(f'COPY FROM DATABASE "{source}" TO "{target_alias}"')
+
+
+def check_backup(path: str | os.PathLike) -> None:
+    """Refuse anything that is not a store of this project."""
+    path = Path(path)
+    if not path.exists():
+        raise StoreError(f"{path} does not exist")
+    try:
+        probe = duckdb.connect(str(path), read_only=True)
+    except Exception:
+        raise StoreError(f"{path.name} is not a dashboard store (DuckDB could not open it)") from None
+    try:
+        mark = probe.execute("SELECT value FROM meta WHERE key = 'project'").fetchone()
+    except Exception:
+        mark = None
+    finally:
+        probe.close()
+    if not mark or mark[0] != PROJECT_MARK:
+        raise StoreError(f"{path.name} is a DuckDB file but not a store of this dashboard; nothing was replaced")
+
+
+def restore(conn: duckdb.DuckDBPyConnection, source: str | os.PathLike, user: str = "") -> None:
+    """Replace every table's content with the backup's, in one transaction."""
+    source = Path(source).resolve()
+    check_backup(source)
+    cur = conn.cursor()
+    cur.execute("ATTACH ? AS restore_src (READ_ONLY)", [str(source)])
+    try:
+        tables = [r[0] for r in cur.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_catalog = 'restore_src' "
+            "AND table_type = 'BASE TABLE'").fetchall()]
+        with write_transaction(conn) as wcur:
+            for t in tables:
+                wcur.execute(f'DELETE FROM main."{t}"')  # noqa: S608 (constant SQL / catalogue names, no user input)
+                wcur.execute(f'INSERT INTO main."{t}" SELECT * FROM restore_src."{t}"')  # noqa: S608 (constant SQL / catalogue names, no user input)
+            wcur.execute("INSERT INTO audit VALUES (?, ?, 'restore', ?)", [now(), user, source.name])
+    finally:
+        cur.execute("DETACH restore_src")
+
+
+def copy_file(src: Path, dst: Path) -> None:
+    shutil.copyfile(src, dst)

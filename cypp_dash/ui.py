@@ -1,0 +1,290 @@
+"""The Streamlit frame every page shares: the store connection, the sidebar (plan, area,
+period, as-at date) kept in session state and the URL, cached reads, paper view and the
+small display pieces (RAG badges, the illustrative label, source lines)."""
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import duckdb
+import pandas as pd
+import streamlit as st
+
+from cypp_dash import loading, status, store
+from cypp_dash.config import Config, ConfigError, Kpi, Plan, load_config
+from cypp_dash.periods import PeriodError, parse_period
+
+APP_TITLE = "CYPP performance dashboard"
+RAG_COLOURS = {"green": "green", "amber": "orange", "red": "red", "not rated": "gray"}
+# Tints for table cells: dark text on a light tint keeps WCAG AA contrast; the word and symbol carry the meaning.
+RAG_TINTS = {"green": "#cce2d8", "amber": "#fff7bf", "red": "#f4cdc6", "not rated": "#f3f2f1"}
+STATE = {"plan": "cypp_plan", "area": "cypp_area", "period": "cypp_period", "as_at": "cypp_as_at"}
+
+
+@st.cache_resource(show_spinner=False)
+def _config() -> Config:
+    return load_config()
+
+
+@st.cache_resource(show_spinner="Building the store from the bundled data (first run only)…")
+def _connection(path: str) -> duckdb.DuckDBPyConnection:
+    conn = store.process_connection(path)
+    loading.ensure_store(conn, _config())
+    return conn
+
+
+def config() -> Config:
+    """The validated configuration; a broken one stops the page with a message naming the key."""
+    try:
+        return _config()
+    except ConfigError as e:
+        st.error(f"The dashboard cannot start because its configuration is wrong: {e}")
+        st.stop()
+
+
+def connection() -> duckdb.DuckDBPyConnection:
+    """A cursor on the process's one connection, for this run of this session."""
+    config()
+    try:
+        return _connection(str(store.db_path())).cursor()
+    except store.StoreError as e:
+        st.error(f"The store cannot be opened: {e}")
+        st.stop()
+
+
+def data_version(conn: duckdb.DuckDBPyConnection) -> int:
+    return store.data_version(conn)
+
+
+# --- cached reads (keyed on the store's version, so an upload shows at once) ---------------------
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def cached_plan_status(version: int, plan_id: str, area: str, period: str | None, as_at: date | None,
+                       partnership_id: str | None = None) -> list[status.KpiStatus]:
+    cfg = _config()
+    return status.plan_status(_connection(str(store.db_path())).cursor(), cfg, cfg.plan(plan_id), area, period,
+                              as_at=as_at, partnership_id=partnership_id)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def cached_district_table(version: int, plan_id: str, kpi_code: str, period: str | None,
+                          as_at: date | None) -> list[status.KpiStatus]:
+    cfg = _config()
+    plan = cfg.plan(plan_id)
+    return status.district_table(_connection(str(store.db_path())).cursor(), cfg, plan, plan.kpi(kpi_code), period,
+                                 as_at=as_at)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def cached_series(version: int, indicator_ids: tuple[str, ...], areas: tuple[str, ...], period: str | None,
+                  as_at: date | None) -> pd.DataFrame:
+    up_to = parse_period(period).end if period else None
+    return store.series(_connection(str(store.db_path())).cursor(), list(indicator_ids), list(areas), up_to=up_to,
+                        as_at=as_at)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def cached_periods(version: int, indicator_ids: tuple[str, ...]) -> list[str]:
+    return store.periods_held(_connection(str(store.db_path())).cursor(), list(indicator_ids))
+
+
+# --- the view a page draws ---------------------------------------------------------------------------
+
+@dataclass
+class View:
+    """What the reader has chosen: plan, area, period and as-at date, plus the paper-view switch."""
+
+    config: Config
+    plan: Plan
+    area: str
+    period: str | None
+    as_at: date | None
+    paper: bool
+    conn: duckdb.DuckDBPyConnection
+    version: int
+
+    @property
+    def area_name(self) -> str:
+        return self.config.area_name(self.area)
+
+    @property
+    def period_text(self) -> str:
+        p = self.period or "latest"
+        return f"{p}" + (f", as at {self.as_at:%d %B %Y}" if self.as_at else "")
+
+    def statuses(self, partnership_id: str | None = None) -> list[status.KpiStatus]:
+        return cached_plan_status(self.version, self.plan.id, self.area, self.period, self.as_at, partnership_id)
+
+    def districts(self, kpi: Kpi) -> list[status.KpiStatus]:
+        return cached_district_table(self.version, self.plan.id, kpi.code, self.period, self.as_at)
+
+    def series(self, kpi: Kpi, areas: list[str]) -> pd.DataFrame:
+        return cached_series(self.version, (kpi.indicator_id,), tuple(areas), self.period, self.as_at)
+
+
+def _param(name: str) -> str | None:
+    value = st.query_params.get(name)
+    return value if value else None
+
+
+def remembered(name: str, options: list[str], default: str | None) -> str | None:
+    """A choice taken from the URL first, then this session, then the default; kept in both."""
+    key = f"cypp_{name}"
+    from_url = _param(name)
+    if from_url in options:
+        st.session_state[key] = from_url
+    value = st.session_state.get(key)
+    if value not in options:
+        value = default
+    st.session_state[key] = value
+    return value
+
+
+def keep_in_url(**values: str | None) -> None:
+    """Write the view into the address bar so a copied link opens the same view."""
+    for name, value in values.items():
+        if value is None or value == "":
+            if name in st.query_params:
+                del st.query_params[name]
+        elif st.query_params.get(name) != str(value):
+            st.query_params[name] = str(value)
+
+
+def _select(label: str, name: str, options: list[str], default: str | None, labels: dict[str, str] | None = None,
+            help: str | None = None) -> str | None:
+    current = remembered(name, options, default)
+    widget_key = f"w_{name}"
+    if st.session_state.get(widget_key) != current:
+        st.session_state[widget_key] = current
+    choice = st.sidebar.selectbox(label, options, key=widget_key, help=help,
+                                  format_func=(lambda v: labels.get(v, v)) if labels else str)
+    st.session_state[f"cypp_{name}"] = choice
+    return choice
+
+
+def page(title: str, *, needs_area: bool = True) -> View:
+    """Start a page: window title, paper view, the shared sidebar, and the view it describes."""
+    cfg = config()
+    conn = connection()
+    version = data_version(conn)
+    paper = _param("view") == "paper"
+    if paper:
+        apply_paper_view()
+    # The sidebar is drawn even in paper view (hidden by CSS) so the choices keep working.
+    plan_ids = [p.id for p in cfg.plans]
+    plan_id = _select("Plan", "plan", plan_ids, plan_ids[0], {p.id: p.name for p in cfg.plans},
+                      help="The Children and Young People's Plan to show")
+    plan = cfg.plan(plan_id)
+    area_options = [plan.area, *plan.districts]
+    area = _select("Area", "area", area_options, plan.area, {a: cfg.area_name(a) for a in area_options},
+                   help="The plan's area or one of its districts") if needs_area else plan.area
+    periods = cached_periods(version, tuple(sorted({k.indicator_id for k in plan.kpis}))) if plan.kpis else []
+    period_options = ["latest", *periods]
+    period = _select("Period (as at quarter)", "period", period_options, "latest",
+                     {"latest": "Latest available"}, help="Show the latest figure at or before this period")
+    as_at = _as_at_picker()
+    keep_in_url(plan=plan_id, area=area if needs_area else None, period=None if period == "latest" else period,
+                as_at=as_at.isoformat() if as_at else None, view="paper" if paper else None)
+    st.sidebar.caption("Figures as stored now" if as_at is None else
+                       f"Figures as they stood at the end of {as_at:%d %B %Y}")
+    sign_in_box()
+    return View(cfg, plan, area or plan.area, None if period == "latest" else period, as_at, paper, conn, version)
+
+
+def _as_at_picker() -> date | None:
+    raw = _param("as_at") or st.session_state.get("cypp_as_at")
+    try:
+        current = date.fromisoformat(raw) if raw else None
+    except ValueError:
+        current = None
+    use = st.sidebar.toggle("Show figures as at a past date", value=current is not None, key="w_as_at_on",
+                            help="See the figures as the store held them on a date, e.g. a past board meeting")
+    if not use:
+        st.session_state["cypp_as_at"] = None
+        return None
+    chosen = st.sidebar.date_input("As at date", value=current or date.today(), max_value=date.today(),
+                                   format="DD/MM/YYYY", key="w_as_at")
+    st.session_state["cypp_as_at"] = chosen.isoformat()
+    return chosen
+
+
+def sign_in_box() -> None:
+    """Who is signed in (drawn by the auth module once it exists)."""
+    try:
+        from cypp_dash import auth
+    except ImportError:
+        return
+    auth.sidebar_status()
+
+
+def apply_paper_view() -> None:
+    """Hide controls and fix an A4-friendly width for screenshots and printing."""
+    st.html("""<style>
+      [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], header[data-testid="stHeader"],
+      [data-testid="stToolbar"], [data-testid="stDecoration"], .stDownloadButton, [data-testid="stExpander"] summary svg
+      {display: none !important;}
+      [data-testid="stMainBlockContainer"], .block-container {max-width: 794px !important; padding: 1.2rem 1.5rem !important;}
+      @media print { [data-testid="stSidebar"] {display: none !important;} .stDownloadButton {display:none !important;} }
+    </style>""")
+
+
+# --- display pieces ---------------------------------------------------------------------------------
+
+def rag_badge(rag: str) -> str:
+    """Markdown for a RAG badge: colour, symbol and word (never colour alone)."""
+    return f":{RAG_COLOURS[rag]}-badge[{status.RAG_SYMBOLS[rag]} {status.RAG_WORDS[rag]}]"
+
+
+def illustrative_notice(statuses_or_flag) -> None:
+    flag = statuses_or_flag if isinstance(statuses_or_flag, bool) else any(s.illustrative for s in statuses_or_flag)
+    if flag:
+        st.warning("**Illustrative data.** The quarterly figures shown here are illustrative, generated to show "
+                   "how the dashboard works; they are not Worcestershire's real figures. Baselines and England "
+                   "figures are the plan's own, as published.", icon="ℹ️")
+
+
+def source_line(statuses: list[status.KpiStatus]) -> str:
+    sources = sorted({s.source for s in statuses if s.source})
+    licences = sorted({s.licence for s in statuses if s.licence})
+    text = "Source: " + "; ".join(sources) if sources else "Source: the plan"
+    if licences:
+        text += ". " + "; ".join(licences)
+    return text
+
+
+def rag_table(statuses: list[status.KpiStatus], columns: dict[str, str]) -> None:
+    """A status table with RAG as word + symbol + tint; text from uploads is shown as plain text."""
+    df = status.status_frame(statuses)
+    df["rag_label"] = df["rag"].map(lambda r: f"{status.RAG_SYMBOLS[r]} {status.RAG_WORDS[r]}")
+    for col in ("value", "england", "baseline"):
+        if col in df:
+            df[col + "_text"] = [status.fmt(v if pd.notna(v) else None, u) for v, u in zip(df[col], df["unit"])]
+    shown = df[list(columns)].rename(columns=columns)
+    rag_col = columns.get("rag_label")
+
+    def tint(col: pd.Series):
+        return [f"background-color: {RAG_TINTS[r]}; color: #0b0c0c" for r in df.loc[col.index, "rag"]]
+
+    styler = shown.style.apply(tint, subset=[rag_col]) if rag_col else shown.style
+    st.dataframe(styler, hide_index=True, width="stretch")
+
+
+def esc(text: str | None) -> str:
+    """Escape uploaded text for the few places that build HTML (never raw)."""
+    return html.escape(text or "")
+
+
+def kpi_label(kpi: Kpi) -> str:
+    return f"{kpi.code} {kpi.name}"
+
+
+def parse_period_or_none(text: str | None) -> str | None:
+    try:
+        return parse_period(text).label if text else None
+    except PeriodError:
+        return None
+
+
+def now_text() -> str:
+    return datetime.now().strftime("%d %B %Y")

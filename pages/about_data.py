@@ -1,0 +1,49 @@
+"""About the data: each KPI's definition, source, unit, baseline, target and how RAG is decided."""
+import streamlit as st
+
+from cypp_dash import ui
+
+view = ui.page("About the data", needs_area=False)
+plan, s = view.plan, view.config.settings
+st.title("About the data")
+st.markdown(f"**{plan.name}** · {plan.source_document}")
+
+st.header("How RAG is decided", divider="gray")
+st.markdown(f"""
+Each KPI's target in the plan is turned into one or more rules; the rating is the worst of them.
+RAG is always written as a word and a symbol as well as a colour:
+**✔ On track** (green), **▲ Some concern** (amber), **✖ Off track** (red), **– Not rated**.
+
+- **Above the England average**: on track when the area's 95% confidence interval lies wholly on the better side of
+  England's figure, some concern when it includes England's figure, off track when wholly on the worse side. Without
+  an interval (no numerator and denominator) the point figures are compared, allowing {s.in_line_tolerance:g}
+  points either way, and the reason says "no confidence interval".
+- **In line with the England average**: on track when not significantly different from England (or better); some
+  concern when worse by up to {s.in_line_tolerance * s.amber_multiple:g} points; off track beyond that.
+- **An improving trend against the baseline**: on track when the latest figure is better than the baseline by more
+  than {s.improvement_threshold:.0%} of the baseline; some concern within that; off track when worse.
+- **An improving trend against a target** (e.g. the HWICS target): on track when the target is met; some concern
+  when better than the baseline but short of the target; off track otherwise.
+- **An improving trend**: the recent trend over the last {s.trend_points} figures, tested for significance.
+- **An absolute target** (e.g. 100% of schools): on track when met; some concern within {s.absolute_amber_gap:g}
+  points; off track beyond.
+- **Not rated** when there is no figure, no comparator, or the comparator is in different units (the reason says
+  which).
+""")
+
+st.header("The measures", divider="gray")
+for partnership in plan.partnerships:
+    st.subheader(partnership.name)
+    for kpi in partnership.kpis:
+        with st.expander(f"{kpi.code} {kpi.name}"):
+            st.markdown(f"**Definition:** {kpi.definition}")
+            st.markdown(f"**Unit:** {kpi.unit_text} · **Better:** "
+                        f"{ {'higher': 'higher', 'lower': 'lower', 'none': 'not stated in the plan'}[kpi.polarity] }")
+            st.markdown(f"**Baseline (plan's words):** {kpi.baseline.text}"
+                        + (f" · period {kpi.baseline.period}" if kpi.baseline.period else ""))
+            st.markdown(f"**England (plan's words):** {kpi.england.text}")
+            st.markdown(f"**Target:** {kpi.target.text} · rules: "
+                        + (", ".join(r.type.replace("_", " ") for r in kpi.target.rules) or "none"))
+            if kpi.owner:
+                st.markdown(f"**Owner of baseline and target:** {kpi.owner}")
+            st.markdown(f"**Source:** {kpi.source}")

@@ -1,0 +1,54 @@
+"""One partnership: its KPIs in a table with RAG and reasons, then each KPI's trend."""
+import streamlit as st
+
+from cypp_dash import charts, ui
+
+view = ui.page("Partnership")
+plan = view.plan
+ids = [p.id for p in plan.partnerships]
+pid = ui.remembered("partnership", ids, ids[0] if ids else None)
+if not ids:
+    st.title("Partnerships")
+    st.info("This plan has no partnerships with measures yet.")
+    st.stop()
+pid = st.segmented_control("Partnership", ids, default=pid, key="w_partnership",
+                           format_func=lambda i: plan.partnership(i).name) or pid
+st.session_state["cypp_partnership"] = pid
+ui.keep_in_url(partnership=pid)
+partnership = plan.partnership(pid)
+statuses = view.statuses(pid)
+
+st.title(partnership.name)
+st.caption(f"{plan.name} · {view.area_name} · period: {view.period_text}")
+st.markdown(f"**Priority:** {partnership.priority}  \n**Board:** {partnership.board} · reports to "
+            f"{partnership.reports_to} · meets {partnership.meets}")
+ui.illustrative_notice(statuses)
+
+st.subheader("Summary")
+ui.rag_table(statuses, {"code": "Code", "kpi": "KPI", "baseline_text": "Baseline (plan)", "value_text": "Latest",
+                        "period": "Period", "england_text": "England (plan)", "target": "Target",
+                        "rag_label": "RAG", "reason": "Why"})
+st.caption(ui.source_line(statuses))
+
+for s in statuses:
+    kpi = plan.kpi(s.code)
+    st.subheader(f"{kpi.code} {kpi.name}", divider="gray")
+    st.markdown(ui.rag_badge(s.rag))
+    st.text(s.reason)
+    rows = view.series(kpi, [view.area])
+    if rows["value"].notna().any():
+        target = next((r.value for r in kpi.target.rules if r.value is not None), None)
+        st.altair_chart(charts.trend_chart(kpi, rows, s, view.period_text, target=target), width="content")
+    else:
+        st.info(f"No figures held for {view.area_name} yet ({kpi.baseline.text}).")
+    facts = [f"Compared with England: {s.comparison_text}"]
+    if s.trend_text:
+        facts.append(f"Recent trend: {s.trend_text}")
+    if s.spc_text:
+        facts.append(f"Statistical process control: {s.spc_text}")
+    if s.flags:
+        facts.append(f"Flags: {s.flags.replace(',', ', ')}")
+    st.markdown("\n".join(f"- {f}" for f in facts))
+    if s.note:
+        st.caption("Note with the latest figure (as uploaded):")
+        st.text(s.note)
