@@ -3,6 +3,9 @@ every chart carries a title, a subtitle naming area and period, a source line an
 data are, the word "Illustrative". RAG is shown by shape and word as well as colour."""
 from __future__ import annotations
 
+import json
+import textwrap
+
 import altair as alt
 import pandas as pd
 
@@ -15,29 +18,40 @@ from cypp_dash.status import RAG_SYMBOLS, RAG_WORDS, KpiStatus, fmt
 DARK_BLUE, TURQUOISE, DARK_PINK, ORANGE, GREY = "#12436D", "#28A197", "#801650", "#F46A25", "#3D3D3D"
 RAG_COLOURS = {"green": "#00703C", "amber": "#B35900", "red": "#D4351C", "not rated": "#505A5F"}
 RAG_SHAPES = {"green": "circle", "amber": "triangle-up", "red": "cross", "not rated": "square"}
-WIDTH, HEIGHT = 620, 260
-FONT = "Arial"
+WIDTH, HEIGHT = 540, 260  # plot area in pixels: with axes and labels about 700 wide, legible at A4
+TEXT, SECONDARY_TEXT = "#0B0C0C", "#505A5F"
+FONT = "Arial, 'Liberation Sans', Helvetica, sans-serif"
 
 
 def _theme(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
-    return (chart.configure(font=FONT)
-            .configure_axis(labelFontSize=12, titleFontSize=12, labelColor="#0B0C0C", titleColor="#0B0C0C",
-                            gridColor="#E5E5E5")
-            .configure_title(fontSize=16, subtitleFontSize=12, anchor="start", color="#0B0C0C",
-                             subtitleColor="#505A5F")
-            .configure_legend(labelFontSize=12, titleFontSize=12, orient="bottom")
+    """The house style: Arial, dark text on white, light grid, left-aligned titles (Analysis Function guidance)."""
+    return (chart.configure(font=FONT, background="white", padding={"left": 6, "top": 6, "right": 12, "bottom": 6})
+            .configure_axis(labelFontSize=13, titleFontSize=13, labelColor=TEXT, titleColor=TEXT,
+                            titleFontWeight="normal", gridColor="#E5E5E5", domainColor="#6F777B",
+                            tickColor="#6F777B")
+            .configure_title(fontSize=18, subtitleFontSize=13, anchor="start", color=TEXT,
+                             subtitleColor=SECONDARY_TEXT, subtitlePadding=6, offset=12)
+            .configure_legend(labelFontSize=13, titleFontSize=13, orient="bottom", labelColor=TEXT, titleColor=TEXT)
+            .configure_text(fontSize=13, color=TEXT)
             .configure_view(stroke=None))
 
 
+def _wrap(text: str, width: int) -> list[str]:
+    """Lines of at most `width` characters, so long KPI names and sources stay inside the picture."""
+    return textwrap.wrap(text, width, break_long_words=False, break_on_hyphens=False) or [""]
+
+
 def _titled(chart, title: str, subtitle: list[str], source: str, illustrative: bool):
-    lines = list(subtitle)
+    """Title, subtitle lines, the illustrative label and a source line: what a chart needs on paper."""
+    lines = [wrapped for line in subtitle for wrapped in _wrap(line, 92)]
     if illustrative:
         lines.append("ILLUSTRATIVE DATA: not real figures")
-    footer = alt.Chart(pd.DataFrame({"t": [source]})).mark_text(
-        align="left", baseline="top", fontSize=11, color="#505A5F", font=FONT, limit=WIDTH + 80
-    ).encode(text="t:N").properties(width=WIDTH, height=16)
-    combined = alt.vconcat(chart, footer, spacing=6).properties(
-        title=alt.Title(title, subtitle=lines))
+    source_lines = _wrap(source, 100) if source else [""]
+    footer = alt.Chart(pd.DataFrame({"t": ["\n".join(source_lines)]})).mark_text(
+        align="left", baseline="top", fontSize=12, color=SECONDARY_TEXT, font=FONT, lineBreak="\n", lineHeight=16
+    ).encode(text="t:N", x=alt.value(0), y=alt.value(0)).properties(width=WIDTH, height=16 * len(source_lines))
+    combined = alt.vconcat(chart, footer, spacing=14).properties(
+        title=alt.Title(_wrap(title, 64), subtitle=lines))
     return _theme(combined)
 
 
@@ -45,13 +59,63 @@ def _order(periods: list[str]) -> list[str]:
     return sorted(set(periods), key=lambda p: (parse_period(p).end, parse_period(p).start))
 
 
+def _period_axis(order: list[str], width: float) -> tuple[alt.Axis, list]:
+    """Period labels that fit at A4 width: quarters as "Q1".."Q4" with each year written once beneath its
+    quarters (a separate text layer), whole years as they are. Returns the x axis and the year layers."""
+    parsed = [parse_period(p) for p in order]
+    if not order or all(p.kind != "quarter" for p in parsed):
+        angle = 0 if width / max(len(order), 1) >= 60 else -45
+        return alt.Axis(labelAngle=angle, labelOverlap=True, title=None), []
+    step = width / len(order)  # point scale with padding 0.5: item i sits at step * (i + 0.5)
+    show_quarter = step >= 22
+    labels = {p.label: (p.label.rsplit(" ", 1)[1] if show_quarter else "") if p.kind == "quarter" else ""
+              for p in parsed}
+    groups: dict[str, list[int]] = {}
+    for i, p in enumerate(parsed):
+        groups.setdefault(p.label.rsplit(" ", 1)[0] if p.kind == "quarter" else p.label, []).append(i)
+    year_y = 34 if show_quarter else 20
+    layers = []
+    last_right = -1e9
+    for year, idx in groups.items():
+        middle = (idx[0] + idx[-1]) / 2
+        centre = step * (middle + 0.5)
+        if centre - 26 < last_right:  # a year label too close to the previous one is left out rather than overlap
+            continue
+        last_right = centre + 26
+        # Anchored on a period of the shared x scale, moved half a step when the middle falls between two.
+        anchor = order[int(middle)]
+        layers.append(alt.Chart(pd.DataFrame({"t": [year], "period": [anchor]})).mark_text(
+            baseline="top", align="center", fontSize=13, color=TEXT, dx=(middle - int(middle)) * step).encode(
+            text="t:N", x=alt.X("period:N", sort=order), y=alt.value(HEIGHT + year_y)))
+    axis = alt.Axis(labelAngle=0, labelOverlap=False, title=None, labelPadding=6,
+                    labelExpr=f"({json.dumps(labels)})[datum.label]")
+    return axis, layers
+
+
+def _spread(positions: list[float], gap: float, low: float, high: float) -> list[float]:
+    """Nudge label positions (pixels, top = 0) apart by at least `gap`, keeping them within [low, high]."""
+    order = sorted(range(len(positions)), key=lambda i: positions[i])
+    placed = [positions[i] for i in order]
+    for i in range(1, len(placed)):
+        placed[i] = max(placed[i], placed[i - 1] + gap)
+    overflow = placed[-1] - high if placed else 0
+    if overflow > 0:
+        placed = [p - overflow for p in placed]
+        for i in range(len(placed) - 2, -1, -1):
+            placed[i] = min(placed[i], placed[i + 1] - gap)
+    placed = [max(low, p) for p in placed]
+    out = [0.0] * len(positions)
+    for i, p in zip(order, placed):
+        out[i] = p
+    return out
+
+
 def trend_chart(kpi: Kpi, rows: pd.DataFrame, st_row: KpiStatus, period_text: str, target: float | None = None):
-    """The KPI's figures for one area over time, with the baseline, England and target marked."""
+    """The KPI's figures for one area over time, with the baseline, England and target marked and labelled."""
     df = rows[rows["value"].notna()].copy()
     df["label"] = [fmt(v, kpi.unit) for v in df["value"]]
     lows, highs = [], []
     for _, r in df.iterrows():
-        ci = None
         if pd.notna(r.get("ci_low")) and pd.notna(r.get("ci_high")):
             ci = stats.Interval(r["ci_low"], r["ci_high"], 0.95)
         else:
@@ -59,39 +123,61 @@ def trend_chart(kpi: Kpi, rows: pd.DataFrame, st_row: KpiStatus, period_text: st
         lows.append(ci.low if ci else None)
         highs.append(ci.high if ci else None)
     df["ci_low"], df["ci_high"] = lows, highs
+    if "flags" not in df:
+        df["flags"] = ""
+    df["flags"] = df["flags"].fillna("").astype(str).str.replace(",", ", ")
     order = _order(df["period"].tolist()) if not df.empty else []
-    x = alt.X("period:N", sort=order, title=None, axis=alt.Axis(labelAngle=-45, labelOverlap=True))
-    y_title = kpi.unit_text if kpi.unit != "count" else "Number"
-    base = alt.Chart(df)
-    layers = [
-        base.mark_rule(color=DARK_BLUE, opacity=0.45).encode(x=x, y="ci_low:Q", y2="ci_high:Q"),
-        base.mark_line(color=DARK_BLUE, strokeWidth=2).encode(x=x, y=alt.Y("value:Q", title=y_title,
-                                                                           scale=alt.Scale(zero=False))),
-        base.mark_point(color=DARK_BLUE, filled=True, size=45).encode(
-            x=x, y="value:Q", tooltip=[alt.Tooltip("period:N", title="Period"), alt.Tooltip("label:N", title="Value"),
-                                       alt.Tooltip("flags:N", title="Flags")]),
-    ]
+    axis, year_layers = _period_axis(order, WIDTH)
+    x = alt.X("period:N", sort=order, title=None, axis=axis, scale=alt.Scale(padding=0.5))
+    # The reference lines the rating uses: this area's baseline, England (same units only) and the target.
     refs = []
-    if st_row.baseline is not None and st_row.area == st_row.area and kpi.baseline.value is not None:
-        refs.append(("Baseline " + fmt(kpi.baseline.value, kpi.unit), kpi.baseline.value, GREY, [2, 2]))
+    if st_row.baseline is not None:
+        refs.append(("Baseline " + fmt(st_row.baseline, kpi.unit), st_row.baseline, GREY, [2, 2]))
     if st_row.england is not None and (not kpi.england.unit or kpi.england.unit == kpi.unit or
                                        st_row.england_period != kpi.england.period):
         refs.append(("England " + fmt(st_row.england, kpi.unit), st_row.england, TURQUOISE, [6, 3]))
     if target is not None:
         refs.append(("Target " + fmt(target, kpi.unit), target, DARK_PINK, [8, 4]))
+    # A fixed y domain (with a margin) so the labels of the reference lines can be placed in pixels.
+    values = [v for v in [*df["value"], *df["ci_low"], *df["ci_high"], *(v for _, v, _, _ in refs)]
+              if v is not None and pd.notna(v)]
+    lo, hi = (min(values), max(values)) if values else (0.0, 1.0)
+    margin = (hi - lo) * 0.08 or max(abs(hi) * 0.1, 1.0)
+    lo, hi = lo - margin, hi + margin
+    if kpi.unit in ("percent", "count") or kpi.unit.startswith("rate"):
+        lo = max(lo, 0.0)
+    if kpi.unit == "percent":
+        hi = min(hi, 100.0)
+    y_title = kpi.unit_text if kpi.unit != "count" else "Number"
+    y_scale = alt.Scale(domain=[lo, hi], nice=False, zero=False)
+    y_axis = alt.Axis(title=y_title, titleAngle=0, titleAnchor="end", titleAlign="left", titleBaseline="bottom",
+                      titleX=-44, titleY=-10, tickCount=6)
+    base = alt.Chart(df)
+    layers = [
+        base.mark_rule(color=DARK_BLUE, opacity=0.5, strokeWidth=2).encode(x=x, y=alt.Y("ci_low:Q", scale=y_scale),
+                                                                         y2="ci_high:Q"),
+        base.mark_line(color=DARK_BLUE, strokeWidth=2.5).encode(x=x, y=alt.Y("value:Q", title=y_title, scale=y_scale,
+                                                                             axis=y_axis)),
+        base.mark_point(color=DARK_BLUE, filled=True, size=55, opacity=1).encode(
+            x=x, y="value:Q", tooltip=[alt.Tooltip("period:N", title="Period"), alt.Tooltip("label:N", title="Value"),
+                                       alt.Tooltip("flags:N", title="Flags")]),
+    ]
     if refs:
-        ref_df = pd.DataFrame([{"name": n, "y": v} for n, v, _, _ in refs])
-        for name, _value, colour, dash in refs:
-            one = ref_df[ref_df["name"] == name]
-            layers.append(alt.Chart(one).mark_rule(color=colour, strokeDash=dash, strokeWidth=2).encode(y="y:Q"))
-            layers.append(alt.Chart(one).mark_text(align="left", dx=4, dy=-7, color=colour, fontSize=12,
-                                                   fontWeight="bold").encode(y="y:Q", text="name:N",
-                                                                             x=alt.value(4)))
-    chart = alt.layer(*layers).properties(width=WIDTH, height=HEIGHT)
-    subtitle = [f"{st_row.area_name}, {period_text}. {kpi.unit_text}; "
-                + ("higher is better" if kpi.polarity == "higher" else
-                   "lower is better" if kpi.polarity == "lower" else "no better direction set"),
-                "Vertical bars: 95% confidence intervals where numerator and denominator are known"]
+        pixels = [HEIGHT * (1 - (v - lo) / (hi - lo)) for _, v, _, _ in refs]
+        label_y = _spread(pixels, 16, 0, HEIGHT)
+        for (name, value, colour, dash), y_px in zip(refs, label_y):
+            one = pd.DataFrame({"name": [name], "y": [value]})
+            layers.append(alt.Chart(one).mark_rule(color=colour, strokeDash=dash, strokeWidth=2).encode(
+                y=alt.Y("y:Q", scale=y_scale)))
+            layers.append(alt.Chart(one).mark_text(align="left", baseline="middle", color=colour, fontSize=13,
+                                                   fontWeight="bold").encode(
+                text="name:N", x=alt.value(WIDTH + 8), y=alt.value(y_px)))
+    chart = alt.layer(*layers, *year_layers).properties(width=WIDTH, height=HEIGHT)
+    better = {"higher": "higher is better", "lower": "lower is better"}.get(kpi.polarity, "no better direction set")
+    span = f"{order[0]} to {order[-1]}" if len(order) > 1 else (order[0] if order else "no figures")
+    as_at = period_text.split(", ", 1)[1] if ", as at" in period_text else ""
+    subtitle = [f"{st_row.area_name}, {span}{'; figures ' + as_at if as_at else ''}. {y_title}; {better}.",
+                "Vertical bars: 95% confidence intervals where numerator and denominator are known."]
     return _titled(chart, f"{kpi.code} {kpi.name}", subtitle, _source(st_row), st_row.illustrative)
 
 
@@ -99,40 +185,50 @@ def district_chart(kpi: Kpi, rows: list[KpiStatus], period_text: str):
     """Areas side by side: value with 95% interval, RAG by shape, colour and word, England as a line."""
     data = [r for r in rows if r.value is not None and r.area != "E92000001"]
     df = pd.DataFrame([{"area": r.area_name, "value": r.value, "ci_low": r.ci_low, "ci_high": r.ci_high,
-                        "rag": r.rag, "rag_label": f"{RAG_SYMBOLS[r.rag]} {RAG_WORDS[r.rag]}",
-                        "label": f"{fmt(r.value, kpi.unit)}  {RAG_SYMBOLS[r.rag]} {RAG_WORDS[r.rag]}",
+                        "rag": r.rag, "rag_word": RAG_WORDS[r.rag],
+                        "label": f"{fmt(r.value, kpi.unit)}  {RAG_WORDS[r.rag]}",
+                        "tip": f"{fmt(r.value, kpi.unit)} {RAG_SYMBOLS[r.rag]} {RAG_WORDS[r.rag]}",
                         "period": r.period} for r in data])
     if df.empty:
-        df = pd.DataFrame(columns=["area", "value", "ci_low", "ci_high", "rag", "rag_label", "label", "period"])
+        df = pd.DataFrame(columns=["area", "value", "ci_low", "ci_high", "rag", "rag_word", "label", "tip", "period"])
     ascending = kpi.polarity == "lower"
     order = df.sort_values("value", ascending=ascending)["area"].tolist()
-    y = alt.Y("area:N", sort=order, title=None, axis=alt.Axis(labelFontSize=12, labelLimit=200))
+    home = rows[0].area_name if rows else ""
+    # The plan's own area is picked out in bold among its districts.
+    y = alt.Y("area:N", sort=order, title=None,
+              axis=alt.Axis(labelFontSize=13, labelLimit=220, ticks=False, domain=False,
+                            labelFontWeight=alt.expr(f"datum.label == {json.dumps(home)} ? 'bold' : 'normal'")))
     rag_domain = list(RAG_COLOURS)
+    plot_width = WIDTH - 170
     base = alt.Chart(df)
     layers = [
         base.mark_rule(color=GREY, strokeWidth=2).encode(y=y, x="ci_low:Q", x2="ci_high:Q"),
-        base.mark_point(filled=True, size=140, opacity=1).encode(
-            y=y, x=alt.X("value:Q", title=kpi.unit_text, scale=alt.Scale(zero=False)),
-            color=alt.Color("rag_label:N", title="RAG",
-                            scale=alt.Scale(domain=[f"{RAG_SYMBOLS[r]} {RAG_WORDS[r]}" for r in rag_domain],
-                                            range=[RAG_COLOURS[r] for r in rag_domain])),
-            shape=alt.Shape("rag_label:N", title="RAG",
-                            scale=alt.Scale(domain=[f"{RAG_SYMBOLS[r]} {RAG_WORDS[r]}" for r in rag_domain],
-                                            range=[RAG_SHAPES[r] for r in rag_domain])),
-            tooltip=["area:N", "label:N", "period:N"]),
-        base.mark_text(align="left", dx=12, fontSize=12, color="#0B0C0C").encode(y=y, x="value:Q", text="label:N"),
+        base.mark_point(filled=True, size=150, opacity=1, stroke="white", strokeWidth=1).encode(
+            y=y, x=alt.X("value:Q", title=kpi.unit_text if kpi.unit != "count" else "Number",
+                         scale=alt.Scale(zero=False)),
+            color=alt.Color("rag:N", legend=None,
+                            scale=alt.Scale(domain=rag_domain, range=[RAG_COLOURS[r] for r in rag_domain])),
+            shape=alt.Shape("rag:N", legend=None,
+                            scale=alt.Scale(domain=rag_domain, range=[RAG_SHAPES[r] for r in rag_domain])),
+            tooltip=[alt.Tooltip("area:N", title="Area"), alt.Tooltip("tip:N", title="Latest"),
+                     alt.Tooltip("period:N", title="Period")]),
+        # Value and RAG word in a column to the right of the plot, never on top of the intervals.
+        base.mark_text(align="left", baseline="middle", fontSize=13, color=TEXT).encode(
+            y=y, x=alt.value(plot_width + 12), text="label:N"),
     ]
     england = next((r.england for r in rows if r.england is not None), None)
     if england is not None and (not kpi.england.unit or kpi.england.unit == kpi.unit):
         eng = pd.DataFrame({"x": [england], "t": [f"England {fmt(england, kpi.unit)}"]})
         layers.append(alt.Chart(eng).mark_rule(color=TURQUOISE, strokeDash=[6, 3], strokeWidth=2).encode(x="x:Q"))
-        layers.append(alt.Chart(eng).mark_text(align="left", dx=4, dy=-6, color=TURQUOISE, fontWeight="bold",
-                                               fontSize=12).encode(x="x:Q", text="t:N", y=alt.value(0)))
-    chart = alt.layer(*layers).properties(width=WIDTH - 120, height=max(180, 34 * len(df)))
-    subtitle = [f"{rows[0].area_name if rows else ''} and its districts, {period_text}. "
-                + ("Higher is better" if kpi.polarity == "higher" else
-                   "Lower is better" if kpi.polarity == "lower" else "No better direction set")
-                + "; bars are 95% confidence intervals"]
+        layers.append(alt.Chart(eng).mark_text(align="center", baseline="bottom", dy=-4, color=TURQUOISE,
+                                               fontWeight="bold", fontSize=13).encode(
+            x="x:Q", text="t:N", y=alt.value(0)))
+    chart = alt.layer(*layers).properties(width=plot_width, height=max(180, 36 * len(df)))
+    better = {"higher": "Higher is better", "lower": "Lower is better"}.get(kpi.polarity, "No better direction set")
+    sorting = "sorted best first" if kpi.polarity in ("higher", "lower") else "sorted highest first"
+    subtitle = [f"{home} and its districts, {period_text}. {better}; {sorting}.",
+                "Circle: on track; triangle: some concern; cross: off track; square: not rated. "
+                "Lines: 95% confidence intervals."]
     illustrative = any(r.illustrative for r in rows)
     return _titled(chart, f"{kpi.code} {kpi.name}: districts compared", subtitle,
                    _source(rows[0]) if rows else "", illustrative)
@@ -143,3 +239,133 @@ def _source(r: KpiStatus) -> str:
     if r.licence:
         text += f". {r.licence}"
     return text
+
+
+# --- statistical charts (SPC, funnel) ---------------------------------------------------------------
+
+SPC_STYLES = {  # point kind -> (legend label, colour, shape): shape and word as well as colour
+    "improving": ("Special cause: improving", "#12436D", "triangle-up"),
+    "concerning": ("Special cause: concerning", "#F46A25", "triangle-down"),
+    "neutral": ("Special cause: neither better nor worse", "#801650", "diamond"),
+    "": ("Common cause", "#A0A0A0", "circle"),
+}
+
+
+def spc_chart(kpi: Kpi, periods: list[str], spc: stats.SpcResult, st_row: KpiStatus, period_text: str,
+              target: float | None = None):
+    """An XmR chart as NHS England's Making Data Count draws it: mean, process limits, special
+    causes marked by shape and colour, the target line and the verdict icons as text."""
+    pts = spc.points.copy()
+    pts["period"] = list(periods)[: len(pts)]
+    pts = pts[pts["value"].notna()]
+    pts["kind"] = [d if sc else "" for d, sc in zip(pts["direction"].fillna(""), pts["special_cause"])]
+    pts["kind_label"] = pts["kind"].map(lambda k: SPC_STYLES[k][0])
+    pts["label"] = [fmt(v, kpi.unit) for v in pts["value"]]
+    pts["rule"] = pts["rule"].fillna("")
+    order = list(pts["period"])
+    x = alt.X("period:N", sort=order, title=None, axis=alt.Axis(labelAngle=-45))
+    domain = [SPC_STYLES[k][0] for k in SPC_STYLES]
+    layers = [
+        alt.Chart(pts).mark_line(color="#A0A0A0", strokeWidth=1.5).encode(
+            x=x, y=alt.Y("value:Q", title=kpi.unit_text, scale=alt.Scale(zero=False))),
+        alt.Chart(pts).mark_point(filled=True, size=80, opacity=1).encode(
+            x=x, y="value:Q",
+            color=alt.Color("kind_label:N", title=None, scale=alt.Scale(domain=domain,
+                            range=[SPC_STYLES[k][1] for k in SPC_STYLES])),
+            shape=alt.Shape("kind_label:N", title=None, scale=alt.Scale(domain=domain,
+                            range=[SPC_STYLES[k][2] for k in SPC_STYLES])),
+            tooltip=[alt.Tooltip("period:N", title="Period"), alt.Tooltip("label:N", title="Value"),
+                     alt.Tooltip("rule:N", title="Rule")]),
+    ]
+    lines = [("Mean " + fmt(spc.mean, kpi.unit), spc.mean, "#3D3D3D", [1, 0]),
+             ("Upper process limit " + fmt(spc.upper_limit, kpi.unit), spc.upper_limit, "#505A5F", [4, 3]),
+             ("Lower process limit " + fmt(spc.lower_limit, kpi.unit), spc.lower_limit, "#505A5F", [4, 3])]
+    if target is not None:
+        lines.append(("Target " + fmt(target, kpi.unit), target, DARK_PINK, [8, 4]))
+    for name, value, colour, dash in lines:
+        if value is None:
+            continue
+        one = pd.DataFrame({"y": [value], "t": [name]})
+        layers.append(alt.Chart(one).mark_rule(color=colour, strokeDash=dash, strokeWidth=1.5).encode(y="y:Q"))
+        layers.append(alt.Chart(one).mark_text(align="right", dy=-6, color=colour, fontSize=11).encode(
+            y="y:Q", text="t:N", x=alt.value(WIDTH - 2)))
+    chart = alt.layer(*layers).properties(width=WIDTH, height=HEIGHT)
+    subtitle = [f"{st_row.area_name}, {period_text}. XmR chart: mean and process limits (mean ± 2.66 × mean "
+                "moving range)", f"Variation: {spc.icon_variation}"
+                + (f"   Assurance: {spc.icon_assurance}" if spc.icon_assurance else "")]
+    return _titled(chart, f"{kpi.code} {kpi.name}: statistical process control", subtitle, _source(st_row),
+                   st_row.illustrative)
+
+
+def funnel_chart(kpi: Kpi, rows: list[KpiStatus], centre: float, centre_name: str, period_text: str):
+    """Each area's value against its denominator inside 95% and 99.8% limits around a centre."""
+    data = [r for r in rows if r.value is not None and r.denominator and r.area != "E92000001"]
+    df = pd.DataFrame([{"area": r.area_name, "value": r.value, "denominator": r.denominator,
+                        "position": stats.funnel_position(r.value, r.denominator, centre),
+                        "label": r.area_name} for r in data])
+    if df.empty:
+        return None
+    limits = stats.funnel_limits(centre, df["denominator"].tolist())
+    long = limits.melt("denominator", var_name="limit", value_name="y")
+    long["band"] = long["limit"].map(lambda s: "99.8% limits" if "998" in s else "95% limits")
+    long["side"] = long["limit"].map(lambda s: s.split("_")[0])
+    long["series"] = long["band"] + " " + long["side"]
+    x = alt.X("denominator:Q", title="Denominator (number of children in the measure)",
+              scale=alt.Scale(type="log"))
+    layers = [
+        alt.Chart(long).mark_line(strokeWidth=1.5).encode(
+            x=x, y=alt.Y("y:Q", title=kpi.unit_text, scale=alt.Scale(zero=False)), detail="series:N",
+            strokeDash=alt.StrokeDash("band:N", title=None, scale=alt.Scale(domain=["95% limits", "99.8% limits"],
+                                                                             range=[[4, 3], [1, 0]])),
+            color=alt.value("#505A5F")),
+        alt.Chart(pd.DataFrame({"y": [centre], "t": [f"{centre_name} {fmt(centre, kpi.unit)}"]})).mark_rule(
+            color=TURQUOISE, strokeWidth=2).encode(y="y:Q"),
+        alt.Chart(df).mark_point(filled=True, size=90, color=DARK_BLUE).encode(
+            x=x, y="value:Q", shape=alt.Shape("position:N", title="Position"),
+            tooltip=["area:N", "value:Q", "denominator:Q", "position:N"]),
+        alt.Chart(df).mark_text(align="left", dx=8, fontSize=11, color="#0B0C0C").encode(
+            x=x, y="value:Q", text="label:N"),
+    ]
+    chart = alt.layer(*layers).properties(width=WIDTH, height=HEIGHT + 40)
+    subtitle = [f"Districts, {period_text}, against {centre_name} ({fmt(centre, kpi.unit)}). Points outside the "
+                "lines differ from it by more than chance would explain"]
+    source = _source(rows[0]) if rows else ""
+    return _titled(chart, f"{kpi.code} {kpi.name}: funnel plot", subtitle, source,
+                   any(r.illustrative for r in rows))
+
+
+# --- the voice of children and young people (consultation results) -----------------------------
+
+def voice_counts_chart(rows: pd.DataFrame, title: str, label: str, subtitle: list[str], source: str):
+    """Respondents by one breakdown (type, district, ...): a bar per group with its count written on it."""
+    df = rows.rename(columns={"label": "group"}).copy()
+    df["text"] = [f"{c:,}" for c in df["count"]]
+    order = df["group"].tolist()
+    y = alt.Y("group:N", sort=order, title=None, axis=alt.Axis(labelLimit=260))
+    base = alt.Chart(df)
+    bars = base.mark_bar(color=DARK_BLUE).encode(
+        y=y, x=alt.X("count:Q", title="Respondents"),
+        tooltip=[alt.Tooltip("group:N", title=label), alt.Tooltip("count:Q", title="Respondents", format=",")])
+    text = base.mark_text(align="left", dx=4, color=TEXT).encode(y=y, x="count:Q", text="text:N")
+    chart = alt.layer(bars, text).properties(width=WIDTH - 160, height=max(80, 30 * len(df)))
+    return _titled(chart, title, subtitle, source, False)
+
+
+def voice_answers_chart(long: pd.DataFrame, groups: list[str], title: str, subtitle: list[str], source: str):
+    """Which groups raised each answer: a grid with a tick and the word, not colour alone."""
+    df = long.copy()
+    df["mark"] = df["raised"].map({True: "✓", False: ""})
+    answers = list(dict.fromkeys(df.sort_values("groups_raising", ascending=False, kind="stable")["answer"]))
+    x = alt.X("group:N", sort=groups, title=None, axis=alt.Axis(orient="top", labelAngle=0, labelLimit=140))
+    y = alt.Y("answer:N", sort=answers, title=None, axis=alt.Axis(labelLimit=330))
+    base = alt.Chart(df)
+    cells = base.mark_rect(stroke="white", strokeWidth=2).encode(
+        x=x, y=y,
+        color=alt.Color("raised_text:N", title=None,
+                        scale=alt.Scale(domain=["raised", "not raised"], range=[TURQUOISE, "#F3F2F1"])),
+        tooltip=[alt.Tooltip("answer:N", title="Answer"), alt.Tooltip("group:N", title="Group"),
+                 alt.Tooltip("raised_text:N", title="This group")])
+    ticks = base.mark_text(fontSize=16, fontWeight="bold", color=TEXT).encode(x=x, y=y, text="mark:N")
+    chart = alt.layer(cells, ticks).properties(width=min(WIDTH - 200, 110 * len(groups)),
+                                               height=max(60, 30 * len(answers)))
+    return _titled(chart, title, subtitle, source, False)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -122,6 +123,8 @@ class Plan:
     actions: tuple[Action, ...] = ()
     voice: dict | None = None
     file: str = ""
+    start: str | None = None      # the plan's first and last day (YYYY-MM-DD), where the plan gives them
+    end: str | None = None
 
     @property
     def kpis(self) -> tuple[Kpi, ...]:
@@ -163,6 +166,7 @@ class Settings:
     max_failed_sign_ins: int = 5
     lockout_minutes: int = 15
     upload_max_mb: int = 50
+    action_due_soon_days: int = 30
 
 
 @dataclass(frozen=True)
@@ -292,7 +296,7 @@ def _kind_names(kinds: tuple) -> str:
 
 _SETTINGS_KEYS = {"in_line_tolerance": float, "amber_multiple": float, "improvement_threshold": float,
                   "absolute_amber_gap": float, "provisional_quarters": int, "spc_min_points": int,
-                  "trend_points": int, "upload_max_mb": int}
+                  "trend_points": int, "upload_max_mb": int, "action_due_soon_days": int}
 _AUTH_KEYS = {"viewing_requires_sign_in": bool, "idle_minutes": int, "max_failed_sign_ins": int,
               "lockout_minutes": int}
 
@@ -394,11 +398,8 @@ def _kpi(c: _Checker, node: Any, path: str, partnership_id: str) -> Kpi:
 def _action(c: _Checker, node: Any, path: str) -> Action:
     node = c.mapping(node, path)
     c.unknown_keys(node, {"id", "task", "lead", "start", "due", "status", "serves", "comments"}, path)
-    due = c.optional(node, "due", path, str)
-    start = c.optional(node, "start", path, str)
-    for key, val in (("due", due), ("start", start)):
-        if val is not None and not re.match(r"^\d{4}-\d{2}-\d{2}$", val):
-            c.fail(f"{path}.{key}", f'"{val}" is not a date written YYYY-MM-DD')
+    due = _date_text(c, node, "due", path)
+    start = _date_text(c, node, "start", path)
     return Action(id=str(c.required(node, "id", path, (str, int))), task=c.required(node, "task", path),
                   lead=c.required(node, "lead", path), start=start, due=due,
                   status=c.one_of(c.required(node, "status", path), ACTION_STATUSES, f"{path}.status"),
@@ -408,7 +409,46 @@ def _action(c: _Checker, node: Any, path: str) -> Action:
 
 _PLAN_KEYS = {"id", "name", "council", "area", "districts", "comparators", "partnerships", "source_document",
               "board", "reports_to", "meets", "illustrative_data", "data_files", "vision", "outcomes",
-              "priorities", "notes", "actions", "voice", "areas"}
+              "priorities", "notes", "actions", "voice", "areas", "start", "end"}
+
+
+def _date_text(c: _Checker, node: dict, key: str, path: str) -> str | None:
+    """A date key as YYYY-MM-DD text (YAML reads an unquoted 2011-03-31 as a date: both are fine)."""
+    value = node.get(key)
+    if isinstance(value, date):
+        return value.isoformat()
+    text = c.optional(node, key, path, str)
+    if text is not None and not _is_iso_date(text):
+        c.fail(f"{path}.{key}", f'"{text}" is not a date written YYYY-MM-DD')
+    return text
+
+
+def _is_iso_date(text: str) -> bool:
+    if not re.match(r"^\d{4}-\d{2}-\d{2}$", text):
+        return False
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _check_action_ids(c: _Checker, actions: tuple[Action, ...], path: str) -> None:
+    seen: set[str] = set()
+    for i, a in enumerate(actions):
+        if a.id in seen:
+            c.fail(f"{path}[{i}].id", f'"{a.id}" is used by two actions')
+        seen.add(a.id)
+        if a.start and a.due and a.start > a.due:
+            c.fail(f"{path}[{i}].due", f"{a.due} is before the action's start, {a.start}")
+
+
+def _data_file(c: _Checker, value: Any, path: str) -> str:
+    """A bundled data file named relative to the project folder; it must exist."""
+    rel = c.typed(value, path, str)
+    if not (ROOT / rel).is_file():
+        c.fail(path, f'"{rel}" is not a file in the project folder')
+    return rel
 
 
 def _plan(c: _Checker, node: Any, path: str, file: str) -> tuple[Plan, list[Area]]:
@@ -435,6 +475,12 @@ def _plan(c: _Checker, node: Any, path: str, file: str) -> tuple[Plan, list[Area
             status_note=c.optional(p, "status_note", pp, str, "")))
     actions = tuple(_action(c, a, f"{path}.actions[{i}]")
                     for i, a in enumerate(c.optional(node, "actions", path, list, [])))
+    _check_action_ids(c, actions, f"{path}.actions")
+    voice = c.optional(node, "voice", path, dict)
+    if voice is not None:
+        from cypp_dash.voice import check_voice  # here: voice.py reads plans, config must not need it to load
+
+        check_voice(voice, c.fail, f"{path}.voice")
     plan = Plan(
         id=pid, name=c.required(node, "name", path), council=c.required(node, "council", path),
         area=c.required(node, "area", path),
@@ -444,12 +490,16 @@ def _plan(c: _Checker, node: Any, path: str, file: str) -> tuple[Plan, list[Area
         board=c.optional(node, "board", path, str, ""), reports_to=c.optional(node, "reports_to", path, str, ""),
         meets=c.optional(node, "meets", path, str, "quarterly"),
         illustrative_data=c.optional(node, "illustrative_data", path, str),
-        data_files=tuple(c.optional(node, "data_files", path, list, [])),
+        data_files=tuple(_data_file(c, f, f"{path}.data_files[{i}]")
+                         for i, f in enumerate(c.optional(node, "data_files", path, list, []))),
         vision=c.optional(node, "vision", path, str, ""),
         outcomes=tuple(c.optional(node, "outcomes", path, list, [])),
         priorities=tuple(c.optional(node, "priorities", path, list, [])),
         notes=c.optional(node, "notes", path, str, ""), actions=actions,
-        voice=c.optional(node, "voice", path, dict), file=file)
+        voice=voice, file=file,
+        start=_date_text(c, node, "start", path), end=_date_text(c, node, "end", path))
+    if plan.start and plan.end and plan.start > plan.end:
+        c.fail(f"{path}.end", f"{plan.end} is before the plan's start, {plan.start}")
     return plan, extra_areas
 
 

@@ -73,6 +73,7 @@ class KpiStatus:
     polarity: str = ""
     relation: str = "measure"
     relation_note: str = ""
+    assurance_target: float | None = None
     details: list[str] = field(default_factory=list)
 
     @property
@@ -261,6 +262,14 @@ def rag_for(ev: Evidence) -> tuple[str, str]:
     """Apply a KPI's target rules to the evidence: (rag, reason in plain English)."""
     kpi = ev.kpi
     figure = fmt(ev.value, kpi.unit)
+    if kpi.relation == "none":
+        return "not rated", "Not rated: no published indicator for this measure."
+    if kpi.relation == "related" and not kpi.target.rules:
+        # A related indicator is context, not the measure: judging it by the measure's aim
+        # would present it as the measure itself.
+        held = f"latest figure {figure}" if ev.value is not None else f"no figure held for {ev.area_name}"
+        return "not rated", ("Not rated: a related indicator, not the plan's measure itself, so it is not judged "
+                             f"against the plan's aim ({held}).")
     if ev.value is None:
         return "not rated", (f"Not rated: no figure for {ev.area_name} yet"
                              + (f" ({kpi.baseline.text})" if kpi.baseline.value is None else "") + ".")
@@ -377,6 +386,7 @@ def kpi_status(kpi: Kpi, plan: Plan, config: Config, area_code: str, area_rows: 
                         min_points=s.spc_min_points)
         status.spc_variation, status.spc_assurance = spc.variation, spc.assurance
         status.spc_text = spc.variation_text + (f" {spc.assurance_text}" if spc.assurance_text else "")
+        status.assurance_target = _assurance_target(kpi, england, same_units)
     if latest is not None:
         flags = [f for f in str(latest.get("flags") or "").split(",") if f]
         if bool(latest.get("illustrative")):
@@ -394,6 +404,27 @@ def kpi_status(kpi: Kpi, plan: Plan, config: Config, area_code: str, area_rows: 
         if value is not None and prev is not None:
             status.direction = "up" if value > prev else "down" if value < prev else "same"
     return status
+
+
+def spc_for(kpi: Kpi, area_rows: pd.DataFrame, st_row: KpiStatus, settings: Settings
+            ) -> tuple[list[str], stats.SpcResult] | None:
+    """The XmR chart data behind a status row: the periods and the SPC result, or None."""
+    run = _same_frequency(area_rows[area_rows["value"].notna()])
+    if len(run) < 2:
+        return None
+    return run["period"].tolist(), stats.xmr(run["value"].tolist(), kpi.polarity, target=st_row.assurance_target,
+                                             min_points=settings.spc_min_points)
+
+
+def funnel_centre(rows: list[KpiStatus], plan_area: str) -> tuple[float, str] | None:
+    """The centre a district funnel is drawn around: the plan area's figure, else England's."""
+    for r in rows:
+        if r.area == plan_area and r.value is not None:
+            return r.value, r.area_name
+    for r in rows:
+        if r.area == "E92000001" and r.value is not None:
+            return r.value, "England"
+    return None
 
 
 def _published_comparison(text: str) -> str:
@@ -450,9 +481,12 @@ def plan_status(conn: duckdb.DuckDBPyConnection, config: Config, plan: Plan, are
 
 def district_table(conn: duckdb.DuckDBPyConnection, config: Config, plan: Plan, kpi: Kpi,
                    period: str | None = None, as_at: datetime | date | None = None) -> list[KpiStatus]:
-    """The KPI for the plan's area, each district and England, by the same rules."""
+    """The KPI for the plan's area, each district, its other comparators (e.g. the region) and
+    England, by the same rules; a comparator with no figures is listed as such, not left out."""
     up_to = parse_period(period).end if period else None
-    areas = [plan.area, *plan.districts, ENGLAND]
+    areas = list(dict.fromkeys([plan.area, *plan.districts, *plan.comparators, ENGLAND]))
+    areas.remove(ENGLAND)
+    areas.append(ENGLAND)
     rows = store.series(conn, [kpi.indicator_id], areas, up_to=up_to, as_at=as_at)
     name = plan.partnership(kpi.partnership_id).name
     england_rows = rows[rows["area_code"] == ENGLAND]

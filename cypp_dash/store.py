@@ -335,7 +335,9 @@ def rollback(conn: duckdb.DuckDBPyConnection, batch_id: int, user: str) -> None:
             raise StoreError(f"there is no upload numbered {batch_id} (see `history`)")
         if row[0] != "loaded":
             raise StoreError(f"upload {batch_id} was already rolled back")
-        later = cur.execute("""SELECT DISTINCT superseded_by FROM observations
+        later = cur.execute("""SELECT DISTINCT superseded_by FROM (
+                                   SELECT batch_id, superseded_by FROM observations
+                                   UNION ALL SELECT batch_id, superseded_by FROM actions)
                                WHERE batch_id = ? AND superseded_by IS NOT NULL ORDER BY 1""", [batch_id]).fetchall()
         if later:
             ids = ", ".join(str(r[0]) for r in later)
@@ -343,6 +345,10 @@ def rollback(conn: duckdb.DuckDBPyConnection, batch_id: int, user: str) -> None:
                              "some of its figures; roll back the later upload first")
         cur.execute("DELETE FROM observations WHERE batch_id = ?", [batch_id])
         cur.execute("UPDATE observations SET superseded_at = NULL, superseded_by = NULL WHERE superseded_by = ?",
+                    [batch_id])
+        # An upload of actions (cypp_dash/actions.py) is a batch too: undone the same way.
+        cur.execute("DELETE FROM actions WHERE batch_id = ?", [batch_id])
+        cur.execute("UPDATE actions SET superseded_at = NULL, superseded_by = NULL WHERE superseded_by = ?",
                     [batch_id])
         at = now()
         cur.execute("UPDATE batches SET status = 'rolled back', rolled_back_at = ?, rolled_back_by = ? "
@@ -481,16 +487,21 @@ def check_backup(path: str | os.PathLike) -> None:
         raise StoreError(f"{path.name} is a DuckDB file but not a store of this dashboard; nothing was replaced")
 
 
-def restore(conn: duckdb.DuckDBPyConnection, source: str | os.PathLike, user: str = "") -> None:
-    """Replace every table's content with the backup's, in one transaction."""
+def restore(conn: duckdb.DuckDBPyConnection, source: str | os.PathLike, user: str = "",
+            keep: tuple[str, ...] = ()) -> None:
+    """Replace every table's content with the backup's, in one transaction; tables named in
+    `keep` (e.g. users and audit, for a restore from the web) stay as they are."""
     source = Path(source).resolve()
     check_backup(source)
     cur = conn.cursor()
     cur.execute("ATTACH ? AS restore_src (READ_ONLY)", [str(source)])
     try:
+        # Only this store's own tables, named from its catalogue: a crafted file's table names never reach SQL.
         tables = [r[0] for r in cur.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_catalog = 'restore_src' "
-            "AND table_type = 'BASE TABLE'").fetchall()]
+            "AND table_type = 'BASE TABLE' AND table_name IN (SELECT table_name FROM information_schema.tables "
+            "WHERE table_catalog = current_database() AND table_schema = 'main' AND table_type = 'BASE TABLE')"
+            ).fetchall() if r[0] not in keep]
         with write_transaction(conn) as wcur:
             for t in tables:
                 wcur.execute(f'DELETE FROM main."{t}"')  # noqa: S608 (constant SQL / catalogue names, no user input)

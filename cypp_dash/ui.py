@@ -128,22 +128,30 @@ def _param(name: str) -> str | None:
     return value if value else None
 
 
-def remembered(name: str, options: list[str], default: str | None) -> str | None:
-    """A choice taken from the URL first, then this session, then the default; kept in both."""
+def remembered(name: str, options: list, default, widget_key: str | None = None):
+    """A choice taken from a newly opened link first, then the widget, then this session, then
+    the default; the result is kept in session state (and written to the URL by keep_in_url)."""
     key = f"cypp_{name}"
     from_url = _param(name)
-    if from_url in options:
-        st.session_state[key] = from_url
-    value = st.session_state.get(key)
+    link_changed = from_url is not None and from_url != st.session_state.get(f"cypp_url_{name}")
+    if link_changed and from_url in options:
+        value = from_url
+    elif widget_key and st.session_state.get(widget_key) in options:
+        value = st.session_state[widget_key]
+    else:
+        value = st.session_state.get(key)
     if value not in options:
         value = default
     st.session_state[key] = value
+    if widget_key:
+        st.session_state[widget_key] = value
     return value
 
 
 def keep_in_url(**values: str | None) -> None:
     """Write the view into the address bar so a copied link opens the same view."""
     for name, value in values.items():
+        st.session_state[f"cypp_url_{name}"] = None if value in (None, "") else str(value)
         if value is None or value == "":
             if name in st.query_params:
                 del st.query_params[name]
@@ -153,10 +161,8 @@ def keep_in_url(**values: str | None) -> None:
 
 def _select(label: str, name: str, options: list[str], default: str | None, labels: dict[str, str] | None = None,
             help: str | None = None) -> str | None:
-    current = remembered(name, options, default)
     widget_key = f"w_{name}"
-    if st.session_state.get(widget_key) != current:
-        st.session_state[widget_key] = current
+    remembered(name, options, default, widget_key)
     choice = st.sidebar.selectbox(label, options, key=widget_key, help=help,
                                   format_func=(lambda v: labels.get(v, v)) if labels else str)
     st.session_state[f"cypp_{name}"] = choice
@@ -167,6 +173,10 @@ def page(title: str, *, needs_area: bool = True) -> View:
     """Start a page: window title, paper view, the shared sidebar, and the view it describes."""
     cfg = config()
     conn = connection()
+    # A dashboard whose viewing needs sign-in stops here, before any figure is read.
+    from cypp_dash import auth
+
+    auth.gate_viewing()
     version = data_version(conn)
     paper = _param("view") == "paper"
     if paper:
@@ -253,21 +263,25 @@ def source_line(statuses: list[status.KpiStatus]) -> str:
     return text
 
 
-def rag_table(statuses: list[status.KpiStatus], columns: dict[str, str]) -> None:
+def rag_table(statuses: list[status.KpiStatus], columns: dict[str, str]) -> pd.DataFrame:
     """A status table with RAG as word + symbol + tint; text from uploads is shown as plain text."""
     df = status.status_frame(statuses)
     df["rag_label"] = df["rag"].map(lambda r: f"{status.RAG_SYMBOLS[r]} {status.RAG_WORDS[r]}")
     for col in ("value", "england", "baseline"):
         if col in df:
-            df[col + "_text"] = [status.fmt(v if pd.notna(v) else None, u) for v, u in zip(df[col], df["unit"])]
+            df[col + "_fmt"] = [status.fmt(v if pd.notna(v) else None, u) for v, u in zip(df[col], df["unit"])]
     shown = df[list(columns)].rename(columns=columns)
+    shown = shown.astype(object).where(shown.notna(), "–")
     rag_col = columns.get("rag_label")
 
     def tint(col: pd.Series):
-        return [f"background-color: {RAG_TINTS[r]}; color: #0b0c0c" for r in df.loc[col.index, "rag"]]
+        return [f"background-color: {RAG_TINTS[r]}; color: #0b0c0c; font-weight: 600"
+                for r in df.loc[col.index, "rag"]]
 
     styler = shown.style.apply(tint, subset=[rag_col]) if rag_col else shown.style
-    st.dataframe(styler, hide_index=True, width="stretch")
+    # A static table: every word visible at paper size (no scrolling cells), cells shown as text.
+    st.table(styler.hide(axis="index").format(precision=1))
+    return shown
 
 
 def esc(text: str | None) -> str:

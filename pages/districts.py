@@ -1,7 +1,7 @@
 """District drill-down: one KPI for the county, its six districts and England, side by side."""
 import streamlit as st
 
-from cypp_dash import charts, ui
+from cypp_dash import charts, status, ui
 
 view = ui.page("Districts", needs_area=False)
 plan = view.plan
@@ -10,8 +10,8 @@ st.title("Districts compared")
 if not codes or not plan.districts:
     st.info("This plan has no measures with district figures.")
     st.stop()
-code = ui.remembered("kpi", codes, codes[0])
-code = st.selectbox("KPI", codes, index=codes.index(code), key="w_kpi",
+code = ui.remembered("kpi", codes, codes[0], "w_kpi")
+code = st.selectbox("KPI", codes, key="w_kpi",
                     format_func=lambda c: ui.kpi_label(plan.kpi(c)))
 st.session_state["cypp_kpi"] = code
 ui.keep_in_url(kpi=code)
@@ -22,9 +22,18 @@ st.caption(f"{plan.name} · {view.config.area_name(plan.area)} and districts · 
 ui.illustrative_notice(rows)
 
 ordered = sorted(rows, key=lambda r: (r.value is None, (r.value or 0) * (-1 if kpi.polarity != "lower" else 1)))
-ui.rag_table(ordered, {"area_name": "Area", "value_text": "Latest", "period": "Period", "ci_low": "95% CI low",
+ui.rag_table(ordered, {"area_name": "Area", "value_fmt": "Latest", "period": "Period", "ci_low": "95% CI low",
                        "ci_high": "95% CI high", "compared_with_england": "Compared with England",
                        "rag_label": "RAG", "reason": "Why", "note": "Note"})
 if any(r.value is not None for r in rows):
     st.altair_chart(charts.district_chart(kpi, rows, view.period_text), width="content")
+centre = status.funnel_centre(rows, plan.area)
+funnel = charts.funnel_chart(kpi, rows, centre[0], centre[1], view.period_text) if centre else None
+st.subheader("Funnel plot", divider="gray")
+if funnel is not None:
+    st.altair_chart(funnel, width="content")
+    st.caption("A district outside the 95% lines differs from the county by more than chance would usually "
+               "explain; outside the 99.8% lines, almost certainly.")
+else:
+    st.info("No funnel plot: it needs each area's numerator and denominator, which are not held for this KPI.")
 st.caption(ui.source_line(rows))

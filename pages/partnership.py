@@ -1,17 +1,17 @@
 """One partnership: its KPIs in a table with RAG and reasons, then each KPI's trend."""
 import streamlit as st
 
-from cypp_dash import charts, ui
+from cypp_dash import charts, status, ui
 
 view = ui.page("Partnership")
 plan = view.plan
 ids = [p.id for p in plan.partnerships]
-pid = ui.remembered("partnership", ids, ids[0] if ids else None)
+pid = ui.remembered("partnership", ids, ids[0] if ids else None, "w_partnership")
 if not ids:
     st.title("Partnerships")
     st.info("This plan has no partnerships with measures yet.")
     st.stop()
-pid = st.segmented_control("Partnership", ids, default=pid, key="w_partnership",
+pid = st.segmented_control("Partnership", ids, key="w_partnership",
                            format_func=lambda i: plan.partnership(i).name) or pid
 st.session_state["cypp_partnership"] = pid
 ui.keep_in_url(partnership=pid)
@@ -25,7 +25,7 @@ st.markdown(f"**Priority:** {partnership.priority}  \n**Board:** {partnership.bo
 ui.illustrative_notice(statuses)
 
 st.subheader("Summary")
-ui.rag_table(statuses, {"code": "Code", "kpi": "KPI", "baseline_text": "Baseline (plan)", "value_text": "Latest",
+ui.rag_table(statuses, {"code": "Code", "kpi": "KPI", "baseline_text": "Baseline (plan)", "value_fmt": "Latest",
                         "period": "Period", "england_text": "England (plan)", "target": "Target",
                         "rag_label": "RAG", "reason": "Why"})
 st.caption(ui.source_line(statuses))
@@ -38,7 +38,19 @@ for s in statuses:
     rows = view.series(kpi, [view.area])
     if rows["value"].notna().any():
         target = next((r.value for r in kpi.target.rules if r.value is not None), None)
-        st.altair_chart(charts.trend_chart(kpi, rows, s, view.period_text, target=target), width="content")
+        trend_tab, spc_tab = st.tabs(["Trend with England and target", "SPC chart (signal or noise)"])
+        with trend_tab:
+            st.altair_chart(charts.trend_chart(kpi, rows, s, view.period_text, target=target), width="content")
+        with spc_tab:
+            spc = status.spc_for(kpi, rows, s, view.config.settings)
+            if spc and spc[1].enough_data:
+                st.altair_chart(charts.spc_chart(kpi, spc[0], spc[1], s, view.period_text, s.assurance_target),
+                                width="content")
+                st.markdown(f"**{spc[1].icon_variation}** {spc[1].variation_text}")
+                if spc[1].icon_assurance:
+                    st.markdown(f"**{spc[1].icon_assurance}** {spc[1].assurance_text}")
+            else:
+                st.info(spc[1].reason if spc else "An SPC chart needs a run of figures; there are too few here.")
     else:
         st.info(f"No figures held for {view.area_name} yet ({kpi.baseline.text}).")
     facts = [f"Compared with England: {s.comparison_text}"]

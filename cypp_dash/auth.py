@@ -1,0 +1,538 @@
+"""Sign-in accounts and roles: argon2id password hashes in the store, sign-in with lockout, the
+signed-in session, and the guarded write paths that check the role at the point of action."""
+from __future__ import annotations
+
+import getpass
+import logging
+import re
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Callable
+
+import duckdb
+import pandas as pd
+import streamlit as st
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from streamlit.errors import StreamlitAPIException
+
+from cypp_dash import ingest, loading, store
+from cypp_dash.config import Settings
+
+log = logging.getLogger(__name__)
+
+ROLES = ("viewer", "editor", "admin")
+_RANK = {role: i for i, role in enumerate(ROLES)}
+ROLE_WORDS = {"viewer": "reads the dashboard", "editor": "reads and uploads figures",
+              "admin": "uploads, manages accounts, rolls back and restores"}
+
+# argon2id with the RFC 9106 "second recommended" parameters (argon2-cffi's defaults, written
+# out so that SECURITY.md and the code cannot drift apart): 3 passes over 64 MiB, 4 lanes.
+HASHER = PasswordHasher(time_cost=3, memory_cost=65536, parallelism=4, hash_len=32, salt_len=16)
+MIN_PASSWORD = 10
+# A long "password" would make every hash slow; no real passphrase is this long.
+MAX_PASSWORD = 256
+# Each failed sign-in costs the person (or the script) this long before the answer comes back.
+FAILURE_DELAY_SECONDS = 1.0
+NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._@-]{0,63}$")
+
+# One answer for an unknown name, a wrong password and a locked account, so that the answer
+# does not tell a stranger which names exist.
+SIGN_IN_FAILED = ("Those details did not sign you in. Check the name and password; after "
+                  "several failed tries an account is locked for a while.")
+
+SESSION_ACCOUNT = "cypp_account"
+SESSION_SEEN = "cypp_last_seen"
+SESSION_NOTICE = "cypp_sign_in_notice"
+NOBODY = "(not signed in)"
+
+
+class PermissionDenied(Exception):
+    """The signed-in person (or nobody) may not do this; the message says why in plain words."""
+
+
+class AccountError(ValueError):
+    """An account change that cannot be made (the message says what to do)."""
+
+
+@dataclass(frozen=True)
+class Account:
+    """Who is signed in and with which role."""
+
+    name: str
+    role: str
+
+    def can(self, role: str) -> bool:
+        return _RANK.get(self.role, -1) >= _RANK[role]
+
+
+def has_role(account: Account | None, role: str) -> bool:
+    """True when someone is signed in with at least this role (for what a page offers)."""
+    return account is not None and account.can(role)
+
+
+def require(account: Account | None, role: str, action: str) -> Account:
+    """Refuse with PermissionDenied unless the account has at least `role`; `action` reads
+    like "upload figures"."""
+    if role not in _RANK:
+        raise ValueError(f"unknown role {role!r}")
+    if account is None:
+        raise PermissionDenied(f"Sign in to {action}: it needs the {role} role.")
+    if not account.can(role):
+        raise PermissionDenied(f"To {action} you need the {role} role; {account.name} is signed in as "
+                               f"{_article(account.role)} {account.role}.")
+    return account
+
+
+def _article(word: str) -> str:
+    return "an" if word[:1] in "aeiou" else "a"
+
+
+# --- accounts in the store ------------------------------------------------------------------
+
+def normalise_name(name: str) -> str:
+    """Account names are compared without case or surrounding spaces ("Alice " is "alice")."""
+    return (name or "").strip().lower()
+
+
+def _check_name(name: str) -> str:
+    name = normalise_name(name)
+    if not NAME_PATTERN.match(name):
+        raise AccountError("an account name is 1 to 64 letters, digits, dots, dashes, underscores or @ "
+                           f"(an email address works), starting with a letter or digit; {name!r} is not")
+    return name
+
+
+def _check_role(role: str) -> str:
+    if role not in _RANK:
+        raise AccountError(f"the role must be one of {', '.join(ROLES)}, not {role!r}")
+    return role
+
+
+def check_password(password: str, name: str = "") -> None:
+    """Refuse a password that is too short, too long, or the account name itself."""
+    if not isinstance(password, str) or len(password) < MIN_PASSWORD:
+        raise AccountError(f"a password must be at least {MIN_PASSWORD} characters (a few words make a good one)")
+    if len(password) > MAX_PASSWORD:
+        raise AccountError(f"a password must be at most {MAX_PASSWORD} characters")
+    if name and password.strip().lower() == normalise_name(name):
+        raise AccountError("a password must not be the account name")
+
+
+def hash_password(password: str) -> str:
+    return HASHER.hash(password)
+
+
+# The hash of a random secret that was thrown away, with HASHER's parameters: checking a password
+# for an unknown name against it costs the same work as for a real account, and nothing matches it.
+DUMMY_HASH = "$argon2id$v=19$m=65536,t=3,p=4$c5nechXYCuQzLlniOBFAng$exShzsXgr0vOUjmq7yTRytl2KL7iOBkjoe64gGD7MEA"
+
+
+def _verify(password_hash: str | None, password: str) -> bool:
+    try:
+        return HASHER.verify(password_hash or DUMMY_HASH, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def _row(cur: duckdb.DuckDBPyConnection, name: str) -> tuple | None:
+    return cur.execute("SELECT name, role, password_hash, failed_count, locked_until FROM users WHERE name = ?",
+                       [name]).fetchone()
+
+
+def find_account(conn: duckdb.DuckDBPyConnection, name: str) -> Account | None:
+    """The account of this name as the store holds it now (None if there is none)."""
+    cur = conn.cursor()
+    try:
+        row = _row(cur, normalise_name(name))
+    finally:
+        cur.close()
+    return Account(row[0], row[1]) if row else None
+
+
+def add_user(conn: duckdb.DuckDBPyConnection, name: str, role: str, password: str, *, actor: str) -> Account:
+    """Create an account (no role check: callers with machine access, or `web_add_user`)."""
+    name = _check_name(name)
+    role = _check_role(role)
+    check_password(password, name)
+    password_hash = hash_password(password)
+    with store.write_transaction(conn) as cur:
+        if _row(cur, name) is not None:
+            raise AccountError(f"there is already an account called {name}")
+        at = store.now()
+        cur.execute("INSERT INTO users VALUES (?, ?, ?, ?, 0, NULL, NULL)", [name, role, password_hash, at])
+        cur.execute("INSERT INTO audit VALUES (?, ?, 'account added', ?)", [at, actor, f"{name} ({role})"])
+    return Account(name, role)
+
+
+def remove_user(conn: duckdb.DuckDBPyConnection, name: str, *, actor: str) -> None:
+    """Delete an account (no role check: callers with machine access, or `web_remove_user`)."""
+    name = normalise_name(name)
+    with store.write_transaction(conn) as cur:
+        row = _row(cur, name)
+        if row is None:
+            raise AccountError(f"there is no account called {name or '(blank)'}")
+        cur.execute("DELETE FROM users WHERE name = ?", [name])
+        cur.execute("INSERT INTO audit VALUES (?, ?, 'account removed', ?)", [store.now(), actor,
+                                                                              f"{name} ({row[1]})"])
+
+
+def set_password(conn: duckdb.DuckDBPyConnection, name: str, password: str, *, actor: str) -> None:
+    """Give an account a new password and lift any lockout (no role check: machine access, or
+    `web_set_password`)."""
+    name = normalise_name(name)
+    check_password(password, name)
+    password_hash = hash_password(password)
+    with store.write_transaction(conn) as cur:
+        if _row(cur, name) is None:
+            raise AccountError(f"there is no account called {name or '(blank)'}")
+        cur.execute("UPDATE users SET password_hash = ?, failed_count = 0, locked_until = NULL WHERE name = ?",
+                    [password_hash, name])
+        cur.execute("INSERT INTO audit VALUES (?, ?, 'password set', ?)", [store.now(), actor, name])
+
+
+def list_users(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Every account with its role and sign-in state (never the password hash)."""
+    cur = conn.cursor()
+    try:
+        return cur.execute("SELECT name, role, created_at, last_sign_in, failed_count, locked_until FROM users "
+                           "ORDER BY name").df()
+    finally:
+        cur.close()
+
+
+# --- signing in --------------------------------------------------------------------------------
+
+def sign_in(conn: duckdb.DuckDBPyConnection, name: str, password: str, *, settings: Settings | None = None,
+            clock: Callable[[], datetime] = store.now, sleep: Callable[[float], None] = time.sleep) -> Account | None:
+    """The account when the name and password match and it is not locked; otherwise None, after
+    the same work and a deliberate delay whatever the reason. Failures count per account and
+    lock it for `lockout_minutes` after `max_failed_sign_ins` in a row."""
+    settings = settings or Settings()
+    name = normalise_name(name)
+    password = password if isinstance(password, str) else ""
+    at = clock()
+    if not name or len(password) > MAX_PASSWORD:
+        _verify(None, "")
+        return _failed(conn, name or "(blank)", "no name or an over-long password", sleep)
+    cur = conn.cursor()
+    try:
+        row = _row(cur, name)
+    finally:
+        cur.close()
+    # Verify before looking at the lock, and against a dummy hash when there is no account:
+    # every path does one argon2 verification, so timing does not tell the cases apart.
+    matches = _verify(row[2] if row else None, password)
+    if row is None:
+        return _failed(conn, name[:64], "unknown account", sleep)
+    locked_until = row[4]
+    if locked_until is not None and locked_until > at:
+        return _failed(conn, name, f"account locked until {locked_until:%Y-%m-%d %H:%M} UTC", sleep)
+    if not matches:
+        failures = (row[3] or 0) + 1
+        lock = failures >= settings.max_failed_sign_ins
+        with store.write_transaction(conn) as wcur:
+            # Locking starts a fresh count, so after the lock the account gets the full number of tries again.
+            wcur.execute("UPDATE users SET failed_count = ?, locked_until = ? WHERE name = ?",
+                         [0 if lock else failures, at + timedelta(minutes=settings.lockout_minutes) if lock else None,
+                          name])
+            wcur.execute("INSERT INTO audit VALUES (?, ?, 'sign-in failed', ?)",
+                         [at, name, f"wrong password ({failures} in a row)"
+                                    + (f"; locked for {settings.lockout_minutes} minutes" if lock else "")])
+        log.info("failed sign-in for %s", name)
+        sleep(FAILURE_DELAY_SECONDS)
+        return None
+    new_hash = hash_password(password) if HASHER.check_needs_rehash(row[2]) else row[2]
+    with store.write_transaction(conn) as wcur:
+        wcur.execute("UPDATE users SET failed_count = 0, locked_until = NULL, last_sign_in = ?, password_hash = ? "
+                     "WHERE name = ?", [at, new_hash, name])
+        wcur.execute("INSERT INTO audit VALUES (?, ?, 'sign-in', ?)", [at, name, row[1]])
+    return Account(row[0], row[1])
+
+
+def _failed(conn: duckdb.DuckDBPyConnection, name: str, detail: str, sleep: Callable[[float], None]) -> None:
+    store.audit(conn, name, "sign-in failed", detail)
+    log.info("failed sign-in for %s (%s)", name, detail)
+    sleep(FAILURE_DELAY_SECONDS)
+    return None
+
+
+# --- the guarded write paths: each checks the role in the store when it acts -------------------
+
+def _authorise(conn: duckdb.DuckDBPyConnection, account: Account | None, role: str, action: str) -> Account:
+    """Check against the store's account now, not the session's copy: a removed or demoted
+    account loses its rights at once."""
+    if account is not None:
+        held = find_account(conn, account.name)
+        if held is None:
+            raise PermissionDenied(f"To {action} you must be signed in with an account that exists; "
+                                   f"{account.name} has been removed. Sign in again.")
+        account = held
+    try:
+        return require(account, role, action)
+    except PermissionDenied:
+        log.warning("refused: %s tried to %s", account.name if account else NOBODY, action)
+        raise
+
+
+def upload(conn: duckdb.DuckDBPyConnection, account: Account | None, validated: ingest.Validated,
+           progress: Callable[[float, str], None] | None = None) -> store.LoadResult:
+    """Load a file that passed validation as one batch recorded under the account's name (editor or admin)."""
+    account = _authorise(conn, account, "editor", "upload figures")
+    if not validated.ok:
+        raise ValueError("this file did not pass the checks, so nothing can be loaded from it")
+    return loading.load_validated(conn, validated, account.name, progress=progress)
+
+
+def rollback(conn: duckdb.DuckDBPyConnection, account: Account | None, batch_id: int) -> None:
+    """Undo one upload exactly (admin)."""
+    account = _authorise(conn, account, "admin", "roll back an upload")
+    store.rollback(conn, int(batch_id), account.name)
+
+
+# A restore from the web keeps today's accounts and audit trail: an uploaded file must not
+# bring back removed accounts or old passwords, nor erase the record of who did what.
+KEPT_ON_WEB_RESTORE = ("users", "audit")
+
+
+def restore(conn: duckdb.DuckDBPyConnection, account: Account | None, path: str | Path) -> None:
+    """Replace the figures with a backup's (admin); accounts and the audit log stay as they are."""
+    account = _authorise(conn, account, "admin", "restore a backup")
+    store.restore(conn, path, account.name, keep=KEPT_ON_WEB_RESTORE)
+
+
+def restore_uploaded(conn: duckdb.DuckDBPyConnection, account: Account | None, data: bytes, file_name: str) -> None:
+    """`restore` from the bytes of an uploaded backup file (admin)."""
+    _authorise(conn, account, "admin", "restore a backup")
+    # The audit log names the file; only a tame version of the uploaded name reaches the disk.
+    safe = re.sub(r"[^A-Za-z0-9._-]", "_", Path(file_name or "backup.duckdb").name)[:80] or "backup.duckdb"
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / safe
+        path.write_bytes(bytes(data))
+        restore(conn, account, path)
+
+
+def backup(conn: duckdb.DuckDBPyConnection, account: Account | None) -> bytes:
+    """A whole-store copy as bytes, for download (admin: it holds the password hashes)."""
+    account = _authorise(conn, account, "admin", "download a backup")
+    with tempfile.TemporaryDirectory() as folder:
+        path = store.backup(conn, Path(folder) / "cypp-backup.duckdb")
+        data = path.read_bytes()
+    store.audit(conn, account.name, "backup", f"{len(data):,} bytes downloaded")
+    return data
+
+
+def web_add_user(conn: duckdb.DuckDBPyConnection, account: Account | None, name: str, role: str,
+                 password: str) -> Account:
+    """Create an account from the admin page (admin)."""
+    account = _authorise(conn, account, "admin", "add an account")
+    return add_user(conn, name, role, password, actor=account.name)
+
+
+def web_remove_user(conn: duckdb.DuckDBPyConnection, account: Account | None, name: str) -> None:
+    """Remove an account from the admin page (admin; not your own, so that an admin always remains)."""
+    account = _authorise(conn, account, "admin", "remove an account")
+    if normalise_name(name) == account.name:
+        raise AccountError("you cannot remove the account you are signed in with; another admin can, "
+                           "or an operator on the server with `python -m cypp_dash users remove`")
+    remove_user(conn, name, actor=account.name)
+
+
+def web_set_password(conn: duckdb.DuckDBPyConnection, account: Account | None, name: str, password: str) -> None:
+    """Set an account's password and lift its lockout from the admin page (admin)."""
+    account = _authorise(conn, account, "admin", "set a password")
+    set_password(conn, name, password, actor=account.name)
+
+
+# --- the signed-in session (Streamlit) ---------------------------------------------------------
+
+def session_expired(last_seen: float | None, now: float, idle_minutes: int) -> bool:
+    """True when more than `idle_minutes` have passed since the session was last used."""
+    return last_seen is not None and now - last_seen > idle_minutes * 60
+
+
+def start_session(account: Account, now: float | None = None) -> None:
+    st.session_state[SESSION_ACCOUNT] = account
+    st.session_state[SESSION_SEEN] = time.time() if now is None else now
+    st.session_state.pop(SESSION_NOTICE, None)
+
+
+def sign_out(notice: str | None = None) -> None:
+    """End the session's sign-in (and the identity provider's cookie, when that is how they came in)."""
+    account = st.session_state.pop(SESSION_ACCOUNT, None)
+    st.session_state.pop(SESSION_SEEN, None)
+    if notice:
+        st.session_state[SESSION_NOTICE] = notice
+    if account is not None:
+        _audit_quietly(account.name, "sign-out", notice or "")
+    if oidc_configured() and _oidc_logged_in():
+        st.logout()
+
+
+def _audit_quietly(user: str, action: str, detail: str) -> None:
+    from cypp_dash import ui
+
+    try:
+        store.audit(ui.connection(), user, action, detail)
+    except store.StoreError:
+        log.exception("could not record %s for %s", action, user)
+
+
+def current_account(now: float | None = None) -> Account | None:
+    """Who is signed in to this session, with the role the store holds now; None after the idle
+    time (the session is then signed out) or when the account has been removed."""
+    from cypp_dash import ui
+
+    settings = ui.config().settings
+    now = time.time() if now is None else now
+    account = st.session_state.get(SESSION_ACCOUNT)
+    if account is None:
+        account = _oidc_account()
+        if account is None:
+            return None
+        start_session(account, now)
+    if session_expired(st.session_state.get(SESSION_SEEN), now, settings.idle_minutes):
+        sign_out(f"You were signed out after {settings.idle_minutes} minutes without activity.")
+        return None
+    held = find_account(ui.connection(), account.name)
+    if held is None:
+        sign_out("Your account is no longer on the dashboard, so you have been signed out.")
+        return None
+    st.session_state[SESSION_ACCOUNT] = held
+    st.session_state[SESSION_SEEN] = now
+    return held
+
+
+def sidebar_status() -> None:
+    """The sidebar's sign-in line: who is signed in with a Sign out button, or a Sign in link."""
+    account = current_account()
+    with st.sidebar:
+        st.divider()
+        if account is None:
+            sign_in_link()
+        else:
+            st.text(f"Signed in as {account.name} ({account.role})")
+            if st.button("Sign out", key="cypp_sign_out", icon=":material/logout:"):
+                sign_out("You have signed out.")
+                st.rerun()
+
+
+def gate_viewing() -> None:
+    """Stop the page with a sign-in prompt when this dashboard's viewing needs sign-in."""
+    from cypp_dash import ui
+
+    if not ui.config().settings.viewing_requires_sign_in or current_account() is not None:
+        return
+    st.title(ui.APP_TITLE)
+    notice = st.session_state.get(SESSION_NOTICE)
+    if notice:
+        st.info(notice)
+    st.warning("This dashboard is for signed-in users. Sign in to see it.", icon=":material/lock:")
+    sign_in_link()
+    st.stop()
+
+
+SIGN_IN_PAGE = "pages/sign_in.py"
+
+
+def sign_in_link() -> None:
+    """A link to the sign-in page; plain words when the page runs outside the app's navigation
+    (a page file under test), where Streamlit cannot make the link."""
+    try:
+        st.page_link(SIGN_IN_PAGE, label="Sign in", icon=":material/login:")
+    except StreamlitAPIException:
+        st.caption("Sign in on the Sign in page.")
+
+
+# --- an organisation's identity provider (st.login, OIDC), when secrets.toml configures one -----
+
+def oidc_configured() -> bool:
+    """True when .streamlit/secrets.toml has an [auth] section for st.login."""
+    try:
+        return bool(st.secrets.load_if_toml_exists() and "auth" in st.secrets)
+    except Exception:  # a broken secrets file means no identity provider, not a crashed page
+        return False
+
+
+def _oidc_logged_in() -> bool:
+    try:
+        return bool(st.user.is_logged_in)
+    except Exception:
+        return False
+
+
+def oidc_identity() -> str | None:
+    """The email the identity provider vouched for, when someone signed in that way."""
+    if not oidc_configured() or not _oidc_logged_in():
+        return None
+    email = st.user.get("email") or st.user.get("preferred_username")
+    return normalise_name(str(email)) if email else None
+
+
+def _oidc_account() -> Account | None:
+    """The dashboard account named by the identity provider's email: the role still comes from
+    the accounts table, and an identity with no account gets nothing."""
+    from cypp_dash import ui
+
+    email = oidc_identity()
+    if email is None:
+        return None
+    account = find_account(ui.connection(), email)
+    if account is not None and st.session_state.get("cypp_oidc_audited") != email:
+        st.session_state["cypp_oidc_audited"] = email
+        _audit_quietly(email, "sign-in", f"{account.role}, through the identity provider")
+    return account
+
+
+# --- the command line: `python -m cypp_dash users ...` (machine access, so no role check) -------
+
+def _operator() -> str:
+    try:
+        who = getpass.getuser()
+    except Exception:
+        who = "unknown"
+    return f"{who} (command line)"
+
+
+def read_password(prompt: str = "Password: ", confirm: bool = True) -> str:
+    """From a prompt when a person is at the terminal, else one line of stdin (never argv)."""
+    if sys.stdin is not None and sys.stdin.isatty():
+        first = getpass.getpass(prompt)
+        if confirm and getpass.getpass("Again: ") != first:
+            raise AccountError("the two passwords were not the same")
+        return first
+    line = sys.stdin.readline() if sys.stdin is not None else ""
+    return line.rstrip("\r\n")
+
+
+def users_command(conn: duckdb.DuckDBPyConnection, args) -> int:
+    """`users add NAME --role ROLE | list | remove NAME | passwd NAME`: 0 done, 1 refused with a message."""
+    actor = _operator()
+    try:
+        if args.users_command == "add":
+            account = add_user(conn, args.name, args.role, read_password(), actor=actor)
+            print(f"added {account.name} ({account.role})")
+        elif args.users_command == "list":
+            df = list_users(conn)
+            if df.empty:
+                print("(no accounts)")
+            else:
+                with pd.option_context("display.max_rows", None, "display.width", 200):
+                    print(df.to_string(index=False))
+        elif args.users_command == "remove":
+            remove_user(conn, args.name, actor=actor)
+            print(f"removed {normalise_name(args.name)}")
+        elif args.users_command == "passwd":
+            set_password(conn, args.name, read_password(), actor=actor)
+            print(f"password set for {normalise_name(args.name)}")
+        else:
+            print(f"error: unknown users command {args.users_command!r}", file=sys.stderr)
+            return 1
+    except AccountError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,470 @@
+"""The performance benchmark (issue 9): every page's run time at demo and national scale beside a
+bare Streamlit page, a 1-million-row upload beside DuckDB's own read_csv, and peak memory.
+
+Run `python -m cypp_dash.bench` (about 5 minutes on 2 cores) or `--quick` (a 1M-figure national
+store, about 1 minute). It prints one table and writes it as JSON (artifacts/bench.json).
+Each measurement runs in its own child process, so each has its own peak memory and a clean
+Streamlit cache; the parent only orchestrates and never imports Streamlit or opens a store.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+from cypp_dash.config import ROOT, Config
+
+SEED = 20250409
+FIRST_QUARTER = "2016/17 Q1"  # 40 quarters, ten financial years, all in the past
+QUARTERS = 40
+FULL_ROWS = 10_000_000
+QUICK_ROWS = 1_000_000
+UPLOAD_ROWS = 1_000_000
+# How many areas of each kind a national store holds (England's upper and lower tiers).
+UPPER_TIER = {"E10": ("county", 21), "E06": ("unitary", 62), "E08": ("metropolitan district", 36),
+              "E09": ("london borough", 33)}
+LOWER_TIER = {"E07": ("district", 300)}
+REGIONS = 9
+ENGLAND = "E92000001"
+TARGETS = {"demo_ratio": 1.3, "demo_plus_ms": 50.0, "national_ratio": 1.2, "upload_ratio": 3.0,
+           "peak_rss_mb": 1024.0}
+BARE_PAGE = 'import streamlit as st\nst.write("hello")\n'
+
+
+# --- a national-scale store --------------------------------------------------------------------
+
+def national_areas(config: Config, extra_codes: set[str] = frozenset()) -> list[tuple[str, str, str, str | None]]:
+    """(code, name, type, parent) of England, its regions and every upper- and lower-tier area:
+    the project's real GSS codes where it has them, generated codes in the same series otherwise."""
+    real = {a.code: a for a in config.areas}
+    known = set(real) | set(extra_codes)
+    out: list[tuple[str, str, str, str | None]] = [(ENGLAND, "England", "country", None)]
+    regions = _series_codes("E12", REGIONS, known)
+    out += [(c, real[c].name if c in real else f"Region {c}", "region", ENGLAND) for c in regions]
+    counties: list[str] = []
+    for prefix, (kind, count) in UPPER_TIER.items():
+        codes = _series_codes(prefix, count, known)
+        if prefix == "E10":
+            counties = codes
+        out += [(c, real[c].name if c in real else f"{kind.title()} {c}", kind, regions[i % REGIONS])
+                for i, c in enumerate(codes)]
+    for prefix, (kind, count) in LOWER_TIER.items():
+        codes = _series_codes(prefix, count, known)
+        out += [(c, real[c].name if c in real else f"District {c}", kind,
+                 real[c].parent if c in real and real[c].parent else counties[i % len(counties)])
+                for i, c in enumerate(codes)]
+    return out
+
+
+def _series_codes(prefix: str, count: int, known: set[str]) -> list[str]:
+    """`count` codes of one GSS series: the known real ones first, then generated ones."""
+    real = sorted(c for c in known if c.startswith(prefix) and len(c) == 9)[:count]
+    generated = (f"{prefix}{n:06d}" for n in range(1, 10**6))
+    return real + [c for c in generated if c not in real][: count - len(real)]
+
+
+def bundled_codes() -> set[str]:
+    """GSS codes named in the bundled data files (data/**/*.csv)."""
+    import re
+
+    found: set[str] = set()
+    for path in (ROOT / "data").rglob("*.csv"):
+        found |= set(re.findall(r"\bE\d{8}\b", path.read_text(encoding="utf-8", errors="replace")))
+    return found
+
+
+def quarter_labels(first: str = FIRST_QUARTER, count: int = QUARTERS) -> list[tuple[str, date, date]]:
+    from cypp_dash.periods import parse_period, quarter_containing
+
+    out, p = [], parse_period(first)
+    for _ in range(count):
+        out.append((p.label, p.start, p.end))
+        nxt = date(p.end.year + (p.end.month == 12), p.end.month % 12 + 1, 1)
+        p = quarter_containing(nxt)
+    return out
+
+
+def build_national_store(path: Path, config: Config, target_rows: int, seed: int = SEED) -> dict:
+    """Write a national store: the plans, every area, 40 quarters, the plan's KPIs for every area
+    and enough further indicators for `target_rows` figures; generated in DuckDB, one batch per quarter
+    (as quarterly uploads would arrive), reproducible from `seed`."""
+    import pandas as pd
+
+    from cypp_dash import store
+
+    started = time.perf_counter()
+    for suffix in ("", ".wal"):
+        Path(str(path) + suffix).unlink(missing_ok=True)
+    conn = store.connect(path)
+    areas = national_areas(config, bundled_codes())
+    quarters = quarter_labels()
+    plan_units = {k.indicator_id: k.unit for p in config.plans for k in p.kpis}
+    per_indicator = len(areas) * len(quarters)
+    n_generated = max(0, math.ceil(target_rows / per_indicator) - len(plan_units))
+    units = ("percent", "count", "rate per 100,000")
+    indicators = [(iid, unit, True) for iid, unit in sorted(plan_units.items())]
+    indicators += [(f"N{n:04d}", units[n % len(units)], False) for n in range(1, n_generated + 1)]
+    with store.write_transaction(conn) as cur:
+        store.sync_plans(cur, config)
+        store.sync_actions(cur, config)
+        cur.execute("DELETE FROM areas")
+        cur.executemany("INSERT INTO areas VALUES (?, ?, ?, ?)", areas)
+        cur.executemany("INSERT INTO indicators VALUES (?, ?, ?, 'cypp_dash.bench (generated)', NULL) "
+                        "ON CONFLICT DO NOTHING",
+                        [(iid, f"Generated indicator {iid}", unit) for iid, unit, plan in indicators if not plan])
+    area_frame = pd.DataFrame({"code": [a[0] for a in areas], "a": range(len(areas))})
+    indicator_frame = pd.DataFrame({"indicator_id": [i[0] for i in indicators], "unit": [i[1] for i in indicators],
+                                    "i": range(len(indicators))})
+    loaded_at = datetime(2026, 4, 1)
+    for q, (label, start, end) in enumerate(quarters):
+        with store.write_transaction(conn) as cur:
+            cur.register("bench_areas", area_frame)
+            cur.register("bench_indicators", indicator_frame)
+            batch_id = q + 1
+            cur.execute("INSERT INTO batches VALUES (?, 'benchmark', 'bench', ?, ?, ?, ?, 0, 0, 'loaded', NULL, NULL, "
+                        "'Generated by cypp_dash.bench (not real data)', '', TRUE)",
+                        [batch_id, f"national {label}", f"bench-{seed}-{label}", loaded_at,
+                         len(areas) * len(indicators)])
+            # One figure per indicator and area: a level per (indicator, area), a drift per
+            # quarter and noise, all from hash() of the position and the seed (no random state).
+            cur.execute(f"""
+                INSERT INTO observations
+                WITH g AS (
+                    SELECT i.indicator_id, i.unit, a.code, i.i, a.a,
+                           (hash(i.i, a.a, {seed}) % 1000) / 1000.0 AS level,
+                           (hash(i.i, a.a, {q}, {seed}) % 1000) / 1000.0 AS noise,
+                           50 + hash(a.a, {seed}) % 1950 AS cohort
+                    FROM bench_indicators i CROSS JOIN bench_areas a
+                ), v AS (
+                    SELECT *, round(cohort * least(0.98, greatest(0.02,
+                               0.3 + 0.5 * level + 0.004 * {q} + 0.04 * (noise - 0.5)))) AS num
+                    FROM g
+                )
+                SELECT ((i * {len(areas)} + a) * {len(quarters)}) + {q} + 1, indicator_id, code, ?, ?::DATE, ?::DATE, '',
+                       CASE unit WHEN 'percent' THEN round(100.0 * num / cohort, 1)
+                                 WHEN 'count' THEN num
+                                 ELSE round(100000.0 * num / (cohort * 400), 1) END,
+                       CASE WHEN unit = 'count' THEN NULL ELSE num END,
+                       CASE unit WHEN 'percent' THEN cohort WHEN 'count' THEN NULL ELSE cohort * 400 END,
+                       NULL, NULL, NULL, NULL, NULL, '', NULL, ?, ?, NULL, NULL
+                FROM v""", [label, start, end, batch_id, loaded_at])  # noqa: S608 (numbers we made, no user input)
+    rows = conn.execute("SELECT count(*) FROM observations").fetchone()[0]
+    conn.execute("CHECKPOINT")
+    conn.close()
+    return {"rows": rows, "areas": len(areas), "indicators": len(indicators), "quarters": len(quarters),
+            "upper_tier": sum(n for _, n in UPPER_TIER.values()), "lower_tier": sum(n for _, n in LOWER_TIER.values()),
+            "seconds": round(time.perf_counter() - started, 1),
+            "file_mb": round(path.stat().st_size / 2**20, 1)}
+
+
+# --- page run times ----------------------------------------------------------------------------
+
+def page_files() -> list[Path]:
+    return sorted((ROOT / "pages").glob("*.py"))
+
+
+def _timed_run(script: Path) -> float:
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(script), default_timeout=300)
+    started = time.perf_counter()
+    at.run()
+    elapsed = time.perf_counter() - started
+    if at.exception:
+        raise RuntimeError(f"{script.name} failed under AppTest: {at.exception[0].value}")
+    return elapsed * 1000
+
+
+def measure_pages(db: Path, runs: int, build_demo: bool) -> dict:
+    """Median server-side run time of every page, cold (first run after the store changed) and
+    cached (a repeat view), and of a bare one-line page, all in this process."""
+    from cypp_dash import loading, store
+    from cypp_dash.config import load_config
+
+    os.environ["CYPP_DB"] = str(db)
+    conn = store.process_connection(db)
+    if build_demo:
+        loading.build_store(conn, load_config(), progress=lambda m: None)
+    rows = conn.cursor().execute("SELECT count(*) FROM observations WHERE superseded_at IS NULL").fetchone()[0]
+
+    def store_changed() -> None:
+        # What an upload does to the caches: the data version moves on, so every cached read misses.
+        with store.write_transaction(conn):
+            pass
+
+    with tempfile.TemporaryDirectory() as tmp:
+        bare = Path(tmp) / "bare.py"
+        bare.write_text(BARE_PAGE, encoding="utf-8")
+        _timed_run(bare)
+        bare_times = [_timed_run(bare) for _ in range(runs)]
+        pages = {}
+        for script in page_files():
+            _timed_run(script)  # the warm run: imports, first connection, first cache entries
+            cold = []
+            for _ in range(runs):
+                store_changed()
+                cold.append(_timed_run(script))
+            cached = [_timed_run(script) for _ in range(runs)]
+            pages[script.stem] = {"cold_ms": _median(cold), "cached_ms": _median(cached),
+                                  "cold_runs_ms": _rounded(cold), "cached_runs_ms": _rounded(cached)}
+        bare_times += [_timed_run(bare) for _ in range(runs)]
+    return {"observations": rows, "bare_ms": _median(bare_times), "bare_runs_ms": _rounded(bare_times),
+            "pages": pages, "peak_rss_mb": peak_rss_mb()}
+
+
+def _median(values: list[float]) -> float:
+    return round(statistics.median(values), 1)
+
+
+def _rounded(values: list[float]) -> list[float]:
+    return [round(v, 1) for v in values]
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory (Linux reports ru_maxrss in KiB, macOS in bytes)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return round(peak / (2**20 if sys.platform == "darwin" else 2**10), 1)
+
+
+# --- a one-million-row upload ------------------------------------------------------------------
+
+def upload_csv(path: Path, config: Config, rows: int) -> list[str]:
+    """Write a contract-format upload of `rows` distinct KPI/area/period rows with DuckDB; return its areas."""
+    import duckdb
+
+    kpis = sorted({(k.code, k.unit) for p in config.plans for k in p.kpis})
+    quarters = quarter_labels()
+    n_areas = math.ceil(rows / (len(kpis) * len(quarters)))
+    areas = [f"E07{n:06d}" for n in range(500_001, 500_001 + n_areas)]  # a series no real area uses
+    con = duckdb.connect()
+    try:
+        con.execute("CREATE TABLE k AS SELECT * FROM (VALUES " + ", ".join("(?, ?, ?)" for _ in kpis) + ") t(code, unit, i)",
+                    [x for i, (c, u) in enumerate(kpis) for x in (c, u, i)])
+        con.execute("CREATE TABLE q AS SELECT * FROM (VALUES " + ", ".join("(?, ?)" for _ in quarters) + ") t(period, j)",
+                    [x for j, (label, _, _) in enumerate(quarters) for x in (label, j)])
+        con.execute("CREATE TABLE a AS SELECT 'E07' || lpad(CAST(500000 + range + 1 AS VARCHAR), 6, '0') AS area, "
+                    "range AS n FROM range(?)", [n_areas])
+        con.execute(f"""
+            COPY (
+                WITH g AS (
+                    SELECT k.code AS kpi, k.unit, a.area, q.period, k.i, a.n, q.j,
+                           50 + hash(a.n, k.i, {SEED}) % 950 AS den,
+                           (hash(a.n, k.i, q.j, {SEED}) % 1000) / 1000.0 AS share
+                    FROM k CROSS JOIN a CROSS JOIN q
+                ), v AS (SELECT *, round(den * (0.05 + 0.9 * share)) AS num FROM g)
+                SELECT kpi, area, period,
+                       CASE WHEN unit = 'count' THEN CAST(CAST(num AS BIGINT) AS VARCHAR)
+                            ELSE CAST(round(100.0 * num / den, 1) AS VARCHAR) END AS value,
+                       CASE WHEN unit = 'count' THEN NULL ELSE CAST(CAST(num AS BIGINT) AS VARCHAR) END AS numerator,
+                       CASE WHEN unit = 'count' THEN NULL ELSE CAST(CAST(den AS BIGINT) AS VARCHAR) END AS denominator
+                FROM v ORDER BY j, i, n LIMIT {int(rows)}
+            ) TO '{path}' (HEADER, DELIMITER ',')""")  # noqa: S608 (a path and numbers we made)
+    finally:
+        con.close()
+    return areas
+
+
+def measure_upload(workdir: Path, rows: int) -> dict:
+    """A 1M-row upload end to end (read, validate, load into a store) beside DuckDB's read_csv of the same file."""
+    import duckdb
+
+    from cypp_dash import ingest, loading, store
+    from cypp_dash.config import load_config
+
+    config = load_config()
+    csv_path = workdir / "upload.csv"
+    areas = upload_csv(csv_path, config, rows)
+    lookup = {**config.area_lookup(), **{a.lower(): a for a in areas}}
+    rules = ingest.UploadRules(indicator_units=config.indicator_units(), area_lookup=lookup, today=date.today(),
+                               max_bytes=1 << 31)
+    db = workdir / "upload.duckdb"
+    conn = store.connect(db)
+    loading.build_store(conn, config, progress=lambda m: None)
+    conn.execute("CHECKPOINT")
+
+    started = time.perf_counter()
+    data = csv_path.read_bytes()
+    validated = ingest.validate_upload(data, csv_path.name, rules)
+    checked = time.perf_counter()
+    if not validated.ok:
+        raise RuntimeError("the benchmark upload was refused: " + "; ".join(map(str, validated.problems[:5])))
+    result = loading.load_validated(conn, validated, "bench")
+    upload_s = time.perf_counter() - started
+    load_s = time.perf_counter() - checked
+    conn.close()
+    del validated, data
+
+    raw = duckdb.connect(str(workdir / "read_csv.duckdb"))
+    started = time.perf_counter()
+    raw.execute("CREATE TABLE upload AS SELECT * FROM read_csv(?)", [str(csv_path)])
+    read_csv_s = time.perf_counter() - started
+    raw_rows = raw.execute("SELECT count(*) FROM upload").fetchone()[0]
+    raw.close()
+    return {"rows": rows, "file_mb": round(csv_path.stat().st_size / 2**20, 1), "added": result.added,
+            "upload_s": round(upload_s, 3), "validate_s": round(upload_s - load_s, 3), "load_s": round(load_s, 3),
+            "read_csv_s": round(read_csv_s, 3), "read_csv_rows": raw_rows, "peak_rss_mb": peak_rss_mb()}
+
+
+# --- the report ----------------------------------------------------------------------------------
+
+def machine() -> dict:
+    import duckdb
+    import pandas
+    import streamlit
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory = ""
+    try:
+        kib = int(next(x for x in Path("/proc/meminfo").read_text().splitlines() if x.startswith("MemTotal")).split()[1])
+        memory = f"{kib / 2**20:.0f} GiB"
+    except (OSError, StopIteration, ValueError):
+        pass
+    return {"cpu": cpu, "cores": os.cpu_count(), "memory": memory, "os": platform.platform(),
+            "python": platform.python_version(), "streamlit": streamlit.__version__, "duckdb": duckdb.__version__,
+            "pandas": pandas.__version__}
+
+
+def summarise(national: dict, demo_pages: dict, national_pages: dict, upload: dict) -> list[dict]:
+    """One row per figure: what was measured, the figure, the target it is held to, and whether it holds."""
+    rows = []
+    for kind in ("cold", "cached"):
+        for name, demo in demo_pages["pages"].items():
+            bare = demo_pages["bare_ms"]
+            limit = TARGETS["demo_ratio"] * bare + TARGETS["demo_plus_ms"]
+            ms = demo[f"{kind}_ms"]
+            rows.append({"figure": f"page {name}, demo scale, {kind}", "value": ms, "unit": "ms",
+                         "compared_with": f"bare page {bare:.0f} ms", "ratio": round(ms / bare, 2),
+                         "target": f"<= 1.3x bare + 50 ms = {limit:.0f} ms", "holds": ms <= limit})
+        for name, nat in national_pages["pages"].items():
+            own = demo_pages["pages"][name][f"{kind}_ms"]
+            ms = nat[f"{kind}_ms"]
+            rows.append({"figure": f"page {name}, national scale, {kind}", "value": ms, "unit": "ms",
+                         "compared_with": f"demo scale {own:.0f} ms", "ratio": round(ms / own, 2),
+                         "target": f"<= 1.2x demo = {TARGETS['national_ratio'] * own:.0f} ms",
+                         "holds": ms <= TARGETS["national_ratio"] * own})
+    rows.append({"figure": f"upload of {upload['rows']:,} rows (validate {upload['validate_s']:.1f} s + "
+                           f"load {upload['load_s']:.1f} s)", "value": upload["upload_s"], "unit": "s",
+                 "compared_with": f"DuckDB read_csv {upload['read_csv_s']:.2f} s",
+                 "ratio": round(upload["upload_s"] / upload["read_csv_s"], 2), "target": "<= 3x read_csv",
+                 "holds": upload["upload_s"] <= TARGETS["upload_ratio"] * upload["read_csv_s"]})
+    peak = national_pages["peak_rss_mb"]
+    rows.append({"figure": f"peak memory (RSS), app process at national scale ({national['rows']:,} figures)",
+                 "value": peak, "unit": "MB", "compared_with": "1 GB", "ratio": round(peak / TARGETS["peak_rss_mb"], 2),
+                 "target": "<= 1024 MB", "holds": peak <= TARGETS["peak_rss_mb"]})
+    return rows
+
+
+def table_text(rows: list[dict]) -> str:
+    """The figures as a Markdown table (it reads as plain text too)."""
+    lines = ["| figure | measured | compared with | ratio | target | holds |", "|---|---:|---|---:|---|---|"]
+    for r in rows:
+        value = f"{r['value']:,.1f} {r['unit']}" if r["unit"] != "s" else f"{r['value']:,.2f} s"
+        lines.append(f"| {r['figure']} | {value} | {r['compared_with']} | {r['ratio']:.2f} | {r['target']} | "
+                     f"{'yes' if r['holds'] else 'NO'} |")
+    return "\n".join(lines)
+
+
+# --- running it ------------------------------------------------------------------------------------
+
+def _child(step: str, result: Path, **options) -> dict:
+    """Run one measurement in a fresh Python process and read back its JSON."""
+    args = [sys.executable, "-m", "cypp_dash.bench", "--step", step, "--result", str(result)]
+    for key, value in options.items():
+        if value is True:
+            args.append(f"--{key.replace('_', '-')}")
+        elif value not in (None, False):
+            args += [f"--{key.replace('_', '-')}", str(value)]
+    env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    subprocess.run(args, check=True, cwd=ROOT, env=env)
+    return json.loads(result.read_text(encoding="utf-8"))
+
+
+def run_step(args: argparse.Namespace) -> None:
+    from cypp_dash.config import load_config
+
+    if args.step == "national-store":
+        out = build_national_store(Path(args.db), load_config(), args.rows)
+    elif args.step == "pages":
+        out = measure_pages(Path(args.db), args.runs, args.build_demo)
+    elif args.step == "upload":
+        out = measure_upload(Path(args.workdir), args.rows)
+    else:
+        raise SystemExit(f"unknown step {args.step}")
+    Path(args.result).write_text(json.dumps(out, indent=2, default=str), encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m cypp_dash.bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help=f"a {QUICK_ROWS:,}-figure national store and "
+                        f"fewer runs (a smoke run); the default is {FULL_ROWS:,} figures")
+    parser.add_argument("--rows", type=int, help="figures in the national store (overrides --quick)")
+    parser.add_argument("--upload-rows", type=int, default=UPLOAD_ROWS)
+    parser.add_argument("--runs", type=int, help="timed runs per page and kind (median reported)")
+    parser.add_argument("--out", default=str(ROOT / "artifacts" / "bench.json"))
+    parser.add_argument("--workdir", help="where the stores and the upload file go (default: a temporary folder)")
+    parser.add_argument("--keep", action="store_true", help="keep the work folder (the national store can be "
+                        "opened with CYPP_DB=<workdir>/national.duckdb streamlit run app.py)")
+    parser.add_argument("--step", help=argparse.SUPPRESS)
+    parser.add_argument("--result", help=argparse.SUPPRESS)
+    parser.add_argument("--db", help=argparse.SUPPRESS)
+    parser.add_argument("--build-demo", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.step:
+        run_step(args)
+        return 0
+
+    national_rows = args.rows or (QUICK_ROWS if args.quick else FULL_ROWS)
+    runs = args.runs or (3 if args.quick else 7)
+    work = Path(args.workdir or tempfile.mkdtemp(prefix="cypp-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    try:
+        print(f"== national store: {national_rows:,} figures (seed {SEED})", flush=True)
+        national = _child("national-store", work / "national.json", db=work / "national.duckdb", rows=national_rows)
+        print(f"   {national['rows']:,} figures, {national['areas']} areas, {national['indicators']} indicators, "
+              f"{national['quarters']} quarters in {national['seconds']} s ({national['file_mb']} MB)", flush=True)
+        print(f"== pages at demo scale ({runs} runs each)", flush=True)
+        demo_pages = _child("pages", work / "demo_pages.json", db=work / "demo.duckdb", runs=runs, build_demo=True)
+        print("== pages at national scale", flush=True)
+        national_pages = _child("pages", work / "national_pages.json", db=work / "national.duckdb", runs=runs)
+        print(f"== upload of {args.upload_rows:,} rows", flush=True)
+        upload = _child("upload", work / "upload.json", workdir=work, rows=args.upload_rows)
+    finally:
+        if not args.keep and not args.workdir:
+            shutil.rmtree(work, ignore_errors=True)
+    rows = summarise(national, demo_pages, national_pages, upload)
+    text = table_text(rows)
+    print()
+    print(text)
+    report = {"run_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "machine": machine(),
+              "command": "python -m cypp_dash.bench" + (" --quick" if args.quick else ""),
+              "seconds": round(time.perf_counter() - started, 1), "targets": TARGETS, "table": rows,
+              "national_store": national, "demo_pages": demo_pages, "national_pages": national_pages,
+              "upload": upload}
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2, default=str), encoding="utf-8")
+    print(f"\nwritten to {out} ({report['seconds']} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

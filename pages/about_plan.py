@@ -1,0 +1,62 @@
+"""About the plan: vision, outcomes, priorities, the governance chain with the next quarterly
+report, and who owns each measure (and how it relates to the published figures shown)."""
+from datetime import date
+
+import pandas as pd
+import streamlit as st
+
+from cypp_dash import fingertips, ui
+
+view = ui.page("About the plan", needs_area=False)
+plan = view.plan
+st.title(plan.name)
+st.caption(f"{plan.council} · {plan.source_document or 'the plan'}")
+
+if plan.vision:
+    st.header("Vision", divider="gray")
+    st.markdown(f"> {plan.vision}")
+if plan.outcomes:
+    st.header("Outcomes", divider="gray")
+    st.markdown("\n".join(f"- {o}" for o in plan.outcomes))
+st.header("Priorities", divider="gray")
+if plan.priorities:
+    st.markdown("\n".join(f"- {p}" for p in plan.priorities))
+else:
+    st.markdown("\n".join(f"- **{p.name}**: {p.priority}" for p in plan.partnerships if p.priority)
+                or "The plan lists no priorities.")
+if plan.notes:
+    st.markdown(plan.notes)
+
+st.header("Governance", divider="gray")
+st.markdown(f"**{plan.board or 'The plan board'}** reports to **{plan.reports_to or 'no board named in the plan'}** · "
+            f"meets: {plan.meets or 'not stated'}")
+st.dataframe(pd.DataFrame(fingertips.governance_rows(plan)), hide_index=True, width="stretch")
+report = fingertips.next_quarterly_report(plan, date.today())
+if not fingertips.reports_quarterly(plan.meets, *[p.meets for p in plan.partnerships]):
+    st.info(f"The plan does not say it reports quarterly (meets: {plan.meets or 'not stated'}), so no quarterly "
+            "report date is worked out.")
+elif report is None:
+    st.info(f"This plan ran to {date.fromisoformat(plan.end):%d %B %Y}: no further quarterly report falls due.")
+else:
+    st.success(f"**Next quarterly report:** {report.text}.")
+
+st.header("Measures and who owns them", divider="gray")
+if not plan.kpis:
+    st.info("This plan has no measures yet.")
+else:
+    st.caption("The agency that owns each measure's baseline and target, and whether the published figures shown "
+               "are the measure itself, only related to it, or absent.")
+    st.dataframe(pd.DataFrame(fingertips.kpi_ownership_rows(plan)), hide_index=True, width="stretch")
+    for kpi in plan.kpis:
+        if kpi.relation == "related":
+            st.warning(f"**{kpi.code}: related indicator, not the measure itself.** {kpi.relation_note}",
+                       icon=":material/link:")
+        elif kpi.relation == "none":
+            st.info(f"**{kpi.code}: no published indicator.** {kpi.relation_note}", icon=":material/help:")
+
+if plan.data_files:
+    st.header("Where the figures come from", divider="gray")
+    sources = sorted({(k.source, k.licence) for k in plan.kpis if k.licence})
+    for source, licence in sources:
+        st.markdown(f"- {source}. {licence}")
+    st.caption("Bundled data files: " + ", ".join(plan.data_files) + ". Real published figures, not illustrative.")

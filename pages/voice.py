@@ -1,0 +1,58 @@
+"""Voice of children and young people: the plan's consultation (who answered, what matters to
+them, the main challenges) as charts and tables, with the consultation's own caveats."""
+import streamlit as st
+
+from cypp_dash import charts, ui, voice
+
+view = ui.page("Voice of children and young people", needs_area=False)
+plan = view.plan
+st.title("Voice of children and young people")
+consultation = voice.voice_of(plan)
+if consultation is None:
+    st.caption(plan.name)
+    st.info("This plan holds no consultation results. A plan's `voice:` section in its YAML file adds them here.")
+    st.stop()
+
+st.caption(f"{plan.name} · {consultation.title}" + (f" · as of {consultation.as_of}" if consultation.as_of else ""))
+st.warning("**Read with care.**\n\n" + "\n".join(f"- {c}" for c in consultation.caveats), icon=":material/info:")
+source = f"Source: {consultation.source}"
+
+if consultation.responses_text or not consultation.responses.empty:
+    st.header("Responses", divider="gray")
+    if consultation.responses_text:
+        st.markdown(consultation.responses_text)
+    cols = st.columns(max(1, len(consultation.responses)))
+    for col, (label, count) in zip(cols, consultation.responses.itertuples(index=False)):
+        col.metric(label, f"{count:,}", border=True)
+
+for table in consultation.tables:
+    st.header(table.title, divider="gray")
+    subtitle = [f"Provisional counts as of {consultation.as_of}" if consultation.as_of else "Counts as reported"]
+    if table.caveat:
+        st.caption(table.caveat)
+    chart_tab, table_tab = st.tabs(["Chart", "Table"])
+    with chart_tab:
+        st.altair_chart(charts.voice_counts_chart(table.rows, table.title, table.label, subtitle, source),
+                        width="content")
+    with table_tab:
+        st.dataframe(voice.table_download(table), hide_index=True)
+    st.download_button(f"Download: {table.title.lower()} (CSV)",
+                       voice.table_download(table).to_csv(index=False).encode("utf-8-sig"),
+                       file_name=f"voice_{table.id}.csv", mime="text/csv", key=f"dl_{table.id}")
+
+for i, question in enumerate(consultation.questions):
+    st.header(question.question, divider="gray")
+    st.caption("Which groups raised each answer (✓). The summary records whether a group raised it, not how many "
+               "people did." + (f" {question.caveat}" if question.caveat else ""))
+    chart_tab, table_tab = st.tabs(["Chart", "Table"])
+    with chart_tab:
+        st.altair_chart(charts.voice_answers_chart(voice.groups_long(question), list(question.groups),
+                                                   question.question, ["Answers by the groups that raised them"],
+                                                   source), width="content")
+    with table_tab:
+        st.dataframe(voice.question_table(question), hide_index=True, width="stretch")
+    st.download_button("Download this table (CSV)",
+                       voice.question_table(question).to_csv(index=False).encode("utf-8-sig"),
+                       file_name=f"voice_question_{i + 1}.csv", mime="text/csv", key=f"dl_q{i}")
+
+st.caption(source)

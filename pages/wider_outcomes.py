@@ -1,0 +1,31 @@
+"""Wider outcomes: every indicator held for the area that this plan's measures do not use, with
+its latest value, interval, Fingertips' comparison with England, flags, source and licence."""
+import streamlit as st
+
+from cypp_dash import fingertips, ui
+
+view = ui.page("Wider outcomes")
+st.title("Wider outcomes")
+st.caption(f"{view.plan.name} · {view.area_name} · every indicator held for the area that this plan's measures "
+           "do not use, latest figure each")
+rows = fingertips.wider_outcomes(view.conn, view.config, view.plan, view.area)
+if rows.empty:
+    st.info(f"No other indicators are held for {view.area_name}. Importing a Fingertips download "
+            "(`python -m cypp_dash import FILE`) adds its indicators here.")
+    st.stop()
+
+if (rows["flags"].str.contains("estimate")).any():
+    st.warning("Some figures are **modelled or synthetic estimates** (flag: estimate). They are not counts: "
+               "do not present them as fact.", icon=":material/warning:")
+shown = rows.rename(columns={"indicator_id": "Indicator", "name": "Name", "period": "Period", "value": "Value",
+                             "interval": "95% confidence interval",
+                             "compared_with_england": "Compared with England (as published)",
+                             "flags_text": "Flags", "note": "Value note", "source": "Source", "licence": "Licence"})
+st.dataframe(shown[["Indicator", "Name", "Period", "Value", "95% confidence interval",
+                    "Compared with England (as published)", "Flags", "Value note", "Source", "Licence"]],
+             hide_index=True, width="stretch",
+             column_config={"Value": st.column_config.NumberColumn(format="%.1f")})
+st.download_button("Download this table (CSV)", fingertips.wider_csv(rows),
+                   file_name=f"wider_outcomes_{view.area}.csv", mime="text/csv")
+sources = sorted({(s, li) for s, li in zip(rows["source"], rows["licence"]) if s})
+st.caption("Source: " + "; ".join(f"{s}. {li}".strip() for s, li in sources) if sources else "Source: not recorded")

@@ -1,0 +1,74 @@
+"""Shared fixtures: a configuration, and stores built in temporary files (never the user's)."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from cypp_dash import loading, store
+from cypp_dash.config import ROOT, load_config
+
+PAGES = ROOT / "pages"
+
+
+@pytest.fixture(scope="session")
+def config():
+    return load_config()
+
+
+@pytest.fixture(scope="session")
+def _built_store_file(tmp_path_factory, config) -> Path:
+    """The bundled store, built once per test session and copied for each test that needs it."""
+    path = tmp_path_factory.mktemp("built") / "bundled.duckdb"
+    conn = store.connect(path)
+    loading.build_store(conn, config, progress=lambda m: None)
+    conn.execute("CHECKPOINT")
+    conn.close()
+    return path
+
+
+@pytest.fixture
+def db_path(tmp_path, monkeypatch, _built_store_file) -> Path:
+    """A private copy of the bundled store, named by CYPP_DB for code that reads the environment."""
+    path = tmp_path / "cypp.duckdb"
+    shutil.copyfile(_built_store_file, path)
+    monkeypatch.setenv("CYPP_DB", str(path))
+    yield path
+    store.close_process_connections()
+
+
+@pytest.fixture
+def conn(db_path):
+    """The process connection to the test's private store."""
+    return store.process_connection(db_path)
+
+
+@pytest.fixture
+def empty_db(tmp_path, monkeypatch) -> Path:
+    path = tmp_path / "empty.duckdb"
+    monkeypatch.setenv("CYPP_DB", str(path))
+    yield path
+    store.close_process_connections()
+
+
+@pytest.fixture
+def app_page(db_path):
+    """Open a page under AppTest against the test's store, with Streamlit's caches cleared."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+    def open_page(name: str, query: dict | None = None, state: dict | None = None, timeout: float = 60):
+        at = AppTest.from_file(str(PAGES / name), default_timeout=timeout)
+        for k, v in (query or {}).items():
+            at.query_params[k] = v
+        for k, v in (state or {}).items():
+            at.session_state[k] = v
+        return at.run()
+
+    yield open_page
+    st.cache_data.clear()
+    st.cache_resource.clear()

@@ -1,0 +1,82 @@
+"""Each screen under AppTest: it opens without an exception, for the county and for a district,
+and shows what a board member needs (titles, RAG words, the illustrative label)."""
+from __future__ import annotations
+
+import pytest
+
+RAG_WORDS = ("On track", "Some concern", "Off track", "Not rated")
+
+
+def texts(at) -> str:
+    parts = []
+    for kind in ("title", "header", "subheader", "markdown", "caption", "text", "info", "warning", "error"):
+        parts += [str(e.value) for e in getattr(at, kind)]
+    parts += [str(m.label) + " " + str(m.value) for m in at.metric]
+    return "\n".join(parts)
+
+
+@pytest.mark.parametrize("area", ["E10000034", "E07000237"])
+def test_overview_shows_every_partnership_with_rag_words_and_the_illustrative_label(app_page, area):
+    at = app_page("overview.py", query={"area": area})
+    assert not at.exception
+    body = texts(at)
+    assert at.title[0].value == "Worcestershire Children and Young People's Plan 2022-24"
+    for name in ("Early Help", "Emotional Wellbeing and Mental Health", "All Age Disability 0-25 (SEND)",
+                 "Safeguarding Children"):
+        assert name in [h.value for h in at.header]
+    assert all(word in body for word in RAG_WORDS)
+    assert "Illustrative data" in body
+    assert ("Worcester ·" in body) == (area == "E07000237")
+
+
+@pytest.mark.parametrize("area", ["E10000034", "E07000238"])
+@pytest.mark.parametrize("partnership, title, code", [
+    ("early-help", "Early Help", "EH01"),
+    ("mental-health", "Emotional Wellbeing and Mental Health", "MH03"),
+    ("send", "All Age Disability 0-25 (SEND)", "SD01"),
+    ("safeguarding", "Safeguarding Children", "SG02"),
+])
+def test_partnership_page_shows_its_table_reasons_and_charts(app_page, area, partnership, title, code):
+    at = app_page("partnership.py", query={"partnership": partnership, "area": area})
+    assert not at.exception
+    assert at.title[0].value == title
+    body = texts(at)
+    assert "Illustrative data" in body
+    assert any(code in s.value for s in at.subheader)
+    assert at.table, "the summary table is drawn"
+    if partnership == "safeguarding" and area == "E10000034":
+        assert "unit mismatch" in body
+
+
+def test_district_page_puts_the_six_districts_beside_the_county_and_england(app_page):
+    at = app_page("districts.py", query={"kpi": "EH01"})
+    assert not at.exception
+    table = at.table[0].value
+    areas = set(table["Area"])
+    assert {"Worcestershire", "England", "Bromsgrove", "Malvern Hills", "Redditch", "Worcester", "Wychavon",
+            "Wyre Forest"} <= areas
+    assert "Illustrative data" in texts(at)
+
+
+def test_about_the_data_defines_every_kpi_and_explains_rag(app_page):
+    at = app_page("about_data.py")
+    assert not at.exception
+    body = texts(at)
+    assert "How RAG is decided" in [h.value for h in at.header]
+    labels = [e.label for e in at.expander]
+    assert len([x for x in labels if x[:2] in ("EH", "MH", "SD", "SG")]) == 17
+
+
+def test_the_sidebar_choices_are_kept_in_the_url(app_page):
+    at = app_page("overview.py", query={"area": "E07000236", "period": "2024/25 Q2"})
+    assert at.query_params["area"] == ["E07000236"] or at.query_params["area"] == "E07000236"
+    assert at.sidebar.selectbox(key="w_area").value == "E07000236"
+    assert at.sidebar.selectbox(key="w_period").value == "2024/25 Q2"
+    assert "2024/25 Q2" in texts(at)
+
+
+def test_changing_the_area_redraws_the_page_for_that_district(app_page):
+    at = app_page("overview.py")
+    at.sidebar.selectbox(key="w_area").set_value("E07000239").run()
+    assert not at.exception
+    assert "Wyre Forest ·" in texts(at)
