@@ -50,7 +50,7 @@ class Rating:
 
 
 def _day(value) -> date | None:
-    if value is None or (not isinstance(value, (str, date)) and pd.isna(value)):
+    if value is None or (not isinstance(value, str) and pd.isna(value)):  # NaT is a datetime too
         return None
     if isinstance(value, datetime):
         return value.date()

@@ -25,15 +25,20 @@ FONT = "Arial, 'Liberation Sans', Helvetica, sans-serif"
 
 def _theme(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
     """The house style: Arial, dark text on white, light grid, left-aligned titles (Analysis Function guidance)."""
-    return (chart.configure(font=FONT, background="white", padding={"left": 6, "top": 6, "right": 12, "bottom": 6})
-            .configure_axis(labelFontSize=13, titleFontSize=13, labelColor=TEXT, titleColor=TEXT,
+    # One configuration object set at once: each configure_* call would copy the whole chart again.
+    themed = chart.copy(deep=False)
+    themed.config = alt.Config(
+        font=FONT, background="white", padding={"left": 6, "top": 6, "right": 12, "bottom": 6},
+        axis=alt.AxisConfig(labelFontSize=13, titleFontSize=13, labelColor=TEXT, titleColor=TEXT,
                             titleFontWeight="normal", gridColor="#E5E5E5", domainColor="#6F777B",
-                            tickColor="#6F777B")
-            .configure_title(fontSize=18, subtitleFontSize=13, anchor="start", color=TEXT,
-                             subtitleColor=SECONDARY_TEXT, subtitlePadding=6, offset=12)
-            .configure_legend(labelFontSize=13, titleFontSize=13, orient="bottom", labelColor=TEXT, titleColor=TEXT)
-            .configure_text(fontSize=13, color=TEXT)
-            .configure_view(stroke=None))
+                            tickColor="#6F777B"),
+        title=alt.TitleConfig(fontSize=18, subtitleFontSize=13, anchor="start", color=TEXT,
+                              subtitleColor=SECONDARY_TEXT, subtitlePadding=6, offset=12),
+        legend=alt.LegendConfig(labelFontSize=13, titleFontSize=13, orient="bottom", labelColor=TEXT,
+                                titleColor=TEXT),
+        text=alt.MarkConfig(fontSize=13, color=TEXT),
+        view=alt.ViewConfig(stroke=None))
+    return themed
 
 
 def _wrap(text: str, width: int) -> list[str]:
@@ -74,19 +79,18 @@ def _period_axis(order: list[str], width: float) -> tuple[alt.Axis, list]:
     for i, p in enumerate(parsed):
         groups.setdefault(p.label.rsplit(" ", 1)[0] if p.kind == "quarter" else p.label, []).append(i)
     year_y = 34 if show_quarter else 20
-    layers = []
+    years = []
     last_right = -1e9
     for year, idx in groups.items():
-        middle = (idx[0] + idx[-1]) / 2
-        centre = step * (middle + 0.5)
+        centre = step * ((idx[0] + idx[-1]) / 2 + 0.5)
         if centre - 26 < last_right:  # a year label too close to the previous one is left out rather than overlap
             continue
         last_right = centre + 26
-        # Anchored on a period of the shared x scale, moved half a step when the middle falls between two.
-        anchor = order[int(middle)]
-        layers.append(alt.Chart(pd.DataFrame({"t": [year], "period": [anchor]})).mark_text(
-            baseline="top", align="center", fontSize=13, color=TEXT, dx=(middle - int(middle)) * step).encode(
-            text="t:N", x=alt.X("period:N", sort=order), y=alt.value(HEIGHT + year_y)))
+        years.append({"t": year, "px": centre})
+    # One text layer on its own pixel scale (domain = range = 0..width), resolved independently of the periods.
+    layers = [alt.Chart(pd.DataFrame(years)).mark_text(baseline="top", align="center", fontSize=13, color=TEXT).encode(
+        text="t:N", x=alt.X("px:Q", scale=alt.Scale(domain=[0, width], nice=False, zero=False), axis=None),
+        y=alt.value(HEIGHT + year_y))] if years else []
     axis = alt.Axis(labelAngle=0, labelOverlap=False, title=None, labelPadding=6,
                     labelExpr=f"({json.dumps(labels)})[datum.label]")
     return axis, layers
@@ -112,7 +116,9 @@ def _spread(positions: list[float], gap: float, low: float, high: float) -> list
 
 def trend_chart(kpi: Kpi, rows: pd.DataFrame, st_row: KpiStatus, period_text: str, target: float | None = None):
     """The KPI's figures for one area over time, with the baseline, England and target marked and labelled."""
-    df = rows[rows["value"].notna()].copy()
+    # Only the columns the chart draws: Altair copies its data at every layer, so less is faster.
+    keep = [c for c in ("period", "value", "ci_low", "ci_high", "numerator", "denominator", "flags") if c in rows]
+    df = rows.loc[rows["value"].notna(), keep].copy()
     df["label"] = [fmt(v, kpi.unit) for v in df["value"]]
     lows, highs = [], []
     for _, r in df.iterrows():
@@ -123,6 +129,7 @@ def trend_chart(kpi: Kpi, rows: pd.DataFrame, st_row: KpiStatus, period_text: st
         lows.append(ci.low if ci else None)
         highs.append(ci.high if ci else None)
     df["ci_low"], df["ci_high"] = lows, highs
+    df = df.drop(columns=[c for c in ("numerator", "denominator") if c in df])
     if "flags" not in df:
         df["flags"] = ""
     df["flags"] = df["flags"].fillna("").astype(str).str.replace(",", ", ")
@@ -163,16 +170,23 @@ def trend_chart(kpi: Kpi, rows: pd.DataFrame, st_row: KpiStatus, period_text: st
                                        alt.Tooltip("flags:N", title="Flags")]),
     ]
     if refs:
-        pixels = [HEIGHT * (1 - (v - lo) / (hi - lo)) for _, v, _, _ in refs]
-        label_y = _spread(pixels, 16, 0, HEIGHT)
-        for (name, value, colour, dash), y_px in zip(refs, label_y):
-            one = pd.DataFrame({"name": [name], "y": [value]})
-            layers.append(alt.Chart(one).mark_rule(color=colour, strokeDash=dash, strokeWidth=2).encode(
-                y=alt.Y("y:Q", scale=y_scale)))
-            layers.append(alt.Chart(one).mark_text(align="left", baseline="middle", color=colour, fontSize=13,
-                                                   fontWeight="bold").encode(
-                text="name:N", x=alt.value(WIDTH + 8), y=alt.value(y_px)))
-    chart = alt.layer(*layers, *year_layers).properties(width=WIDTH, height=HEIGHT)
+        # Labels sit to the right of the plot, nudged apart so that close lines keep readable labels.
+        pixels = _spread([HEIGHT * (1 - (v - lo) / (hi - lo)) for _, v, _, _ in refs], 16, 0, HEIGHT)
+        ref_df = pd.DataFrame({"name": [n for n, _, _, _ in refs], "y": [v for _, v, _, _ in refs],
+                               "label_y": [hi - px / HEIGHT * (hi - lo) for px in pixels]})
+        names = ref_df["name"].tolist()
+        colour = alt.Color("name:N", legend=None, scale=alt.Scale(domain=names, range=[c for _, _, c, _ in refs]))
+        layers.append(alt.Chart(ref_df).mark_rule(strokeWidth=2).encode(
+            y=alt.Y("y:Q", scale=y_scale), color=colour,
+            strokeDash=alt.StrokeDash("name:N", legend=None,
+                                      scale=alt.Scale(domain=names, range=[d for _, _, _, d in refs]))))
+        layers.append(alt.Chart(ref_df).mark_text(align="left", baseline="middle", fontSize=13, fontWeight="bold")
+                      .encode(text="name:N", x=alt.value(WIDTH + 8), y=alt.Y("label_y:Q", scale=y_scale),
+                              color=colour))
+    chart = alt.layer(*layers)
+    if year_layers:  # the year labels keep their own pixel scale; the data layers share the period scale
+        chart = alt.layer(chart, *year_layers).resolve_scale(x="independent")
+    chart = chart.properties(width=WIDTH, height=HEIGHT)
     better = {"higher": "higher is better", "lower": "lower is better"}.get(kpi.polarity, "no better direction set")
     span = f"{order[0]} to {order[-1]}" if len(order) > 1 else (order[0] if order else "no figures")
     as_at = period_text.split(", ", 1)[1] if ", as at" in period_text else ""

@@ -74,26 +74,32 @@ def table_csv(df: pd.DataFrame) -> bytes:
 
 def table_xlsx(df: pd.DataFrame, sheet: str = "Table") -> bytes:
     """The table as an Excel workbook; text cells are stored as text, never as formulas."""
+    return workbook_xlsx({sheet: df})
+
+
+def workbook_xlsx(sheets: dict[str, pd.DataFrame]) -> bytes:
+    """Several tables as the sheets of one workbook, each neutralised like `table_xlsx`."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
-    safe = safe_frame(df)
     wb = Workbook()
-    ws = wb.active
-    ws.title = sheet[:31]
-    ws.append([str(c) for c in safe.columns])
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-        cell.data_type = "s"
-    for row in safe.itertuples(index=False):
-        ws.append([_xlsx_value(v) for v in row])
-        for cell in ws[ws.max_row]:
-            if isinstance(cell.value, str):
-                cell.data_type = "s"  # belt and braces: openpyxl would otherwise read "=..." as a formula
-    ws.freeze_panes = "A2"
-    for i, col in enumerate(safe.columns, start=1):
-        width = max([len(str(col))] + [len(str(v)) for v in safe[col].head(200)]) + 2
-        ws.column_dimensions[ws.cell(row=1, column=i).column_letter].width = min(max(width, 8), 60)
+    wb.remove(wb.active)
+    for sheet, df in sheets.items():
+        safe = safe_frame(df)
+        ws = wb.create_sheet(sheet[:31])
+        ws.append([str(c) for c in safe.columns])
+        for cell in ws[1]:
+            cell.font = Font(bold=True)
+            cell.data_type = "s"
+        for row in safe.itertuples(index=False):
+            ws.append([_xlsx_value(v) for v in row])
+            for cell in ws[ws.max_row]:
+                if isinstance(cell.value, str):
+                    cell.data_type = "s"  # belt and braces: openpyxl would otherwise read "=..." as a formula
+        ws.freeze_panes = "A2"
+        for i, col in enumerate(safe.columns, start=1):
+            width = max([len(str(col))] + [len(str(v)) for v in safe[col].head(200)]) + 2
+            ws.column_dimensions[ws.cell(row=1, column=i).column_letter].width = min(max(width, 8), 60)
     buffer = io.BytesIO()
     wb.save(buffer)
     return buffer.getvalue()

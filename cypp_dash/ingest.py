@@ -11,6 +11,7 @@ import csv
 import hashlib
 import io
 import re
+import warnings
 import zipfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -44,7 +45,6 @@ CONTRACT_PERIOD_KINDS = ("quarter", "financial year")
 
 _DIGITS = r"(?:\d{1,3}(?:,\d{3})+(?:\.\d*)?|\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
 _NUMBER = rf"[+-]?{_DIGITS}"
-_NUMBER_OR_PERCENT = rf"[+-]?{_DIGITS}(?:\s*%)?"
 _GSS = re.compile(r"[A-Za-z]\d{8}")
 _WHOLE_ID = r"\d+(?:\.0*)?"
 _CONTROL = re.compile(r"[\x01-\x08\x0b\x0e-\x1f\x7f]")
@@ -136,7 +136,8 @@ class _Collector:
 
     def file(self, message: str, row: int | None = None, column: str | None = None) -> None:
         self.total += 1
-        self.items.append(Problem(row, column, message))
+        if len(self.items) < 10 * self.limit:  # e.g. every row of a file with the wrong number of cells
+            self.items.append(Problem(row, column, message))
 
     def cells(self, mask: Any, rows: np.ndarray, column: str, message: Callable[[int], str]) -> None:
         """One problem per True in `mask`; `message(i)` is given the position of the failing row."""
@@ -303,7 +304,9 @@ def _read_xlsx(data: bytes, rules: UploadRules, problems: _Collector) -> tuple[p
         )
         return None
     try:
-        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True, keep_links=False)
+        with warnings.catch_warnings():  # openpyxl's notes on styles and extensions are no use to the user
+            warnings.simplefilter("ignore")
+            book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True, keep_links=False)
     except Exception:  # noqa: BLE001 - any failure to open is the same refusal to the user
         problems.file("the file could not be opened as an Excel workbook (.xlsx): it is damaged or not a workbook")
         return None
@@ -672,7 +675,8 @@ def _validate_contract(
         x = parsed.value
         present = ~np.isnan(x)
         failed = present & ((x < 0) | (x != np.floor(x)))
-        problems.cells(failed, rows, written(name), lambda i, t=text: f"{_show(t.iat[i])} is not a whole number, 0 or more")
+        problems.cells(failed, rows, written(name),
+                       lambda i, t=text: f"{_show(t.iat[i])} is not a whole number, 0 or more")
         usable = present & ~failed
         if name == "denominator":
             zero = usable & (x == 0)
@@ -860,7 +864,8 @@ def _validate_fingertips(
     area_ok = _spread(area_codes, [r is not None for r in resolved], bool)
     problems.cells(
         ~area_ok, rows, written("areacode"),
-        lambda i: "no area code given" if area_text.iat[i] == "" else f'"{_show(area_text.iat[i])}" is not an area code',
+        lambda i: "no area code given" if area_text.iat[i] == ""
+        else f'"{_show(area_text.iat[i])}" is not an area code',
     )
 
     # period: any kind Fingertips uses (years, quarters, pooled ranges), not in the future

@@ -3,6 +3,7 @@ the bundled plans, baselines and data (what `init-db` and the app's first run do
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -19,10 +20,16 @@ FINGERTIPS_SOURCE = ("OHID Fingertips (Public Health Profiles), collected by Tra
 OGL = "Contains public sector information licensed under the Open Government Licence v3.0"
 
 
+def _today() -> date:
+    """Today, or the date in CYPP_TODAY (YYYY-MM-DD) so checks of "in the future" can be reproduced."""
+    fixed = os.environ.get("CYPP_TODAY")
+    return date.fromisoformat(fixed) if fixed else date.today()
+
+
 def upload_rules(config: Config, today: date | None = None, accept_unknown: bool = False) -> ingest.UploadRules:
     """What an upload may name: every KPI of every plan and every configured area."""
     return ingest.UploadRules(indicator_units=config.indicator_units(), area_lookup=config.area_lookup(),
-                              today=today or date.today(), max_bytes=config.settings.upload_max_mb * 1024 * 1024,
+                              today=today or _today(), max_bytes=config.settings.upload_max_mb * 1024 * 1024,
                               accept_unknown_indicators=accept_unknown)
 
 
@@ -39,7 +46,12 @@ class ImportOutcome:
 
 
 def validate(config: Config, data: bytes, file_name: str, today: date | None = None) -> ingest.Validated:
-    return ingest.validate_upload(data, file_name, upload_rules(config, today))
+    v = ingest.validate_upload(data, file_name, upload_rules(config, today))
+    if v.kind == "fingertips" and not v.ok:
+        # A Fingertips download may hold published indicators no plan reads yet: they are kept
+        # (the Wider outcomes page lists them), so only its other problems may refuse it.
+        v = ingest.validate_upload(data, file_name, upload_rules(config, today, accept_unknown=True))
+    return v
 
 
 def load_validated(conn: duckdb.DuckDBPyConnection, v: ingest.Validated, user: str, *, source: str = "",
@@ -147,3 +159,32 @@ def ensure_store(conn: duckdb.DuckDBPyConnection, config: Config) -> None:
     """Build the store on first run; afterwards only refresh the plan tables from config."""
     if store.is_empty(conn):
         build_store(conn, config, progress=lambda m: None)
+
+
+# --- the upload template ------------------------------------------------------------------------
+
+TEMPLATE_COLUMNS = ["kpi", "area", "period", "value", "numerator", "denominator", "note"]
+
+
+def upload_template(config: Config, plan: Plan, today: date | None = None) -> pd.DataFrame:
+    """The upload format with one example row: the plan's first KPI, its area, the last full quarter."""
+    from cypp_dash.periods import quarter_containing
+
+    today = today or date.today()
+    last_quarter = quarter_containing(quarter_containing(today).start.replace(day=1) - pd.Timedelta(days=1))
+    kpi = next((k for k in plan.kpis if k.unit == "percent"), plan.kpis[0] if plan.kpis else None)
+    example = {"kpi": kpi.code if kpi else "", "area": plan.area, "period": last_quarter.label,
+               "value": "87.6" if kpi and kpi.unit == "percent" else "120", "numerator": "876" if kpi and
+               kpi.unit == "percent" else "", "denominator": "1000" if kpi and kpi.unit == "percent" else "",
+               "note": "Example row: replace with your figures"}
+    return pd.DataFrame([example], columns=TEMPLATE_COLUMNS)
+
+
+def template_reference(config: Config, plan: Plan) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """What may go in the `kpi` and `area` columns, for the template's other sheets."""
+    kpis = pd.DataFrame([{"kpi": k.code, "name": k.name, "unit": k.unit_text,
+                          "rules": "0-100" if k.unit == "percent" else "whole number, 0 or more"
+                          if k.unit == "count" else "0 or more"} for k in plan.kpis])
+    areas = pd.DataFrame([{"area": a, "name": config.area_name(a)} for a in (plan.area, *plan.districts,
+                                                                            *plan.comparators)])
+    return kpis, areas

@@ -370,10 +370,10 @@ def audit_log(conn: duckdb.DuckDBPyConnection, limit: int = 500) -> pd.DataFrame
 
 def _as_at_clause(as_at: datetime | date | None) -> tuple[str, list]:
     if as_at is None:
-        return "superseded_at IS NULL", []
+        return "o.superseded_at IS NULL", []
     if isinstance(as_at, date) and not isinstance(as_at, datetime):
         as_at = datetime.combine(as_at, datetime.max.time())
-    return "loaded_at <= ? AND (superseded_at IS NULL OR superseded_at > ?)", [as_at, as_at]
+    return "o.loaded_at <= ? AND (o.superseded_at IS NULL OR o.superseded_at > ?)", [as_at, as_at]
 
 
 def series(conn: duckdb.DuckDBPyConnection, indicator_ids: list[str], area_codes: list[str],
@@ -440,7 +440,9 @@ def content_checksum(conn: duckdb.DuckDBPyConnection) -> str:
                                         "WHERE table_schema = 'main' AND table_type = 'BASE TABLE' "
                                         "ORDER BY table_name").fetchall()]
     for t in tables:
-        rows = cur.execute(f'SELECT * FROM "{t}"').fetchall()  # table names come from the catalogue  # noqa: S608 (constant SQL / catalogue names, no user input)
+        # Table names come from the catalogue; meta's data_version is a cache counter, not content.
+        where = " WHERE key <> 'data_version'" if t == "meta" else ""
+        rows = cur.execute(f'SELECT * FROM "{t}"{where}').fetchall()  # noqa: S608 (catalogue names only)
         for r in sorted(map(repr, rows)):
             digest.update(r.encode())
         digest.update(t.encode())
@@ -501,7 +503,7 @@ def restore(conn: duckdb.DuckDBPyConnection, source: str | os.PathLike, user: st
             "SELECT table_name FROM information_schema.tables WHERE table_catalog = 'restore_src' "
             "AND table_type = 'BASE TABLE' AND table_name IN (SELECT table_name FROM information_schema.tables "
             "WHERE table_catalog = current_database() AND table_schema = 'main' AND table_type = 'BASE TABLE')"
-            ).fetchall() if r[0] not in keep]
+            ).fetchall() if r[0] not in keep and r[0] != "meta"]  # meta: this store's mark and cache version
         with write_transaction(conn) as wcur:
             for t in tables:
                 wcur.execute(f'DELETE FROM main."{t}"')  # noqa: S608 (constant SQL / catalogue names, no user input)

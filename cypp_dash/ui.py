@@ -3,9 +3,14 @@ period, as-at date) kept in session state and the URL, cached reads, paper view 
 small display pieces (RAG badges, the illustrative label, source lines)."""
 from __future__ import annotations
 
+import hashlib
 import html
+import io
+import pickle
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any, Callable
 
 import duckdb
 import pandas as pd
@@ -87,6 +92,51 @@ def cached_series(version: int, indicator_ids: tuple[str, ...], areas: tuple[str
 @st.cache_data(show_spinner=False, max_entries=64)
 def cached_periods(version: int, indicator_ids: tuple[str, ...]) -> list[str]:
     return store.periods_held(_connection(str(store.db_path())).cursor(), list(indicator_ids))
+
+
+# --- charts (Altair builds and validates a chart in about 0.3 s; a page draws up to a dozen) -------
+
+def chart(build: Callable[..., Any], *args: Any, width: str = "content", **kwargs: Any) -> None:
+    """Draw the Altair chart `build(*args, **kwargs)` (a cypp_dash.charts function). Its finished
+    Vega-Lite spec is cached on those inputs, so a repeat view, or another session with the same
+    figures, skips Altair; new figures are new inputs, so an upload can never show a stale chart."""
+    try:
+        spec = _chart_spec(_digest((build.__module__, build.__qualname__, args, kwargs)), build, args, kwargs)
+    except (pickle.PicklingError, TypeError, AttributeError):  # inputs that cannot be pickled: no cache
+        spec = None
+    if spec is None:
+        st.altair_chart(build(*args, **kwargs), width=width)
+    else:
+        st.vega_lite_chart(spec=spec, width=width)
+
+
+class _KeyPickler(pickle.Pickler):
+    """Pickles a frame column by column: its block layout depends on how it was made, its columns do not."""
+
+    def reducer_override(self, obj: Any) -> Any:
+        if isinstance(obj, pd.DataFrame):
+            return tuple, ((list(obj.columns), [obj[c] for c in obj.columns], obj.index),)
+        return NotImplemented
+
+
+def _digest(value: Any) -> str:
+    """A digest of the pickled value: far cheaper than Streamlit's field-by-field hashing of dataclasses
+    and frames, and equal digests mean equal inputs (a needless miss costs one build, never a wrong chart)."""
+    buffer = io.BytesIO()
+    pickler = _KeyPickler(buffer, protocol=5)
+    pickler.fast = True  # no memo: shared and merely equal objects pickle alike (inputs hold no cycles)
+    pickler.dump(value)
+    return hashlib.sha256(buffer.getbuffer()).hexdigest()
+
+
+@st.cache_data(show_spinner=False, max_entries=512)
+def _chart_spec(key: str, _build: Callable[..., Any], _args: tuple, _kwargs: dict) -> dict | None:
+    """The spec exactly as st.altair_chart would send it (data as Arrow), or None if Streamlit moved it."""
+    try:
+        from streamlit.elements.vega_charts import _convert_altair_to_vega_lite_spec
+    except ImportError:
+        return None
+    return _convert_altair_to_vega_lite_spec(_build(*_args, **_kwargs))
 
 
 # --- the view a page draws ---------------------------------------------------------------------------
@@ -171,6 +221,7 @@ def _select(label: str, name: str, options: list[str], default: str | None, labe
 
 def page(title: str, *, needs_area: bool = True) -> View:
     """Start a page: window title, paper view, the shared sidebar, and the view it describes."""
+    _through_app_navigation()
     cfg = config()
     conn = connection()
     # A dashboard whose viewing needs sign-in stops here, before any figure is read.
@@ -229,14 +280,53 @@ def sign_in_box() -> None:
 
 
 def apply_paper_view() -> None:
-    """Hide controls and fix an A4-friendly width for screenshots and printing."""
+    """Paper view (`?view=paper`): no sidebar, header, toolbar, controls or download buttons; an A4-wide
+    page that scrolls as one document (so a full-page screenshot takes it all) and prints cleanly."""
     st.html("""<style>
-      [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], header[data-testid="stHeader"],
-      [data-testid="stToolbar"], [data-testid="stDecoration"], .stDownloadButton, [data-testid="stExpander"] summary svg
+      [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stSidebarNav"],
+      header[data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stDecoration"],
+      [data-testid="stStatusWidget"], [data-testid="stBottom"], .stDownloadButton, [class*="st-key-downloads-"],
+      [data-testid="stSegmentedControl"], .stSegmentedControl, .stSelectbox, .stRadio, .stButton, .stToggle,
+      [data-testid="stElementToolbar"], [data-testid="stExpander"] summary svg, [data-testid="stTabs"] [role="tablist"]
       {display: none !important;}
-      [data-testid="stMainBlockContainer"], .block-container {max-width: 794px !important; padding: 1.2rem 1.5rem !important;}
-      @media print { [data-testid="stSidebar"] {display: none !important;} .stDownloadButton {display:none !important;} }
+      html, body, .stApp, [data-testid="stAppViewContainer"], [data-testid="stMain"]
+      {height: auto !important; min-height: 0 !important; overflow: visible !important; position: static !important;}
+      [data-testid="stMainBlockContainer"], .block-container
+      {max-width: 794px !important; width: 794px !important; padding: 1rem 1.5rem 2rem !important; margin: 0 auto !important;}
+      [data-testid="stVegaLiteChart"], [data-testid="stTable"], [data-testid="stAlert"], [data-testid="stVerticalBlockBorderWrapper"]
+      {break-inside: avoid; page-break-inside: avoid;}
+      h1, h2, h3 {break-after: avoid; page-break-after: avoid;}
+      @page {size: A4 portrait; margin: 12mm;}
+      @media print {
+        [data-testid="stMainBlockContainer"], .block-container {width: 100% !important; max-width: 100% !important; padding: 0 !important;}
+        * {-webkit-print-color-adjust: exact !important; print-color-adjust: exact !important;}
+      }
     </style>""")
+
+
+def _through_app_navigation() -> None:
+    """Make a deep link opened first after the server starts go through app.py.
+
+    Streamlit keeps an old rule: until some session has run app.py's `st.navigation`, a URL such as
+    /partnership?area=... runs pages/partnership.py directly (the folder-based navigation), so the
+    page misses app.py's page config and menu. Seen in Chromium: the menu listed "app, about data,
+    ...". The page switches that rule off and runs again through app.py; a page whose address
+    differs from its file name (about-data) is then opened by its file, keeping the query."""
+    try:
+        from streamlit.runtime.pages_manager import PagesManager
+    except ImportError:  # a Streamlit without the old rule
+        return
+    import os
+    import sys
+
+    caller = sys._getframe(2).f_globals.get("__file__")
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.session_state["cypp_deep_link_page"] = caller
+        st.rerun()
+    wanted = st.session_state.pop("cypp_deep_link_page", None)
+    if wanted and caller and os.path.realpath(wanted) != os.path.realpath(caller):
+        st.switch_page(wanted, query_params=st.query_params.to_dict())
 
 
 # --- display pieces ---------------------------------------------------------------------------------
@@ -278,10 +368,26 @@ def rag_table(statuses: list[status.KpiStatus], columns: dict[str, str]) -> pd.D
         return [f"background-color: {RAG_TINTS[r]}; color: #0b0c0c; font-weight: 600"
                 for r in df.loc[col.index, "rag"]]
 
-    styler = shown.style.apply(tint, subset=[rag_col]) if rag_col else shown.style
+    # st.table renders cells as Markdown: text that came in with an upload is escaped so it shows literally.
+    display = shown.copy()
+    for col in UPLOADED_TEXT_COLUMNS:
+        if col in columns:
+            display[columns[col]] = display[columns[col]].map(lambda v: markdown_literal(v) if isinstance(v, str) else v)
+    styler = display.style.apply(tint, subset=[rag_col]) if rag_col else display.style
     # A static table: every word visible at paper size (no scrolling cells), cells shown as text.
     st.table(styler.hide(axis="index").format(precision=1))
     return shown
+
+
+# Status columns whose text can come from an upload (a note; an area named by a Fingertips file).
+UPLOADED_TEXT_COLUMNS = ("note", "area_name")
+_MARKDOWN_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+
+
+def markdown_literal(text: str | None) -> str:
+    """Uploaded text for a place that renders Markdown (st.table cells): every ASCII punctuation
+    mark backslash-escaped, so it shows exactly as typed and never becomes a link, HTML or format."""
+    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", text or "")
 
 
 def esc(text: str | None) -> str:
@@ -302,3 +408,65 @@ def parse_period_or_none(text: str | None) -> str | None:
 
 def now_text() -> str:
     return datetime.now().strftime("%d %B %Y")
+
+
+def area_names(conn: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    return store.area_names(conn)
+
+
+def upload_history(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Every upload, newest first, in words a performance manager uses."""
+    return store.history(conn).rename(columns={
+        "batch_id": "batch_id", "kind": "kind", "user_name": "who", "file_name": "file", "loaded_at": "when (UTC)",
+        "rows_added": "added", "rows_revised": "revised", "rows_unchanged": "unchanged"})
+
+
+# --- downloads next to every chart and table (files are made only when a button is pressed) ---------
+
+def _file_stem(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_" else "-" for c in name).strip("-").lower() or "download"
+
+
+def downloads_for_chart(chart_or_build: Any, name: str, *args: Any, **kwargs: Any) -> None:
+    """PNG (2x) and SVG buttons for a chart: an Altair chart, or a cypp_dash.charts function and its
+    arguments (then the chart is built only if someone asks for the file). No rerun on download."""
+    from cypp_dash import export
+
+    def chart():
+        return chart_or_build(*args, **kwargs) if callable(chart_or_build) and not hasattr(
+            chart_or_build, "to_dict") else chart_or_build
+
+    stem = _file_stem(name)
+    with st.container(horizontal=True, gap="small", key=f"downloads-chart-{stem}"):
+        st.download_button("Chart as PNG", data=lambda: export.chart_png(chart()), file_name=f"{stem}.png",
+                           mime="image/png", on_click="ignore", icon=":material/download:", key=f"png-{stem}",
+                           help="A picture at twice screen size, for reports and slides")
+        st.download_button("Chart as SVG", data=lambda: export.chart_svg(chart()), file_name=f"{stem}.svg",
+                           mime="image/svg+xml", on_click="ignore", icon=":material/download:", key=f"svg-{stem}",
+                           help="A picture that stays sharp at any size")
+
+
+def downloads_for_table(df: pd.DataFrame, name: str) -> None:
+    """CSV and Excel buttons for a table; text that a spreadsheet could run as a formula is made safe."""
+    from cypp_dash import export
+
+    stem = _file_stem(name)
+    with st.container(horizontal=True, gap="small", key=f"downloads-table-{stem}"):
+        st.download_button("Table as CSV", data=lambda: export.table_csv(df), file_name=f"{stem}.csv",
+                           mime=export.CSV_MIME, on_click="ignore", icon=":material/download:", key=f"csv-{stem}")
+        st.download_button("Table as Excel", data=lambda: export.table_xlsx(df), file_name=f"{stem}.xlsx",
+                           mime=export.XLSX_MIME, on_click="ignore", icon=":material/download:", key=f"xlsx-{stem}")
+
+
+def download_report(view: View, partnership_id: str) -> None:
+    """The Word board report for a partnership, as the page shows it (plan, area, period, as-at date)."""
+    from cypp_dash import export
+
+    base = _connection(str(store.db_path()))  # the process connection; the file is made on another thread
+    cfg, plan, area, period, as_at = view.config, view.plan, view.area, view.period, view.as_at
+    stem = _file_stem(f"{partnership_id}-{area}-{period or 'latest'}-board-report")
+    st.download_button("Download Word report", data=lambda: export.board_report_bytes(
+        base.cursor(), cfg, plan, partnership_id, period, area=area, as_at=as_at),
+        file_name=f"{stem}.docx", mime=export.DOCX_MIME, on_click="ignore", icon=":material/description:",
+        key=f"docx-{stem}", type="primary",
+        help="A board paper: summary table, a chart per KPI, flags, definitions, source and licence")

@@ -16,22 +16,27 @@ code = st.selectbox("KPI", codes, key="w_kpi",
 st.session_state["cypp_kpi"] = code
 ui.keep_in_url(kpi=code)
 kpi = plan.kpi(code)
+st.subheader(ui.kpi_label(kpi))  # the KPI named in words too: paper view hides the selector
 rows = view.districts(kpi)
 st.caption(f"{plan.name} · {view.config.area_name(plan.area)} and districts · period: {view.period_text} · "
            "the same RAG rules as the county; sorted best first")
 ui.illustrative_notice(rows)
 
 ordered = sorted(rows, key=lambda r: (r.value is None, (r.value or 0) * (-1 if kpi.polarity != "lower" else 1)))
-ui.rag_table(ordered, {"area_name": "Area", "value_fmt": "Latest", "period": "Period", "ci_low": "95% CI low",
+table = ui.rag_table(ordered, {"area_name": "Area", "value_fmt": "Latest", "period": "Period", "ci_low": "95% CI low",
                        "ci_high": "95% CI high", "compared_with_england": "Compared with England",
                        "rag_label": "RAG", "reason": "Why", "note": "Note"})
+ui.downloads_for_table(table, f"{code}-districts-{view.period or 'latest'}")
 if any(r.value is not None for r in rows):
     st.altair_chart(charts.district_chart(kpi, rows, view.period_text), width="content")
+    ui.downloads_for_chart(charts.district_chart, f"{code}-districts-{view.period or 'latest'}", kpi, rows,
+                           view.period_text)
 centre = status.funnel_centre(rows, plan.area)
 funnel = charts.funnel_chart(kpi, rows, centre[0], centre[1], view.period_text) if centre else None
 st.subheader("Funnel plot", divider="gray")
 if funnel is not None:
     st.altair_chart(funnel, width="content")
+    ui.downloads_for_chart(funnel, f"{code}-funnel-{view.period or 'latest'}")
     st.caption("A district outside the 95% lines differs from the county by more than chance would usually "
                "explain; outside the 99.8% lines, almost certainly.")
 else:

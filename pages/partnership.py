@@ -23,11 +23,18 @@ st.caption(f"{plan.name} · {view.area_name} · period: {view.period_text}")
 st.markdown(f"**Priority:** {partnership.priority}  \n**Board:** {partnership.board} · reports to "
             f"{partnership.reports_to} · meets {partnership.meets}")
 ui.illustrative_notice(statuses)
+if statuses:
+    ui.download_report(view, pid)
+if not statuses:
+    st.info(f"{partnership.name} has no measures yet" + (f": {partnership.status_note}." if partnership.status_note
+                                                         else "."))
+    st.stop()
 
 st.subheader("Summary")
-ui.rag_table(statuses, {"code": "Code", "kpi": "KPI", "baseline_text": "Baseline (plan)", "value_fmt": "Latest",
+summary = ui.rag_table(statuses, {"code": "Code", "kpi": "KPI", "baseline_text": "Baseline (plan)", "value_fmt": "Latest",
                         "period": "Period", "england_text": "England (plan)", "target": "Target",
                         "rag_label": "RAG", "reason": "Why"})
+ui.downloads_for_table(summary, f"{pid}-{view.area}-{view.period or 'latest'}-summary")
 st.caption(ui.source_line(statuses))
 
 for s in statuses:
@@ -35,17 +42,23 @@ for s in statuses:
     st.subheader(f"{kpi.code} {kpi.name}", divider="gray")
     st.markdown(ui.rag_badge(s.rag))
     st.text(s.reason)
+    if kpi.relation == "related":
+        st.caption(f"Related indicator, not the measure itself: {kpi.relation_note}")
     rows = view.series(kpi, [view.area])
     if rows["value"].notna().any():
         target = next((r.value for r in kpi.target.rules if r.value is not None), None)
         trend_tab, spc_tab = st.tabs(["Trend with England and target", "SPC chart (signal or noise)"])
         with trend_tab:
             st.altair_chart(charts.trend_chart(kpi, rows, s, view.period_text, target=target), width="content")
+            ui.downloads_for_chart(charts.trend_chart, f"{kpi.code}-{view.area}-{view.period or 'latest'}-trend",
+                                   kpi, rows, s, view.period_text, target=target)
         with spc_tab:
             spc = status.spc_for(kpi, rows, s, view.config.settings)
             if spc and spc[1].enough_data:
                 st.altair_chart(charts.spc_chart(kpi, spc[0], spc[1], s, view.period_text, s.assurance_target),
                                 width="content")
+                ui.downloads_for_chart(charts.spc_chart, f"{kpi.code}-{view.area}-{view.period or 'latest'}-spc",
+                                       kpi, spc[0], spc[1], s, view.period_text, s.assurance_target)
                 st.markdown(f"**{spc[1].icon_variation}** {spc[1].variation_text}")
                 if spc[1].icon_assurance:
                     st.markdown(f"**{spc[1].icon_assurance}** {spc[1].assurance_text}")

@@ -65,15 +65,13 @@ def _accounts_store(tmp_path_factory, _built_store_file, config):
 
 
 @pytest.fixture
-def accounts(tmp_path, monkeypatch, _accounts_store):
-    """A private copy of the accounts store: (connection, backup file, batch id of the setup upload)."""
+def accounts(db_path, monkeypatch, _accounts_store):
+    """The test's private store (CYPP_DB, the one the pages open) made a copy of the accounts store:
+    (connection, backup file, batch id of the setup upload)."""
     source, backup, batch_id = _accounts_store
-    path = tmp_path / "cypp.duckdb"
-    shutil.copyfile(source, path)
-    monkeypatch.setenv("CYPP_DB", str(path))
+    shutil.copyfile(source, db_path)
     monkeypatch.setattr(auth, "FAILURE_DELAY_SECONDS", 0.0)
-    yield store.process_connection(path), backup, batch_id
-    store.close_process_connections()
+    return store.process_connection(db_path), backup, batch_id
 
 
 def account(role: str) -> Account | None:

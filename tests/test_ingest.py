@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import hashlib
 import io
 import time
-import zipfile
 from datetime import date
 from pathlib import Path
 
@@ -319,7 +319,6 @@ def test_file_name_and_checksum_are_recorded():
     data = (CORPUS / "good_bom_crlf.csv").read_bytes()
     result = validate_upload(data, "march.csv", RULES)
     assert result.file_name == "march.csv"
-    import hashlib
     assert result.sha256 == hashlib.sha256(data).hexdigest()
 
 

@@ -1,0 +1,98 @@
+"""Upload figures: check a quarterly CSV or XLSX, see exactly what it would change, then load it."""
+
+import pandas as pd
+import streamlit as st
+
+from cypp_dash import auth, export, loading, store, ui
+
+view = ui.page("Upload figures", needs_area=False)
+st.title("Upload figures")
+st.caption(f"{view.plan.name} · one row per KPI, area and period; a file loads whole or not at all")
+
+account = auth.current_account()
+if not auth.has_role(account, "editor"):
+    st.warning("Uploading needs an editor or administrator account. Sign in first.", icon=":material/lock:")
+    auth.sign_in_link()
+    st.stop()
+
+with st.expander("The upload format and a template", expanded=False):
+    st.markdown("""
+Columns (any order, any case): **kpi, area, period, value** are required; **numerator, denominator, note** are
+optional. Periods are financial-year quarters such as `2024/25 Q1` or years such as `2024/25`. Areas may be
+codes or names. Values such as `87.6%` and `1,204` are fine; `c`, `[c]`, `x`, `*`, `..`, `-` or a blank mean
+"no figure" (suppressed). A % must be 0-100; a count a whole number. Sending a figure already stored revises it:
+the earlier one stays in the history.""")
+    template = loading.upload_template(view.config, view.plan)
+    kpis, areas = loading.template_reference(view.config, view.plan)
+    left, right = st.columns(2)
+    left.download_button("Template (CSV)", export.table_csv(template), "cypp-upload-template.csv", "text/csv",
+                         on_click="ignore", icon=":material/download:")
+    right.download_button("Template (XLSX, with KPI and area lists)",
+                          export.workbook_xlsx({"upload": template, "kpis": kpis, "areas": areas}),
+                          "cypp-upload-template.xlsx",
+                          "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", on_click="ignore",
+                          icon=":material/download:")
+
+uploaded = st.file_uploader("Choose a CSV or XLSX file", type=["csv", "xlsx"], key="upload_file")
+if uploaded is not None:
+    data = uploaded.getvalue()
+    checked = loading.validate(view.config, data, uploaded.name)
+    if not checked.ok:
+        st.error(f"**{uploaded.name} was not loaded.** {len(checked.problems)} problem(s) to put right; "
+                 "nothing has been changed.", icon=":material/error:")
+        st.dataframe(pd.DataFrame([{"row": p.row, "column": p.column, "problem": p.message} for p in checked.problems]),
+                     hide_index=True, width="stretch")
+        st.text("\n".join(str(p) for p in checked.problems[:200]))
+    else:
+        preview = store.preview_batch(view.conn, checked.rows)
+        counts = preview["change"].value_counts()
+        st.success(f"**{uploaded.name} passed every check.** Nothing is written until you confirm.",
+                   icon=":material/check_circle:")
+        a, r, u = st.columns(3)
+        a.metric("New figures", int(counts.get("added", 0)), border=True)
+        r.metric("Revisions", int(counts.get("revised", 0)), border=True)
+        u.metric("Unchanged", int(counts.get("unchanged", 0)), border=True)
+        for w in checked.warnings:
+            st.info(w)
+        names = ui.area_names(view.conn)
+        shown = preview.assign(area=preview["area_code"].map(lambda c: names.get(c, c)))[
+            ["change", "indicator_id", "area", "period", "value", "old_value", "numerator", "denominator", "note",
+             "flags"]].rename(columns={"indicator_id": "kpi", "old_value": "stored now"})
+        st.dataframe(shown.head(2000), hide_index=True, width="stretch")
+        if len(shown) > 2000:
+            st.caption(f"Showing the first 2,000 of {len(shown):,} rows.")
+        if st.button(f"Load {len(preview):,} rows", type="primary", key="confirm_upload"):
+            with st.status("Loading…", expanded=True) as box:
+                bar = st.progress(0.0)
+                try:
+                    result = auth.upload(view.conn, account, checked,
+                                         progress=lambda f, m: bar.progress(min(1.0, f), text=m))
+                except store.StoreBusy as e:
+                    box.update(label="The store is busy", state="error")
+                    st.error(f"Nothing was loaded: {e}")
+                except auth.PermissionDenied as e:
+                    box.update(label="Not allowed", state="error")
+                    st.error(str(e))
+                else:
+                    box.update(label=f"Loaded as upload {result.batch_id}", state="complete")
+                    st.success(f"Loaded {uploaded.name} as upload {result.batch_id}: {result.added} added, "
+                               f"{result.revised} revised, {result.unchanged} unchanged. The pages show it now.")
+
+st.header("Upload history", divider="gray")
+history = ui.upload_history(view.conn)
+st.dataframe(history, hide_index=True, width="stretch")
+if auth.has_role(account, "admin"):
+    loaded = history[history["status"] == "loaded"]["batch_id"].tolist()
+    if loaded:
+        col1, col2 = st.columns([2, 1])
+        batch = col1.selectbox("Roll back an upload", loaded, key="rollback_batch")
+        if col2.button("Roll back", key="rollback_go"):
+            try:
+                auth.rollback(view.conn, account, int(batch))
+            except (store.StoreError, auth.PermissionDenied) as e:
+                st.error(str(e))
+            else:
+                st.success(f"Upload {batch} has been rolled back: its figures are gone and those it revised are back.")
+                st.rerun()
+else:
+    st.caption("Administrators can roll back an upload from here.")

@@ -1,0 +1,59 @@
+"""The upload page in AppTest: nobody is turned away; an editor sees a bad file refused with its
+row and column and nothing changed, and a good file previewed, confirmed, loaded and shown."""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from cypp_dash import auth, store
+
+GOOD = b"kpi,area,period,value,numerator,denominator,note\nEH01,Worcestershire,2026/27 Q1,93.1,931,1000,Q1 return\n"
+BAD = b"kpi,area,period,value\nEH01,Worcestershire,2026/27 Q1,eighty\nZZ99,Nowhere,2026/27 Q1,5\n"
+
+
+@pytest.fixture
+def editor(conn):
+    auth.add_user(conn, "pat", "editor", "correct horse battery", actor="test")
+    return {auth.SESSION_ACCOUNT: auth.Account("pat", "editor"), auth.SESSION_SEEN: time.time()}
+
+
+def all_text(at) -> str:
+    parts = []
+    for kind in ("title", "markdown", "caption", "text", "info", "warning", "error", "success"):
+        parts += [str(e.value) for e in getattr(at, kind)]
+    return "\n".join(parts)
+
+
+def test_nobody_signed_in_cannot_upload(app_page):
+    at = app_page("upload.py")
+    assert not at.exception
+    assert "needs an editor or administrator account" in all_text(at)
+    assert not at.file_uploader
+
+
+def test_a_bad_file_is_refused_with_row_and_column_and_nothing_changes(app_page, editor, conn):
+    before = store.content_checksum(conn)
+    at = app_page("upload.py", state=editor)
+    at.file_uploader[0].set_value(("bad.csv", BAD, "text/csv")).run()
+    assert not at.exception
+    text = all_text(at)
+    assert "bad.csv was not loaded" in text
+    assert 'row 2, column value: "eighty" is not a number' in text
+    assert "row 3, column kpi" in text and "row 3, column area" in text
+    assert not [b for b in at.button if b.key == "confirm_upload"]
+    assert store.content_checksum(conn) == before
+
+
+def test_a_good_file_is_previewed_then_loaded_and_shows_on_the_partnership_page(app_page, editor, conn):
+    at = app_page("upload.py", state=editor)
+    at.file_uploader[0].set_value(("q1.csv", GOOD, "text/csv")).run()
+    assert "passed every check" in all_text(at)
+    assert {m.label: m.value for m in at.metric}["New figures"] == "1"
+    assert conn.execute("SELECT count(*) FROM batches WHERE kind = 'upload'").fetchone()[0] == 0
+    at.button(key="confirm_upload").click().run()
+    assert not at.exception
+    assert "Loaded q1.csv as upload" in all_text(at)
+    assert conn.execute("SELECT user_name FROM batches WHERE kind = 'upload'").fetchone()[0] == "pat"
+    page = app_page("partnership.py", query={"partnership": "early-help"})
+    assert "93.1%" in page.table[0].value.to_string()
