@@ -17,6 +17,8 @@ PAGES = [
     st.Page("pages/upload.py", title="Upload figures", icon=":material/upload_file:", url_path="upload"),
     st.Page("pages/sign_in.py", title="Sign in", icon=":material/login:", url_path="sign-in"),
     st.Page("pages/admin.py", title="Administration", icon=":material/admin_panel_settings:", url_path="admin"),
+    st.Page("pages/accessibility.py", title="Accessibility", icon=":material/accessibility:",
+            url_path="accessibility"),
 ]
 
 st.navigation(PAGES).run()

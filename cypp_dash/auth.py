@@ -263,9 +263,9 @@ def _failed(conn: duckdb.DuckDBPyConnection, name: str, detail: str, sleep: Call
 
 # --- the guarded write paths: each checks the role in the store when it acts -------------------
 
-def _authorise(conn: duckdb.DuckDBPyConnection, account: Account | None, role: str, action: str) -> Account:
-    """Check against the store's account now, not the session's copy: a removed or demoted
-    account loses its rights at once."""
+def authorise(conn: duckdb.DuckDBPyConnection, account: Account | None, role: str, action: str) -> Account:
+    """The account as the store holds it now, when that has at least `role`; else PermissionDenied.
+    Every write path calls this as it acts: a removed or demoted account loses its rights at once."""
     if account is not None:
         held = find_account(conn, account.name)
         if held is None:
@@ -282,7 +282,7 @@ def _authorise(conn: duckdb.DuckDBPyConnection, account: Account | None, role: s
 def upload(conn: duckdb.DuckDBPyConnection, account: Account | None, validated: ingest.Validated,
            progress: Callable[[float, str], None] | None = None) -> store.LoadResult:
     """Load a file that passed validation as one batch recorded under the account's name (editor or admin)."""
-    account = _authorise(conn, account, "editor", "upload figures")
+    account = authorise(conn, account, "editor", "upload figures")
     if not validated.ok:
         raise ValueError("this file did not pass the checks, so nothing can be loaded from it")
     return loading.load_validated(conn, validated, account.name, progress=progress)
@@ -290,7 +290,7 @@ def upload(conn: duckdb.DuckDBPyConnection, account: Account | None, validated: 
 
 def rollback(conn: duckdb.DuckDBPyConnection, account: Account | None, batch_id: int) -> None:
     """Undo one upload exactly (admin)."""
-    account = _authorise(conn, account, "admin", "roll back an upload")
+    account = authorise(conn, account, "admin", "roll back an upload")
     store.rollback(conn, int(batch_id), account.name)
 
 
@@ -301,13 +301,13 @@ KEPT_ON_WEB_RESTORE = ("users", "audit")
 
 def restore(conn: duckdb.DuckDBPyConnection, account: Account | None, path: str | Path) -> None:
     """Replace the figures with a backup's (admin); accounts and the audit log stay as they are."""
-    account = _authorise(conn, account, "admin", "restore a backup")
+    account = authorise(conn, account, "admin", "restore a backup")
     store.restore(conn, path, account.name, keep=KEPT_ON_WEB_RESTORE)
 
 
 def restore_uploaded(conn: duckdb.DuckDBPyConnection, account: Account | None, data: bytes, file_name: str) -> None:
     """`restore` from the bytes of an uploaded backup file (admin)."""
-    _authorise(conn, account, "admin", "restore a backup")
+    authorise(conn, account, "admin", "restore a backup")
     # The audit log names the file; only a tame version of the uploaded name reaches the disk.
     safe = re.sub(r"[^A-Za-z0-9._-]", "_", Path(file_name or "backup.duckdb").name)[:80] or "backup.duckdb"
     with tempfile.TemporaryDirectory() as folder:
@@ -318,7 +318,7 @@ def restore_uploaded(conn: duckdb.DuckDBPyConnection, account: Account | None, d
 
 def backup(conn: duckdb.DuckDBPyConnection, account: Account | None) -> bytes:
     """A whole-store copy as bytes, for download (admin: it holds the password hashes)."""
-    account = _authorise(conn, account, "admin", "download a backup")
+    account = authorise(conn, account, "admin", "download a backup")
     with tempfile.TemporaryDirectory() as folder:
         path = store.backup(conn, Path(folder) / "cypp-backup.duckdb")
         data = path.read_bytes()
@@ -329,13 +329,13 @@ def backup(conn: duckdb.DuckDBPyConnection, account: Account | None) -> bytes:
 def web_add_user(conn: duckdb.DuckDBPyConnection, account: Account | None, name: str, role: str,
                  password: str) -> Account:
     """Create an account from the admin page (admin)."""
-    account = _authorise(conn, account, "admin", "add an account")
+    account = authorise(conn, account, "admin", "add an account")
     return add_user(conn, name, role, password, actor=account.name)
 
 
 def web_remove_user(conn: duckdb.DuckDBPyConnection, account: Account | None, name: str) -> None:
     """Remove an account from the admin page (admin; not your own, so that an admin always remains)."""
-    account = _authorise(conn, account, "admin", "remove an account")
+    account = authorise(conn, account, "admin", "remove an account")
     if normalise_name(name) == account.name:
         raise AccountError("you cannot remove the account you are signed in with; another admin can, "
                            "or an operator on the server with `python -m cypp_dash users remove`")
@@ -344,7 +344,7 @@ def web_remove_user(conn: duckdb.DuckDBPyConnection, account: Account | None, na
 
 def web_set_password(conn: duckdb.DuckDBPyConnection, account: Account | None, name: str, password: str) -> None:
     """Set an account's password and lift its lockout from the admin page (admin)."""
-    account = _authorise(conn, account, "admin", "set a password")
+    account = authorise(conn, account, "admin", "set a password")
     set_password(conn, name, password, actor=account.name)
 
 
@@ -521,6 +521,8 @@ def users_command(conn: duckdb.DuckDBPyConnection, args) -> int:
             if df.empty:
                 print("(no accounts)")
             else:
+                for col in ("created_at", "last_sign_in", "locked_until"):
+                    df[col] = df[col].map(lambda t: "-" if pd.isna(t) else f"{t:%Y-%m-%d %H:%M}")
                 with pd.option_context("display.max_rows", None, "display.width", 200):
                     print(df.to_string(index=False))
         elif args.users_command == "remove":

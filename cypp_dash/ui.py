@@ -304,6 +304,14 @@ def apply_paper_view() -> None:
     </style>""")
 
 
+def paper_view_if_asked() -> bool:
+    """For a page that does not start with `page()` (sign-in): apply paper view when the address asks."""
+    paper = _param("view") == "paper"
+    if paper:
+        apply_paper_view()
+    return paper
+
+
 def _through_app_navigation() -> None:
     """Make a deep link opened first after the server starts go through app.py.
 
@@ -382,12 +390,19 @@ def rag_table(statuses: list[status.KpiStatus], columns: dict[str, str]) -> pd.D
 # Status columns whose text can come from an upload (a note; an area named by a Fingertips file).
 UPLOADED_TEXT_COLUMNS = ("note", "area_name")
 _MARKDOWN_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+# An invisible word joiner after ":" and before "." and "@": Markdown's automatic links need
+# "http://", "www." or "name@host" unbroken, and escaping does not stop them.
+_AUTOLINK_PARTS = re.compile(r"(:)|([.@])")
+WORD_JOINER = "\u2060"
 
 
 def markdown_literal(text: str | None) -> str:
-    """Uploaded text for a place that renders Markdown (st.table cells): every ASCII punctuation
-    mark backslash-escaped, so it shows exactly as typed and never becomes a link, HTML or format."""
-    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", text or "")
+    """Uploaded text for a place that renders Markdown (st.table cells): shown exactly as typed,
+    never as a link, HTML or formatting (every ASCII punctuation mark backslash-escaped, and
+    automatic links broken by invisible word joiners)."""
+    text = _AUTOLINK_PARTS.sub(lambda m: m.group(1) + WORD_JOINER if m.group(1) else WORD_JOINER + m.group(2),
+                               text or "")
+    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", text)
 
 
 def esc(text: str | None) -> str:
@@ -446,16 +461,17 @@ def downloads_for_chart(chart_or_build: Any, name: str, *args: Any, **kwargs: An
                            help="A picture that stays sharp at any size")
 
 
-def downloads_for_table(df: pd.DataFrame, name: str) -> None:
-    """CSV and Excel buttons for a table; text that a spreadsheet could run as a formula is made safe."""
+def downloads_for_table(df: pd.DataFrame, name: str, what: str = "Table") -> None:
+    """CSV and Excel buttons for a table ("<what> as CSV"); text a spreadsheet could run as a formula is made safe."""
     from cypp_dash import export
 
     stem = _file_stem(name)
     with st.container(horizontal=True, gap="small", key=f"downloads-table-{stem}"):
-        st.download_button("Table as CSV", data=lambda: export.table_csv(df), file_name=f"{stem}.csv",
+        st.download_button(f"{what} as CSV", data=lambda: export.table_csv(df), file_name=f"{stem}.csv",
                            mime=export.CSV_MIME, on_click="ignore", icon=":material/download:", key=f"csv-{stem}")
-        st.download_button("Table as Excel", data=lambda: export.table_xlsx(df), file_name=f"{stem}.xlsx",
-                           mime=export.XLSX_MIME, on_click="ignore", icon=":material/download:", key=f"xlsx-{stem}")
+        st.download_button(f"{what} as Excel", data=lambda: export.table_xlsx(df), file_name=f"{stem}.xlsx",
+                           mime=export.XLSX_MIME, on_click="ignore", icon=":material/download:",
+                           key=f"xlsx-{stem}")
 
 
 def download_report(view: View, partnership_id: str) -> None:
@@ -465,8 +481,21 @@ def download_report(view: View, partnership_id: str) -> None:
     base = _connection(str(store.db_path()))  # the process connection; the file is made on another thread
     cfg, plan, area, period, as_at = view.config, view.plan, view.area, view.period, view.as_at
     stem = _file_stem(f"{partnership_id}-{area}-{period or 'latest'}-board-report")
-    st.download_button("Download Word report", data=lambda: export.board_report_bytes(
-        base.cursor(), cfg, plan, partnership_id, period, area=area, as_at=as_at),
-        file_name=f"{stem}.docx", mime=export.DOCX_MIME, on_click="ignore", icon=":material/description:",
-        key=f"docx-{stem}", type="primary",
-        help="A board paper: summary table, a chart per KPI, flags, definitions, source and licence")
+
+    def report() -> bytes:
+        cursor = base.cursor()
+        try:
+            return export.board_report_bytes(cursor, cfg, plan, partnership_id, period, area=area, as_at=as_at)
+        finally:
+            cursor.close()
+
+    st.download_button("Download Word report", data=report, file_name=f"{stem}.docx", mime=export.DOCX_MIME,
+                       on_click="ignore", icon=":material/description:", key=f"docx-{stem}", type="primary",
+                       help="A board paper: summary table, a chart per KPI, flags, definitions, source and licence")
+
+
+def panes(view: View, labels: list[str]) -> list:
+    """Tabs on screen; in paper view every pane one after another, so a print shows them all."""
+    if view.paper:
+        return [st.container() for _ in labels]
+    return list(st.tabs(labels))

@@ -16,7 +16,7 @@ code = st.selectbox("KPI", codes, key="w_kpi",
 st.session_state["cypp_kpi"] = code
 ui.keep_in_url(kpi=code)
 kpi = plan.kpi(code)
-st.subheader(ui.kpi_label(kpi))  # the KPI named in words too: paper view hides the selector
+st.header(ui.kpi_label(kpi))  # the KPI named in words too: paper view hides the selector
 rows = view.districts(kpi)
 st.caption(f"{plan.name} · {view.config.area_name(plan.area)} and districts · period: {view.period_text} · "
            "the same RAG rules as the county; sorted best first")

@@ -33,13 +33,12 @@ for partnership in view.plan.partnerships:
                 st.caption(f"Related indicator, not the measure itself: {s.relation_note}")
             arrow = {"up": "↑ up on the previous figure", "down": "↓ down on the previous figure",
                      "same": "→ same as the previous figure"}.get(s.direction, "")
-            st.caption(f"{s.period or 'no figure yet'} {('· ' + arrow) if arrow else ''}"
+            st.caption(f"{s.period or ('no published indicator' if s.relation == 'none' else 'no figure yet')} {('· ' + arrow) if arrow else ''}"
                        f"{(' · flags: ' + s.flags.replace(',', ', ')) if s.flags else ''}")
             st.markdown(ui.rag_badge(s.rag))
             st.text(s.reason)
 
 if statuses:
-    st.subheader("These figures as a table")
     ui.downloads_for_table(status.status_frame(statuses)[status.CONTRACT_COLUMNS],
-                           f"{view.plan.id}-{view.area}-{view.period or 'latest'}-status")
+                           f"{view.plan.id}-{view.area}-{view.period or 'latest'}-status", what="All these figures")
 st.caption(ui.source_line(statuses))

@@ -30,7 +30,7 @@ if not statuses:
                                                          else "."))
     st.stop()
 
-st.subheader("Summary")
+st.header("Summary")
 summary = ui.rag_table(statuses, {"code": "Code", "kpi": "KPI", "baseline_text": "Baseline (plan)", "value_fmt": "Latest",
                         "period": "Period", "england_text": "England (plan)", "target": "Target",
                         "rag_label": "RAG", "reason": "Why"})
@@ -47,7 +47,7 @@ for s in statuses:
     rows = view.series(kpi, [view.area])
     if rows["value"].notna().any():
         target = next((r.value for r in kpi.target.rules if r.value is not None), None)
-        trend_tab, spc_tab = st.tabs(["Trend with England and target", "SPC chart (signal or noise)"])
+        trend_tab, spc_tab = ui.panes(view, ["Trend with England and target", "SPC chart (signal or noise)"])
         with trend_tab:
             st.altair_chart(charts.trend_chart(kpi, rows, s, view.period_text, target=target), width="content")
             ui.downloads_for_chart(charts.trend_chart, f"{kpi.code}-{view.area}-{view.period or 'latest'}-trend",

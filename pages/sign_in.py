@@ -5,6 +5,7 @@ from cypp_dash import auth, ui
 
 cfg = ui.config()
 conn = ui.connection()
+ui.paper_view_if_asked()
 account = auth.current_account()
 
 st.title("Sign in")

@@ -93,7 +93,7 @@ def test_passwords_are_kept_only_as_argon2id_hashes_with_the_documented_paramete
     conn, _, _ = accounts
     hashes = dict(conn.execute("SELECT name, password_hash FROM users").fetchall())
     assert set(hashes) == set(PASSWORDS)
-    for name, password_hash in hashes.items():
+    for password_hash in hashes.values():
         assert password_hash.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
     assert len(set(hashes.values())) == len(hashes), "each hash has its own salt"
     contents = everything_in(conn)
@@ -264,8 +264,17 @@ def _upload(conn, who, ctx):
     auth.upload(conn, who, validated)
 
 
+def _save_actions(conn, who, ctx):
+    from cypp_dash import actions
+
+    checked = actions.validate_csv(b"task,lead,status\nA new task,Someone,in progress\n", "actions.csv")
+    assert checked.ok, checked.problems
+    actions.save(conn, who, ctx["config"].plans[0], checked)
+
+
 WRITE_PATHS = {
     "upload": ("editor", _upload),
+    "action tracker": ("editor", _save_actions),
     "rollback": ("admin", lambda conn, who, ctx: auth.rollback(conn, who, ctx["batch_id"])),
     "restore": ("admin", lambda conn, who, ctx: auth.restore(conn, who, ctx["backup"])),
     "add account": ("admin", lambda conn, who, ctx: auth.web_add_user(conn, who, "newbie", "editor",
@@ -284,6 +293,9 @@ def _done(path: str, conn, actor: str, ctx: dict) -> None:
         newest = store.history(conn).iloc[0]
         assert (newest["file_name"], newest["user_name"]) == ("new.csv", actor)
         assert newest["rows_added"] + newest["rows_revised"] == 1
+    elif path == "action tracker":
+        newest = store.history(conn).iloc[0]
+        assert (newest["kind"], newest["user_name"], newest["rows_added"]) == ("actions", actor, 1)
     elif path == "rollback":
         status, by = conn.execute("SELECT status, rolled_back_by FROM batches WHERE batch_id = ?",
                                   [ctx["batch_id"]]).fetchone()
@@ -521,12 +533,13 @@ def viewing_needs_sign_in(monkeypatch, config):
     monkeypatch.setattr(ui, "_config", lambda: closed)
 
 
-@pytest.mark.parametrize("name", ["overview.py", "partnership.py", "districts.py", "about_data.py"])
-def test_when_viewing_needs_sign_in_nobody_sees_a_figure(page, viewing_needs_sign_in, name):
+@pytest.mark.parametrize("name", sorted(p.name for p in (ROOT / "pages").glob("*.py") if p.name != "sign_in.py"))
+def test_when_viewing_needs_sign_in_nobody_sees_anything_but_the_prompt(page, viewing_needs_sign_in, name):
     at = page(name)
     assert not at.exception
-    assert "for signed-in users" in at.warning[0].value
-    assert not at.metric and not at.dataframe and not at.get("vega_lite_chart")
+    assert [w.value for w in at.warning] == ["This dashboard is for signed-in users. Sign in to see it."]
+    assert not at.metric and not at.dataframe and not at.table and not at.get("vega_lite_chart")
+    assert [t.value for t in at.title] == [ui.APP_TITLE]
 
 
 def test_when_viewing_needs_sign_in_a_viewer_sees_the_dashboard(page, viewing_needs_sign_in):

@@ -179,7 +179,7 @@ def test_bromley_shows_its_five_priorities_to_be_agreed_and_no_measures_yet(app_
 def test_a_plan_still_running_shows_the_date_of_its_next_quarterly_report(app_page):
     body = texts(app_page("about_plan.py", query={"plan": "worcs-2022-24"}))
     quarter = quarter_containing(date.today())
-    assert f"Next quarterly report: {quarter.label} (the quarter to {quarter.end:%d %B %Y})" in body
+    assert f"**Next quarterly report:** {quarter.label} (the quarter to {quarter.end:%d %B %Y})" in body
 
 
 # --- the plan files themselves -----------------------------------------------------------------------

@@ -3,21 +3,27 @@ spreadsheet formulas loads as valid data, and every page then shows it only as p
 the Streamlit settings that limit uploads and keep the dashboard quiet are in place."""
 from __future__ import annotations
 
+import re
 import tomllib
 
 import pytest
+from google.protobuf import json_format
 from security_payloads import ALL_IN_ONE, FILE_NAME, PAYLOADS, RAW_MARKUP, load_payloads, payload_rows
+from streamlit import dataframe_util
 
-from cypp_dash import auth, store
+from cypp_dash import auth, store, ui
 from cypp_dash.auth import Account
 from cypp_dash.config import ROOT
 
 PAGE_FILES = sorted(p.name for p in (ROOT / "pages").glob("*.py"))
-# Elements that draw their content as plain text, whatever it holds.
-PLAIN_TEXT = {"text", "dataframe", "arrow_data_frame", "code", "json", "vega_lite_chart", "arrow_vega_lite_chart",
-              "selectbox", "multiselect", "radio", "button_group", "event"}
-# Elements that put their content into the page as HTML: not even a link may come from data.
+# Elements that draw their content as plain text, whatever it holds (a chart's tooltips are escaped by Vega).
+PLAIN_TEXT = {"text", "dataframe", "code", "json", "vega_lite_chart", "selectbox", "multiselect", "radio",
+              "button_group", "event"}
+CHARTS = {"vega_lite_chart"}
+# Elements that put their content into the page as HTML, where a backslash escapes nothing.
 HTML = {"html"}
+# A backslash before ASCII punctuation makes Markdown show that character literally.
+MARKDOWN_ESCAPE = re.compile(r"\\[!-/:-@\[-`{-~]")
 
 
 def elements(node):
@@ -27,21 +33,66 @@ def elements(node):
         yield from elements(child)
 
 
+def strings(value):
+    """Every string inside a protobuf message turned into dicts and lists."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from strings(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from strings(v)
+
+
+def table_strings(node):
+    """The cells and headers of an st.table, as stored and as displayed through its Styler."""
+    frames = [node.value]
+    styler = node.proto.arrow_data.styler
+    if styler.display_values:
+        frames.append(dataframe_util.convert_arrow_bytes_to_pandas_df(styler.display_values))
+    for df in frames:
+        yield from (str(c) for c in df.columns)
+        yield from (v for v in df.to_numpy().ravel() if isinstance(v, str))
+
+
+AUTOLINK = re.compile(r"://|www\.|[\w.+-]@[\w-]+\.")
+
+
+def markup_in(text: str, as_html: bool = False) -> list[str]:
+    """The payload markup still live in text bound for Markdown (after its backslash escapes) or HTML;
+    for Markdown also a payload that would become an automatic link (http://, www., name@host)."""
+    if as_html:
+        return [m for m in ("<script", "<img") if m in text.lower()]
+    live = MARKDOWN_ESCAPE.sub("", text).lower()
+    found = [m for m in RAW_MARKUP if m in live]
+    if "cypp-xss" in live and AUTOLINK.search(live):
+        found.append("an automatic link")
+    return found
+
+
+def as_read(markdown_cell: str) -> str:
+    """What a reader sees of a Markdown cell escaped by ui.markdown_literal."""
+    return MARKDOWN_ESCAPE.sub(lambda m: m.group(0)[1], markdown_cell).replace(ui.WORD_JOINER, "")
+
+
 def markup_leaks(at) -> list[str]:
-    """Where raw markup from the payloads reached an element that renders markdown or HTML
+    """Where raw markup from the payloads reached an element that renders Markdown or HTML
     (reusable by any page test: pass a run AppTest; an empty list means nothing leaked)."""
     leaks = []
     for node in elements(at._tree):
         proto = getattr(node, "proto", None)
-        if proto is None or node.type in PLAIN_TEXT:
-            if node.type in ("vega_lite_chart", "arrow_vega_lite_chart") and '"href"' in str(proto):
+        if proto is None:
+            continue
+        if node.type in PLAIN_TEXT:
+            if node.type in CHARTS and '"href"' in str(proto):
                 leaks.append(f"{node.type}: a chart mark links somewhere (href)")
             continue
-        text = str(proto)
-        markers = ("<script", "<img") if node.type in HTML else RAW_MARKUP
-        found = [m for m in markers if m in text.lower()]
-        if found:
-            leaks.append(f"{node.type}: {', '.join(found)} in {text[:160]!r}")
+        texts = table_strings(node) if node.type == "table" else strings(json_format.MessageToDict(proto))
+        for text in texts:
+            found = markup_in(text, as_html=node.type in HTML)
+            if found:
+                leaks.append(f"{node.type}: {', '.join(found)} in {text[:120]!r}")
     return leaks
 
 
@@ -50,6 +101,9 @@ def plain_text_shown(at) -> str:
     parts = [t.value for t in at.text]
     for df in (d.value for d in at.dataframe):
         parts.extend(str(v) for v in df.astype(str).to_numpy().ravel())
+    for table in at.table:
+        # What a reader sees of an escaped Markdown cell: the characters without their backslashes.
+        parts.extend(as_read(v) for v in table_strings(table))
     return "\n".join(parts)
 
 
@@ -104,16 +158,34 @@ def test_the_leak_check_catches_markup_from_data():
     from streamlit.testing.v1 import AppTest
 
     def leaky_page():
+        import pandas as pd
         import streamlit as st
+
+        from cypp_dash import ui
 
         st.markdown("Note: <script>alert('cypp-xss-script')</script>")
         st.caption("[click](javascript:alert(1))")
+        st.table(pd.DataFrame({"Note": ["<img src=x onerror=alert(1)>"]}))
+        st.table(pd.DataFrame({"Note": [ui.markdown_literal("<b>") + " http://example.invalid/cypp-xss-x"]}))
+        st.expander("<img src=x onerror=alert(2)>")
+        # Shown safely: plain text, a table, and a Markdown table cell escaped character by character.
         st.text("<script>alert('harmless as text')</script>")
+        st.dataframe(pd.DataFrame({"Note": ["<script>alert('harmless in a grid')</script>"]}))
+        st.table(pd.DataFrame({"Note": [ui.markdown_literal("<script>alert('escaped')</script>")]}))
 
-    at = AppTest.from_function(leaky_page).run()
+    at = AppTest.from_function(leaky_page, default_timeout=60).run()
     leaks = markup_leaks(at)
-    assert len(leaks) == 2
-    assert leaks[0].startswith("markdown: <script")
+    assert [leak.split(":")[0] for leak in leaks] == ["markdown", "caption", "table", "table", "expander"]
+    assert "an automatic link" in leaks[3]
+    assert "<script>alert('escaped')</script>" in plain_text_shown(at)
+
+
+@pytest.mark.parametrize("text", [*PAYLOADS.values(), ALL_IN_ONE, "mail a@b.example or www.example.org",
+                                  "*bold* _it_ `code` # h | \\ 87.6% &amp;"])
+def test_markdown_literal_text_reads_exactly_as_typed_and_holds_no_live_markup(text):
+    cell = ui.markdown_literal(text)
+    assert as_read(cell) == text
+    assert markup_in(cell + " cypp-xss") == []
 
 
 # --- the Streamlit settings ---------------------------------------------------------------------

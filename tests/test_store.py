@@ -164,7 +164,7 @@ def test_two_imports_at_the_same_moment_load_one_after_the_other(db_path, tmp_pa
         files.append(path)
     procs = [_import_in_a_process(db_path, f) for f in files]
     results = [p.communicate(timeout=240) + (p.returncode,) for p in procs]
-    for out, err, code in results:
+    for _out, err, code in results:
         assert code in (0, 1), err
         assert "Traceback" not in err
         if code == 1:

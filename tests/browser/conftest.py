@@ -1,0 +1,129 @@
+"""Fixtures for the real-browser tests: the app served by `streamlit run` on a free port from its own
+temporary store, and one headless Chromium (Debian's, at /usr/bin/chromium) for the whole session."""
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+SCREENSHOTS = ROOT / "artifacts" / "screenshots"
+START_SECONDS = 90
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def build_store(path: Path) -> None:
+    """The bundled store, built by the command line as a user would (`init-db`)."""
+    env = {**os.environ, "CYPP_DB": str(path)}
+    subprocess.run([sys.executable, "-m", "cypp_dash", "init-db"], cwd=ROOT, env=env, check=True,
+                   capture_output=True, timeout=300)
+
+
+@contextlib.contextmanager
+def _serve_app(db: Path, log: Path, script: str = "app.py", cwd: Path = ROOT) -> Iterator[str]:
+    """`streamlit run` on a free port against the store `db`; yields the base URL once it answers."""
+    port = free_port()
+    env = {**os.environ, "CYPP_DB": str(db)}
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", script, "--server.headless", "true",
+             "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+             "--server.fileWatcherType", "none"],
+            cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + START_SECONDS
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"streamlit exited with {proc.returncode}:\n{log.read_text(errors='replace')}")
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                    if r.read().strip() == b"ok":
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"streamlit did not answer within {START_SECONDS} s:\n"
+                                   f"{log.read_text(errors='replace')}")
+            time.sleep(0.3)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=15)
+
+
+@pytest.fixture(scope="session")
+def built_store(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("browser-store") / "cypp.duckdb"
+    build_store(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def fresh_store(tmp_path_factory, built_store) -> Callable[[str], Path]:
+    """A new copy of the built store for each server (a server holds its store's lock)."""
+    def copy(name: str) -> Path:
+        target = tmp_path_factory.mktemp(name) / "cypp.duckdb"
+        shutil.copyfile(built_store, target)
+        return target
+    return copy
+
+
+@pytest.fixture(scope="session")
+def app_url(fresh_store, tmp_path_factory) -> Iterator[str]:
+    """The dashboard, served once for the whole browser session from its own temporary store."""
+    db = fresh_store("app")
+    with _serve_app(db, db.parent / "streamlit.log") as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def serve_app():
+    """Start another server (a context manager yielding its URL), e.g. to be a restarted server's first visitor."""
+    return _serve_app
+
+
+@pytest.fixture(scope="session")
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh browser context (its own Streamlit session) at a laptop's window size."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True, locale="en-GB")
+    tab = context.new_page()
+    tab.set_default_timeout(90_000)
+    yield tab
+    context.close()
+
+
+@pytest.fixture(scope="session")
+def screenshots() -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS

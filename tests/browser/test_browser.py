@@ -1,0 +1,229 @@
+"""The dashboard in a real browser (headless Chromium driven by Playwright): every page in the
+navigation opens, in normal and paper view, without an exception and with what a board member needs;
+no serious or critical axe-core accessibility problem; deep links restore their view; a chart
+downloads as PNG and SVG, a table as CSV, a partnership as a Word report. A full-page screenshot of
+every page is left in artifacts/screenshots/ for people to look at."""
+from __future__ import annotations
+
+import ast
+import io
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+
+if not CHROMIUM.exists():
+    pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium (tests/run.sh does) to run the browser tests",
+                allow_module_level=True)
+pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
+pytest.importorskip("axe_playwright_python", reason="the axe-playwright-python package is not installed")
+
+pytestmark = pytest.mark.browser
+
+RAG_WORDS = ("On track", "Some concern", "Off track", "Not rated")
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
+# Parts of Streamlit's own frame that the app cannot change, left out of the axe check. Each one is named
+# in the accessibility statement (pages/accessibility.py). Keep this list short and exact.
+AXE_EXCLUDE: list[list[str]] = []
+# What each screen must show besides its title (by URL path; "" is the default page).
+EXPECTED_TEXT = {
+    "": ["Illustrative data", *RAG_WORDS],
+    "partnership": ["Illustrative data", "Summary"],
+    "districts": ["Illustrative data", "Districts compared"],
+    "about-data": ["How RAG is decided"],
+    "accessibility": ["Known issues", "How we tested", "Feedback and contact"],
+}
+
+
+def navigation_pages() -> list[tuple[str, str]]:
+    """(URL path, title) of every st.Page in app.py's navigation, read from its source."""
+    tree = ast.parse((ROOT / "app.py").read_text(encoding="utf-8"))
+    pages = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "Page":
+            kw = {k.arg: k.value.value for k in node.keywords if isinstance(k.value, ast.Constant)}
+            script = node.args[0].value
+            path = "" if kw.get("default") else kw.get("url_path", Path(script).stem)
+            pages.append((path, kw.get("title", Path(script).stem)))
+    return pages
+
+
+PAGES = navigation_pages()
+
+
+def wait_until_drawn(page) -> None:
+    """Wait until the script has run: a title is shown, Streamlit is no longer running, charts are drawn."""
+    page.wait_for_selector('[data-testid="stApp"]')
+    page.locator('[data-testid="stMainBlockContainer"] h1').first.wait_for(state="visible")
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')")
+    page.wait_for_function("""() => [...document.querySelectorAll('[data-testid="stVegaLiteChart"]')]
+        .filter(c => c.offsetParent !== null).every(c => c.querySelector('canvas, svg'))""")
+    page.wait_for_timeout(300)
+
+
+def open_page(page, url: str) -> None:
+    page.goto(url)
+    wait_until_drawn(page)
+
+
+def main_text(page) -> str:
+    return page.locator('[data-testid="stMain"]').inner_text()
+
+
+def full_screenshot(page, path: Path) -> None:
+    """The whole page: Streamlit scrolls inside its main area, so the window is made as tall as the content."""
+    height = page.evaluate("""() => Math.max(document.documentElement.scrollHeight,
+        ...[...document.querySelectorAll('[data-testid="stMain"], [data-testid="stAppViewContainer"]')]
+            .map(e => e.scrollHeight))""")
+    size = page.viewport_size
+    page.set_viewport_size({"width": size["width"], "height": min(max(height, size["height"]), 16000)})
+    page.wait_for_timeout(400)
+    page.screenshot(path=str(path), full_page=True)
+    page.set_viewport_size(size)
+
+
+def serious_axe_problems(page) -> list[str]:
+    from axe_playwright_python.sync_playwright import Axe
+
+    context = {"exclude": AXE_EXCLUDE} if AXE_EXCLUDE else None
+    results = Axe().run(page, context=context,
+                        options={"runOnly": {"type": "tag", "values": AXE_TAGS}, "resultTypes": ["violations"]})
+    return [f"{v['id']} ({v['impact']}): {v['help']} at " + "; ".join(" ".join(n["target"]) for n in v["nodes"][:5])
+            for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
+
+
+def slug(path: str) -> str:
+    return path or "overview"
+
+
+# --- deep links -----------------------------------------------------------------------------------------
+
+def test_a_deep_link_opened_first_after_a_restart_goes_through_the_app_and_restores_its_view(
+        page, fresh_store, serve_app, tmp_path):
+    # Streamlit would run pages/partnership.py on its own (without app.py's menu) for the first visitor.
+    db = fresh_store("first-visit")
+    with serve_app(db, tmp_path / "first-visit.log") as url:
+        open_page(page, f"{url}/partnership?partnership=safeguarding&area=E07000237")
+        assert page.locator("h1").first.inner_text() == "Safeguarding Children"
+        nav = page.locator('[data-testid="stSidebarNav"]').inner_text()
+        assert "Partnerships" in nav and "Overview" in nav
+        assert "\napp\n" not in f"\n{nav}\n"
+        assert "Worcester ·" in main_text(page)
+        assert "partnership=safeguarding" in page.url and "area=E07000237" in page.url
+
+
+@pytest.mark.parametrize("address, title, shown", [
+    ("/partnership?partnership=safeguarding&area=E07000237", "Safeguarding Children",
+     ["Worcester ·", "SG01 Repeat child protection plans within 2 years"]),
+    ("/partnership?partnership=send&period=2024/25 Q2", "All Age Disability 0-25 (SEND)", ["period: 2024/25 Q2"]),
+    ("/districts?kpi=MH03", "Districts compared", ["MH03 Health assessments for children looked after"]),
+    ("/?area=E07000238&period=2024/25 Q4", "Worcestershire Children and Young People's Plan 2022-24",
+     ["Wychavon · period: 2024/25 Q4"]),
+    ("/partnership?partnership=early-help&as_at=2025-01-01", "Early Help", ["as at 01 January 2025"]),
+])
+def test_a_deep_link_restores_its_view(page, app_url, address, title, shown):
+    open_page(page, app_url + address.replace(" ", "%20"))
+    assert page.locator("h1").first.inner_text() == title
+    body = main_text(page)
+    for text in shown:
+        assert text in body
+    # The address keeps the view, so it can be copied and shared.
+    kept = parse_qs(urlsplit(page.url).query)
+    for name, value in parse_qs(urlsplit(address).query).items():
+        assert kept.get(name) == value, f"{name} lost from {page.url}"
+
+
+# --- every page, normal and paper view ---------------------------------------------------------------
+
+def test_the_menu_lists_every_page_of_app_py(page, app_url):
+    open_page(page, app_url)
+    nav = page.locator('[data-testid="stSidebarNav"]').inner_text()
+    for _path, title in PAGES:
+        assert title in nav
+
+
+@pytest.mark.parametrize("paper", [False, True], ids=["normal", "paper"])
+@pytest.mark.parametrize("path, title", PAGES, ids=[slug(p) for p, _ in PAGES])
+def test_every_page_opens_without_an_exception_shows_its_content_and_passes_axe(
+        page, app_url, screenshots, path, title, paper):
+    open_page(page, f"{app_url}/{path}" + ("?view=paper" if paper else ""))
+    assert page.locator('[data-testid="stException"]').count() == 0, main_text(page)[:2000]
+    assert page.locator("h1").first.is_visible()
+    body = main_text(page)
+    for text in EXPECTED_TEXT.get(path, []):
+        assert text in body, f"{text!r} missing from the {title} page"
+    if not paper and path == "partnership":
+        assert page.get_by_role("button", name="Download Word report").is_visible()
+    if paper:
+        assert not page.locator('[data-testid="stSidebar"]').is_visible()
+        assert not page.locator('header[data-testid="stHeader"]').is_visible()
+        assert all(not b.is_visible() for b in page.locator(".stDownloadButton").all())
+        width = page.locator('[data-testid="stMainBlockContainer"]').bounding_box()["width"]
+        assert width <= 800, f"paper view is {width} px wide"
+    problems = serious_axe_problems(page)
+    full_screenshot(page, screenshots / f"{slug(path)}-{'paper' if paper else 'normal'}.png")
+    assert not problems, "\n".join(problems)
+
+
+# --- downloads ------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def early_help(browser, app_url):
+    """The Early Help page, opened once for the download tests (a download does not rerun the page)."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True, locale="en-GB")
+    tab = context.new_page()
+    tab.set_default_timeout(90_000)
+    open_page(tab, f"{app_url}/partnership?partnership=early-help")
+    yield tab
+    context.close()
+
+
+def download(page, button_text: str) -> bytes:
+    with page.expect_download(timeout=120_000) as info:
+        page.get_by_role("button", name=button_text).first.click()
+    return Path(info.value.path()).read_bytes()
+
+
+def test_a_chart_downloads_as_a_png_picture_and_an_svg_with_title_and_source(early_help):
+    from PIL import Image
+
+    png = download(early_help, "Chart as PNG")
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    picture = Image.open(io.BytesIO(png))
+    assert picture.width >= 1200  # drawn at twice screen size
+    svg = download(early_help, "Chart as SVG").decode("utf-8")
+    assert "<svg" in svg and "EH01" in svg and "Source" in svg and "ILLUSTRATIVE" in svg
+    # The download did not rerun the page: nothing is running and no error is shown.
+    assert early_help.locator('[data-testid="stStatusWidget"]').count() == 0
+    assert early_help.locator('[data-testid="stException"]').count() == 0
+
+
+def test_a_table_downloads_as_csv_with_the_rag_words(early_help):
+    text = download(early_help, "Table as CSV").decode("utf-8-sig")
+    assert text.splitlines()[0].startswith("Code,KPI")
+    assert "EH01" in text and any(word in text for word in RAG_WORDS)
+
+
+def test_the_word_report_downloads_with_its_summary_table_and_a_chart_per_kpi(early_help, built_store):
+    import docx
+
+    from cypp_dash import status, store
+    from cypp_dash.config import load_config
+
+    config = load_config()
+    plan = config.plan()
+    conn = store.connect(built_store)
+    try:
+        statuses = status.plan_status(conn, config, plan, plan.area, partnership_id="early-help")
+    finally:
+        conn.close()
+    report = docx.Document(io.BytesIO(download(early_help, "Download Word report")))
+    summary = report.tables[0]
+    assert [c.text for c in summary.rows[0].cells] == ["KPI", "Baseline", "Latest", "England", "Target", "RAG",
+                                                        "Reason"]
+    assert len(summary.rows) == 1 + len(statuses)
+    assert len(report.inline_shapes) == sum(s.value is not None for s in statuses)
+    assert "Early Help: performance report" in report.paragraphs[0].text
