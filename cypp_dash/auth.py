@@ -49,6 +49,9 @@ SESSION_ACCOUNT = "cypp_account"
 SESSION_SEEN = "cypp_last_seen"
 SESSION_NOTICE = "cypp_sign_in_notice"
 NOBODY = "(not signed in)"
+# What the audit log records for a name that is not an account: people sometimes type their
+# password into the name box, so text that matched no account is never written down.
+UNKNOWN_NAME = "(unknown name)"
 
 
 class PermissionDenied(Exception):
@@ -218,7 +221,7 @@ def sign_in(conn: duckdb.DuckDBPyConnection, name: str, password: str, *, settin
     at = clock()
     if not name or len(password) > MAX_PASSWORD:
         _verify(None, "")
-        return _failed(conn, name or "(blank)", "no name or an over-long password", sleep)
+        return _failed(conn, at, UNKNOWN_NAME, "no name or an over-long password", sleep)
     cur = conn.cursor()
     try:
         row = _row(cur, name)
@@ -228,14 +231,15 @@ def sign_in(conn: duckdb.DuckDBPyConnection, name: str, password: str, *, settin
     # every path does one argon2 verification, so timing does not tell the cases apart.
     matches = _verify(row[2] if row else None, password)
     if row is None:
-        return _failed(conn, name[:64], "unknown account", sleep)
+        return _failed(conn, at, UNKNOWN_NAME, "unknown account", sleep)
     locked_until = row[4]
     if locked_until is not None and locked_until > at:
-        return _failed(conn, name, f"account locked until {locked_until:%Y-%m-%d %H:%M} UTC", sleep)
+        return _failed(conn, at, name, f"account locked until {locked_until:%Y-%m-%d %H:%M} UTC", sleep)
     if not matches:
-        failures = (row[3] or 0) + 1
-        lock = failures >= settings.max_failed_sign_ins
         with store.write_transaction(conn) as wcur:
+            # Counted inside the write, so failures in two sessions at once are both counted.
+            failures = (wcur.execute("SELECT failed_count FROM users WHERE name = ?", [name]).fetchone()[0] or 0) + 1
+            lock = failures >= settings.max_failed_sign_ins
             # Locking starts a fresh count, so after the lock the account gets the full number of tries again.
             wcur.execute("UPDATE users SET failed_count = ?, locked_until = ? WHERE name = ?",
                          [0 if lock else failures, at + timedelta(minutes=settings.lockout_minutes) if lock else None,
@@ -254,8 +258,10 @@ def sign_in(conn: duckdb.DuckDBPyConnection, name: str, password: str, *, settin
     return Account(row[0], row[1])
 
 
-def _failed(conn: duckdb.DuckDBPyConnection, name: str, detail: str, sleep: Callable[[float], None]) -> None:
-    store.audit(conn, name, "sign-in failed", detail)
+def _failed(conn: duckdb.DuckDBPyConnection, at: datetime, name: str, detail: str,
+            sleep: Callable[[float], None]) -> None:
+    with store.write_transaction(conn) as cur:
+        cur.execute("INSERT INTO audit VALUES (?, ?, 'sign-in failed', ?)", [at, name, detail])
     log.info("failed sign-in for %s (%s)", name, detail)
     sleep(FAILURE_DELAY_SECONDS)
     return None

@@ -189,6 +189,8 @@ def _timed_run(script: Path) -> float:
 def measure_pages(db: Path, runs: int, build_demo: bool) -> dict:
     """Median server-side run time of every page, cold (first run after the store changed) and
     cached (a repeat view), and of a bare one-line page, all in this process."""
+    import streamlit as st
+
     from cypp_dash import loading, store
     from cypp_dash.config import load_config
 
@@ -199,9 +201,11 @@ def measure_pages(db: Path, runs: int, build_demo: bool) -> dict:
     rows = conn.cursor().execute("SELECT count(*) FROM observations WHERE superseded_at IS NULL").fetchone()[0]
 
     def store_changed() -> None:
-        # What an upload does to the caches: the data version moves on, so every cached read misses.
+        # An upload that changed every figure: the data version moves on, so every cached read misses,
+        # and every chart is new (charts are cached on their inputs, so those go too).
         with store.write_transaction(conn):
             pass
+        st.cache_data.clear()
 
     with tempfile.TemporaryDirectory() as tmp:
         bare = Path(tmp) / "bare.py"
@@ -220,7 +224,7 @@ def measure_pages(db: Path, runs: int, build_demo: bool) -> dict:
                                   "cold_runs_ms": _rounded(cold), "cached_runs_ms": _rounded(cached)}
         bare_times += [_timed_run(bare) for _ in range(runs)]
     return {"observations": rows, "bare_ms": _median(bare_times), "bare_runs_ms": _rounded(bare_times),
-            "pages": pages, "peak_rss_mb": peak_rss_mb()}
+            "pages": pages, "peak_rss_mb": peak_rss_mb(), "load_average": load_average()}
 
 
 def _median(values: list[float]) -> float:
@@ -229,6 +233,14 @@ def _median(values: list[float]) -> float:
 
 def _rounded(values: list[float]) -> list[float]:
     return [round(v, 1) for v in values]
+
+
+def load_average() -> list[float] | None:
+    """The machine's 1, 5 and 15-minute load: other work on the machine slows every figure."""
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        return None
 
 
 def peak_rss_mb() -> float:
@@ -242,6 +254,7 @@ def peak_rss_mb() -> float:
 def upload_csv(path: Path, config: Config, rows: int) -> list[str]:
     """Write a contract-format upload of `rows` distinct KPI/area/period rows with DuckDB; return its areas."""
     import duckdb
+    import pandas as pd
 
     kpis = sorted({(k.code, k.unit) for p in config.plans for k in p.kpis})
     quarters = quarter_labels()
@@ -249,12 +262,10 @@ def upload_csv(path: Path, config: Config, rows: int) -> list[str]:
     areas = [f"E07{n:06d}" for n in range(500_001, 500_001 + n_areas)]  # a series no real area uses
     con = duckdb.connect()
     try:
-        con.execute("CREATE TABLE k AS SELECT * FROM (VALUES " + ", ".join("(?, ?, ?)" for _ in kpis) + ") t(code, unit, i)",
-                    [x for i, (c, u) in enumerate(kpis) for x in (c, u, i)])
-        con.execute("CREATE TABLE q AS SELECT * FROM (VALUES " + ", ".join("(?, ?)" for _ in quarters) + ") t(period, j)",
-                    [x for j, (label, _, _) in enumerate(quarters) for x in (label, j)])
-        con.execute("CREATE TABLE a AS SELECT 'E07' || lpad(CAST(500000 + range + 1 AS VARCHAR), 6, '0') AS area, "
-                    "range AS n FROM range(?)", [n_areas])
+        con.register("k", pd.DataFrame({"code": [c for c, _ in kpis], "unit": [u for _, u in kpis],
+                                        "i": range(len(kpis))}))
+        con.register("q", pd.DataFrame({"period": [label for label, _, _ in quarters], "j": range(len(quarters))}))
+        con.register("a", pd.DataFrame({"area": areas, "n": range(len(areas))}))
         con.execute(f"""
             COPY (
                 WITH g AS (
@@ -313,7 +324,8 @@ def measure_upload(workdir: Path, rows: int) -> dict:
     raw.close()
     return {"rows": rows, "file_mb": round(csv_path.stat().st_size / 2**20, 1), "added": result.added,
             "upload_s": round(upload_s, 3), "validate_s": round(upload_s - load_s, 3), "load_s": round(load_s, 3),
-            "read_csv_s": round(read_csv_s, 3), "read_csv_rows": raw_rows, "peak_rss_mb": peak_rss_mb()}
+            "read_csv_s": round(read_csv_s, 3), "read_csv_rows": raw_rows, "peak_rss_mb": peak_rss_mb(),
+            "load_average": load_average()}
 
 
 # --- the report ----------------------------------------------------------------------------------
@@ -392,7 +404,9 @@ def _child(step: str, result: Path, **options) -> dict:
             args.append(f"--{key.replace('_', '-')}")
         elif value not in (None, False):
             args += [f"--{key.replace('_', '-')}", str(value)]
-    env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    # Streamlit warns on every AppTest run outside a server ("missing ScriptRunContext"): noise here.
+    env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+           "STREAMLIT_LOGGER_LEVEL": "error"}
     subprocess.run(args, check=True, cwd=ROOT, env=env)
     return json.loads(result.read_text(encoding="utf-8"))
 
@@ -432,10 +446,11 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     national_rows = args.rows or (QUICK_ROWS if args.quick else FULL_ROWS)
-    runs = args.runs or (3 if args.quick else 7)
+    runs = args.runs or (3 if args.quick else 5)
     work = Path(args.workdir or tempfile.mkdtemp(prefix="cypp-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
+    load_at_start = load_average()
     try:
         print(f"== national store: {national_rows:,} figures (seed {SEED})", flush=True)
         national = _child("national-store", work / "national.json", db=work / "national.duckdb", rows=national_rows)
@@ -456,7 +471,8 @@ def main(argv: list[str] | None = None) -> int:
     print(text)
     report = {"run_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "machine": machine(),
               "command": "python -m cypp_dash.bench" + (" --quick" if args.quick else ""),
-              "seconds": round(time.perf_counter() - started, 1), "targets": TARGETS, "table": rows,
+              "seconds": round(time.perf_counter() - started, 1), "load_average_at_start": load_at_start,
+              "load_average_at_end": load_average(), "targets": TARGETS, "table": rows,
               "national_store": national, "demo_pages": demo_pages, "national_pages": national_pages,
               "upload": upload}
     out = Path(args.out)

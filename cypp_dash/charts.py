@@ -54,9 +54,9 @@ def _titled(chart, title: str, subtitle: list[str], source: str, illustrative: b
     source_lines = _wrap(source, 100) if source else [""]
     footer = alt.Chart(pd.DataFrame({"t": ["\n".join(source_lines)]})).mark_text(
         align="left", baseline="top", fontSize=12, color=SECONDARY_TEXT, font=FONT, lineBreak="\n", lineHeight=16
-    ).encode(text="t:N", x=alt.value(0), y=alt.value(0)).properties(width=WIDTH, height=16 * len(source_lines))
-    combined = alt.vconcat(chart, footer, spacing=14).properties(
-        title=alt.Title(_wrap(title, 64), subtitle=lines))
+    ).encode(text=alt.Text("t:N"), x=alt.value(0), y=alt.value(0)).properties(width=WIDTH, height=16 * len(source_lines))
+    # Keyword arguments rather than .properties(): each Altair method call deep-copies the whole chart.
+    combined = alt.vconcat(chart, footer, spacing=14, title=alt.Title(_wrap(title, 64), subtitle=lines))
     return _theme(combined)
 
 
@@ -89,7 +89,7 @@ def _period_axis(order: list[str], width: float) -> tuple[alt.Axis, list]:
         years.append({"t": year, "px": centre})
     # One text layer on its own pixel scale (domain = range = 0..width), resolved independently of the periods.
     layers = [alt.Chart(pd.DataFrame(years)).mark_text(baseline="top", align="center", fontSize=13, color=TEXT).encode(
-        text="t:N", x=alt.X("px:Q", scale=alt.Scale(domain=[0, width], nice=False, zero=False), axis=None),
+        text=alt.Text("t:N"), x=alt.X("px:Q", scale=alt.Scale(domain=[0, width], nice=False, zero=False), axis=None),
         y=alt.value(HEIGHT + year_y))] if years else []
     axis = alt.Axis(labelAngle=0, labelOverlap=False, title=None, labelPadding=6,
                     labelExpr=f"({json.dumps(labels)})[datum.label]")
@@ -162,11 +162,11 @@ def trend_chart(kpi: Kpi, rows: pd.DataFrame, st_row: KpiStatus, period_text: st
     base = alt.Chart(df)
     layers = [
         base.mark_rule(color=DARK_BLUE, opacity=0.5, strokeWidth=2).encode(x=x, y=alt.Y("ci_low:Q", scale=y_scale),
-                                                                         y2="ci_high:Q"),
+                                                                         y2=alt.Y2("ci_high")),
         base.mark_line(color=DARK_BLUE, strokeWidth=2.5).encode(x=x, y=alt.Y("value:Q", title=y_title, scale=y_scale,
                                                                              axis=y_axis)),
         base.mark_point(color=DARK_BLUE, filled=True, size=55, opacity=1).encode(
-            x=x, y="value:Q", tooltip=[alt.Tooltip("period:N", title="Period"), alt.Tooltip("label:N", title="Value"),
+            x=x, y=alt.Y("value:Q", scale=y_scale), tooltip=[alt.Tooltip("period:N", title="Period"), alt.Tooltip("label:N", title="Value"),
                                        alt.Tooltip("flags:N", title="Flags")]),
     ]
     if refs:
@@ -181,12 +181,13 @@ def trend_chart(kpi: Kpi, rows: pd.DataFrame, st_row: KpiStatus, period_text: st
             strokeDash=alt.StrokeDash("name:N", legend=None,
                                       scale=alt.Scale(domain=names, range=[d for _, _, _, d in refs]))))
         layers.append(alt.Chart(ref_df).mark_text(align="left", baseline="middle", fontSize=13, fontWeight="bold")
-                      .encode(text="name:N", x=alt.value(WIDTH + 8), y=alt.Y("label_y:Q", scale=y_scale),
+                      .encode(text=alt.Text("name:N"), x=alt.value(WIDTH + 8), y=alt.Y("label_y:Q", scale=y_scale),
                               color=colour))
-    chart = alt.layer(*layers)
     if year_layers:  # the year labels keep their own pixel scale; the data layers share the period scale
-        chart = alt.layer(chart, *year_layers).resolve_scale(x="independent")
-    chart = chart.properties(width=WIDTH, height=HEIGHT)
+        chart = alt.layer(alt.layer(*layers), *year_layers, width=WIDTH, height=HEIGHT,
+                          resolve=alt.Resolve(scale=alt.ScaleResolveMap(x="independent")))
+    else:
+        chart = alt.layer(*layers, width=WIDTH, height=HEIGHT)
     better = {"higher": "higher is better", "lower": "lower is better"}.get(kpi.polarity, "no better direction set")
     span = f"{order[0]} to {order[-1]}" if len(order) > 1 else (order[0] if order else "no figures")
     as_at = period_text.split(", ", 1)[1] if ", as at" in period_text else ""
@@ -216,7 +217,7 @@ def district_chart(kpi: Kpi, rows: list[KpiStatus], period_text: str):
     plot_width = WIDTH - 170
     base = alt.Chart(df)
     layers = [
-        base.mark_rule(color=GREY, strokeWidth=2).encode(y=y, x="ci_low:Q", x2="ci_high:Q"),
+        base.mark_rule(color=GREY, strokeWidth=2).encode(y=y, x=alt.X("ci_low:Q"), x2=alt.X2("ci_high")),
         base.mark_point(filled=True, size=150, opacity=1, stroke="white", strokeWidth=1).encode(
             y=y, x=alt.X("value:Q", title=kpi.unit_text if kpi.unit != "count" else "Number",
                          scale=alt.Scale(zero=False)),
@@ -228,16 +229,16 @@ def district_chart(kpi: Kpi, rows: list[KpiStatus], period_text: str):
                      alt.Tooltip("period:N", title="Period")]),
         # Value and RAG word in a column to the right of the plot, never on top of the intervals.
         base.mark_text(align="left", baseline="middle", fontSize=13, color=TEXT).encode(
-            y=y, x=alt.value(plot_width + 12), text="label:N"),
+            y=y, x=alt.value(plot_width + 12), text=alt.Text("label:N")),
     ]
     england = next((r.england for r in rows if r.england is not None), None)
     if england is not None and (not kpi.england.unit or kpi.england.unit == kpi.unit):
         eng = pd.DataFrame({"x": [england], "t": [f"England {fmt(england, kpi.unit)}"]})
-        layers.append(alt.Chart(eng).mark_rule(color=TURQUOISE, strokeDash=[6, 3], strokeWidth=2).encode(x="x:Q"))
+        layers.append(alt.Chart(eng).mark_rule(color=TURQUOISE, strokeDash=[6, 3], strokeWidth=2).encode(x=alt.X("x:Q")))
         layers.append(alt.Chart(eng).mark_text(align="center", baseline="bottom", dy=-4, color=TURQUOISE,
                                                fontWeight="bold", fontSize=13).encode(
-            x="x:Q", text="t:N", y=alt.value(0)))
-    chart = alt.layer(*layers).properties(width=plot_width, height=max(180, 36 * len(df)))
+            x=alt.X("x:Q"), text=alt.Text("t:N"), y=alt.value(0)))
+    chart = alt.layer(*layers, width=plot_width, height=max(180, 36 * len(df)))
     better = {"higher": "Higher is better", "lower": "Lower is better"}.get(kpi.polarity, "No better direction set")
     sorting = "sorted best first" if kpi.polarity in ("higher", "lower") else "sorted highest first"
     subtitle = [f"{home} and its districts, {period_text}. {better}; {sorting}.",
@@ -370,8 +371,9 @@ def voice_answers_chart(long: pd.DataFrame, groups: list[str], title: str, subti
     df = long.copy()
     df["mark"] = df["raised"].map({True: "✓", False: ""})
     answers = list(dict.fromkeys(df.sort_values("groups_raising", ascending=False, kind="stable")["answer"]))
-    x = alt.X("group:N", sort=groups, title=None, axis=alt.Axis(orient="top", labelAngle=0, labelLimit=140))
-    y = alt.Y("answer:N", sort=answers, title=None, axis=alt.Axis(labelLimit=330))
+    x = alt.X("group:N", sort=groups, title=None,
+              axis=alt.Axis(orient="top", labelAngle=0, labelLimit=140, labelOverlap=False))
+    y = alt.Y("answer:N", sort=answers, title=None, axis=alt.Axis(labelLimit=460))
     base = alt.Chart(df)
     cells = base.mark_rect(stroke="white", strokeWidth=2).encode(
         x=x, y=y,
@@ -380,6 +382,6 @@ def voice_answers_chart(long: pd.DataFrame, groups: list[str], title: str, subti
         tooltip=[alt.Tooltip("answer:N", title="Answer"), alt.Tooltip("group:N", title="Group"),
                  alt.Tooltip("raised_text:N", title="This group")])
     ticks = base.mark_text(fontSize=16, fontWeight="bold", color=TEXT).encode(x=x, y=y, text="mark:N")
-    chart = alt.layer(cells, ticks).properties(width=min(WIDTH - 200, 110 * len(groups)),
+    chart = alt.layer(cells, ticks).properties(width=min(WIDTH, 125 * len(groups)),
                                                height=max(60, 30 * len(answers)))
     return _titled(chart, title, subtitle, source, False)

@@ -282,6 +282,8 @@ def _read_csv_fast(body: str) -> pd.DataFrame | None:
     import pyarrow as pa
     from pyarrow import csv as arrow_csv
 
+    if body.count('"') % 2:  # a quote never closed: Arrow would read on to the end, the careful reader says where
+        return None
     width = 1 + body.partition("\n")[0].count(",")  # an upper bound on the header's cells (commas in quotes)
     try:
         table = arrow_csv.read_csv(

@@ -408,17 +408,22 @@ def series(conn: duckdb.DuckDBPyConnection, indicator_ids: list[str], area_codes
     if not indicator_ids or not area_codes:
         return pd.DataFrame(columns=_SERIES_COLUMNS)
     clause, params = _as_at_clause(as_at)
+    # Joining the wanted codes (a few rows) lets DuckDB push them into the table scan as a filter;
+    # `list_contains(?, column)` or a long `IN` list was a join against every row: several times slower
+    # on a national store (see cypp_dash/bench.py).
     sql = f"""SELECT o.indicator_id, o.area_code, o.period, o.period_start, o.period_end, o.value, o.numerator,
                      o.denominator, o.ci_low, o.ci_high, o.ci99_low, o.ci99_high, o.note, o.flags,
                      o.compared_with_england, o.batch_id, o.loaded_at, b.illustrative, b.source, b.licence, b.kind
-              FROM observations o LEFT JOIN batches b USING (batch_id)
-              WHERE {clause} AND o.category = ? AND list_contains(?, o.indicator_id)
-                AND list_contains(?, o.area_code) AND o.period_end <= ?
+              FROM observations o
+              JOIN (SELECT DISTINCT unnest(?::VARCHAR[]) AS indicator_id) wanted_i USING (indicator_id)
+              JOIN (SELECT DISTINCT unnest(?::VARCHAR[]) AS area_code) wanted_a USING (area_code)
+              LEFT JOIN batches b USING (batch_id)
+              WHERE {clause} AND o.category = ? AND o.period_end <= ?
               ORDER BY o.indicator_id, o.area_code, o.period_end, o.period_start DESC"""  # noqa: S608 (constant clause)
     cur = conn.cursor()
     try:
-        return cur.execute(sql, params + [category, list(indicator_ids), list(area_codes),
-                                          up_to or date(9999, 12, 31)]).df()
+        return cur.execute(sql, [list(indicator_ids), list(area_codes), *params, category,
+                                 up_to or date(9999, 12, 31)]).df()
     finally:
         cur.close()
 
@@ -432,7 +437,8 @@ def periods_held(conn: duckdb.DuckDBPyConnection, indicator_ids: list[str]) -> l
     """Period labels with any figure for these indicators, newest first."""
     cur = conn.cursor()
     rows = cur.execute("""SELECT period, max(period_end) AS e, max(period_start) AS s FROM observations
-                          WHERE superseded_at IS NULL AND list_contains(?, indicator_id)
+                          JOIN (SELECT DISTINCT unnest(?::VARCHAR[]) AS indicator_id) wanted USING (indicator_id)
+                          WHERE superseded_at IS NULL
                           GROUP BY period ORDER BY e DESC, s DESC""", [list(indicator_ids)]).fetchall()
     return [r[0] for r in rows]
 

@@ -170,7 +170,11 @@ class View:
         return cached_district_table(self.version, self.plan.id, kpi.code, self.period, self.as_at)
 
     def series(self, kpi: Kpi, areas: list[str]) -> pd.DataFrame:
-        return cached_series(self.version, (kpi.indicator_id,), tuple(areas), self.period, self.as_at)
+        # One read (cached) for every KPI of the plan in these areas, not one per KPI: a page that
+        # draws each KPI's trend then reads the store once, which matters when a read scans a national table.
+        ids = tuple(sorted({k.indicator_id for k in self.plan.kpis} | {kpi.indicator_id}))
+        rows = cached_series(self.version, ids, tuple(areas), self.period, self.as_at)
+        return rows[rows["indicator_id"] == kpi.indicator_id].reset_index(drop=True)
 
 
 def _param(name: str) -> str | None:

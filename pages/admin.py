@@ -4,6 +4,8 @@ import streamlit as st
 
 from cypp_dash import auth, store, ui
 
+ROLLBACK_LIST = 50
+
 view = ui.page("Administration", needs_area=False)
 conn = view.conn
 account = auth.current_account()
@@ -81,9 +83,16 @@ with uploads_tab:
     history = store.history(conn)
     st.caption("Every upload, newest first. Rolling back an upload removes its figures and brings back the ones "
                "it revised; it is kept in this list as rolled back.")
-    st.dataframe(history.drop(columns=["sha256"]), hide_index=True, width="stretch")
+    st.dataframe(history.drop(columns=["sha256"]), hide_index=True, width="stretch", column_config={
+        "batch_id": "Upload", "kind": "Kind", "user_name": "By", "file_name": "File", "loaded_at": "Loaded (UTC)",
+        "rows_added": "Added", "rows_revised": "Revised", "rows_unchanged": "Unchanged", "status": "Status",
+        "rolled_back_at": "Rolled back (UTC)", "rolled_back_by": "Rolled back by"})
     pending = st.session_state.get("admin_rollback")
-    for batch in history[history["status"] == "loaded"].itertuples():
+    loaded = history[history["status"] == "loaded"]
+    if len(loaded) > ROLLBACK_LIST:
+        st.caption(f"The {ROLLBACK_LIST} newest uploads can be rolled back here; older ones with "
+                   "`python -m cypp_dash rollback BATCH` on the server.")
+    for batch in loaded.head(ROLLBACK_LIST).itertuples():
         with st.container(border=True):
             info, action = st.columns([4, 1], vertical_alignment="center")
             info.text(f"Upload {batch.batch_id} · {batch.kind} · {batch.file_name} · by {batch.user_name} · "

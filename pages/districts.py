@@ -28,7 +28,7 @@ table = ui.rag_table(ordered, {"area_name": "Area", "value_fmt": "Latest", "peri
                        "rag_label": "RAG", "reason": "Why", "note": "Note"})
 ui.downloads_for_table(table, f"{code}-districts-{view.period or 'latest'}")
 if any(r.value is not None for r in rows):
-    st.altair_chart(charts.district_chart(kpi, rows, view.period_text), width="content")
+    ui.chart(charts.district_chart, kpi, rows, view.period_text)
     ui.downloads_for_chart(charts.district_chart, f"{code}-districts-{view.period or 'latest'}", kpi, rows,
                            view.period_text)
 centre = status.funnel_centre(rows, plan.area)

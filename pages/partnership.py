@@ -49,14 +49,13 @@ for s in statuses:
         target = next((r.value for r in kpi.target.rules if r.value is not None), None)
         trend_tab, spc_tab = ui.panes(view, ["Trend with England and target", "SPC chart (signal or noise)"])
         with trend_tab:
-            st.altair_chart(charts.trend_chart(kpi, rows, s, view.period_text, target=target), width="content")
+            ui.chart(charts.trend_chart, kpi, rows, s, view.period_text, target=target)
             ui.downloads_for_chart(charts.trend_chart, f"{kpi.code}-{view.area}-{view.period or 'latest'}-trend",
                                    kpi, rows, s, view.period_text, target=target)
         with spc_tab:
             spc = status.spc_for(kpi, rows, s, view.config.settings)
             if spc and spc[1].enough_data:
-                st.altair_chart(charts.spc_chart(kpi, spc[0], spc[1], s, view.period_text, s.assurance_target),
-                                width="content")
+                ui.chart(charts.spc_chart, kpi, spc[0], spc[1], s, view.period_text, s.assurance_target)
                 ui.downloads_for_chart(charts.spc_chart, f"{kpi.code}-{view.area}-{view.period or 'latest'}-spc",
                                        kpi, spc[0], spc[1], s, view.period_text, s.assurance_target)
                 st.markdown(f"**{spc[1].icon_variation}** {spc[1].variation_text}")

@@ -58,3 +58,14 @@ def load_payloads(conn, config, user: str = "security-test"):
     from cypp_dash import loading
 
     return loading.import_file(conn, config, payload_csv(), FILE_NAME, user)
+
+# For a browser test: run in the page (Playwright's page.evaluate) after it has drawn; every count
+# must be 0. `shown` says whether any payload's marker is visible as text on the page.
+BROWSER_CHECK_JS = """() => ({
+  javascript_links: [...document.querySelectorAll('a[href]')]
+      .filter(a => a.getAttribute('href').trim().toLowerCase().startsWith('javascript')).length,
+  links_from_notes: [...document.querySelectorAll('a[href]')].filter(a => a.href.includes('example.invalid')).length,
+  images_with_handlers: [...document.querySelectorAll('img')].filter(i => i.getAttribute('onerror')).length,
+  scripts_from_notes: [...document.querySelectorAll('script')].filter(s => s.textContent.includes('cypp-xss')).length,
+  shown: document.body.innerText.includes('cypp-xss'),
+})"""

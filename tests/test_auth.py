@@ -239,7 +239,8 @@ def test_sign_ins_and_failures_are_audited_without_the_password(accounts, caplog
     actions = list(zip(log["user_name"], log["action"], log["detail"]))
     assert ("vera", "sign-in", "viewer") in actions
     assert ("vera", "sign-in failed", "wrong password (1 in a row)") in actions
-    assert ("stranger", "sign-in failed", "unknown account") in actions
+    assert (auth.UNKNOWN_NAME, "sign-in failed", "unknown account") in actions
+    assert "stranger" not in set(log["user_name"]), "text that matched no account is never recorded"
     for secret in ("vera's wrong guess", "stranger's guess", PASSWORDS["vera"]):
         assert secret not in everything_in(conn)
         assert secret not in caplog.text
@@ -462,6 +463,33 @@ def test_an_admin_rolls_back_an_upload_after_confirming(page, accounts):
                         [batch_id]).fetchone() == ("rolled back", "ada")
 
 
+def _restore_on_page(at, name: str, content: bytes):
+    at.get("file_uploader")[0].upload(name, content)
+    next(c for c in at.checkbox if c.label.startswith("Yes, replace")).check()
+    return next(b for b in at.button if b.label == "Restore").click().run()
+
+
+def test_an_admin_restores_a_backup_uploaded_on_the_admin_page(page, accounts):
+    conn, backup, batch_id = accounts
+    at = _restore_on_page(page("admin.py", state=signed_in("admin")), "before.duckdb", backup.read_bytes())
+    assert not at.exception
+    assert "Restored from before.duckdb." in at.success[0].value
+    assert conn.execute("SELECT count(*) FROM batches WHERE batch_id = ?", [batch_id]).fetchone()[0] == 0
+    assert set(auth.list_users(conn)["name"]) == set(PASSWORDS)
+    log = store.audit_log(conn)
+    assert (log.iloc[0]["user_name"], log.iloc[0]["action"], log.iloc[0]["detail"]) == ("ada", "restore",
+                                                                                        "before.duckdb")
+
+
+def test_a_file_that_is_not_a_backup_is_refused_on_the_admin_page_and_nothing_changes(page, accounts):
+    conn, _, _ = accounts
+    before = store.content_checksum(conn)
+    at = _restore_on_page(page("admin.py", state=signed_in("admin")), "notes.duckdb", b"kpi,area\nEH01,x\n")
+    assert not at.exception
+    assert "is not a dashboard store" in at.error[0].value
+    assert store.content_checksum(conn) == before
+
+
 def test_a_session_demoted_while_on_the_admin_page_is_refused_at_the_next_action(page, accounts):
     conn, _, batch_id = accounts
     at = page("admin.py", state=signed_in("admin"))
@@ -509,6 +537,25 @@ def test_a_recently_active_session_stays_signed_in(page, config):
     idle = config.settings.idle_minutes
     at = page("sign_in.py", state=signed_in("editor", seen=time.time() - (idle * 60 - 60)))
     assert at.session_state[auth.SESSION_ACCOUNT] == Account("eddie", "editor")
+
+
+def test_an_identity_provider_sign_in_takes_the_role_of_the_matching_account(page, accounts, monkeypatch):
+    conn, _, _ = accounts
+    monkeypatch.setattr(auth, "oidc_configured", lambda: True)
+    monkeypatch.setattr(auth, "oidc_identity", lambda: "ada")
+    at = page("sign_in.py")
+    assert at.session_state[auth.SESSION_ACCOUNT] == Account("ada", "admin")
+    assert ("ada", "sign-in", "admin, through the identity provider") in set(
+        zip(*[store.audit_log(conn)[c] for c in ("user_name", "action", "detail")]))
+
+
+def test_an_identity_provider_sign_in_without_an_account_gets_nothing(page, monkeypatch):
+    monkeypatch.setattr(auth, "oidc_configured", lambda: True)
+    monkeypatch.setattr(auth, "oidc_identity", lambda: "jo.bloggs@council.example")
+    at = page("sign_in.py")
+    assert auth.SESSION_ACCOUNT not in at.session_state
+    assert "jo.bloggs@council.example has no account on this dashboard" in at.warning[0].value
+    assert any(b.label == "Sign in with your organisation account" for b in at.button)
 
 
 def test_the_sidebar_says_who_is_signed_in_and_signs_out(page, accounts):

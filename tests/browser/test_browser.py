@@ -54,13 +54,22 @@ def navigation_pages() -> list[tuple[str, str]]:
 PAGES = navigation_pages()
 
 
+# Drawn: the script has finished (Streamlit marks its state on the app element for its own tests), a title
+# is shown, nothing says "Running", and every visible chart has been drawn by Vega.
+DRAWN = """() => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
+    const title = document.querySelector('[data-testid="stMainBlockContainer"] h1');
+    if (!title || title.offsetParent === null) return false;
+    if (document.querySelector('[data-testid="stStatusWidget"]')) return false;
+    return [...document.querySelectorAll('[data-testid="stVegaLiteChart"]')]
+        .filter(c => c.offsetParent !== null).every(c => c.querySelector('canvas, svg'));
+}"""
+
+
 def wait_until_drawn(page) -> None:
-    """Wait until the script has run: a title is shown, Streamlit is no longer running, charts are drawn."""
-    page.wait_for_selector('[data-testid="stApp"]')
-    page.locator('[data-testid="stMainBlockContainer"] h1').first.wait_for(state="visible")
-    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')")
-    page.wait_for_function("""() => [...document.querySelectorAll('[data-testid="stVegaLiteChart"]')]
-        .filter(c => c.offsetParent !== null).every(c => c.querySelector('canvas, svg'))""")
+    """Wait until the page is drawn (see DRAWN), then a moment for the last paint."""
+    page.wait_for_function(DRAWN, polling=100)
     page.wait_for_timeout(300)
 
 

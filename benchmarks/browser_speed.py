@@ -1,0 +1,174 @@
+"""Speed in the browser: each page's time from navigation to drawn, beside a bare one-line Streamlit page.
+
+Run from the repository root:  python benchmarks/browser_speed.py [--runs 5] [--out artifacts/browser_speed.json]
+
+It builds a temporary store (`init-db`), starts the dashboard and a bare page (`st.title(...)` only) with
+`streamlit run` on free ports, opens each page of app.py's navigation in headless Chromium once to warm
+up, then RUNS times, and reports the median time from navigation start to drawn (the script has
+finished, the title is shown and every visible chart is drawn), the ratio to the bare page, and whether
+the worst page is within 1.5 times the bare page. It is a measurement, not a test: it always exits 0
+unless --strict is given and the worst page is over the limit.
+"""
+from __future__ import annotations
+
+import argparse
+import ast
+import contextlib
+import json
+import os
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from datetime import datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+LIMIT = 1.5
+BARE_PAGE = 'import streamlit as st\n\nst.title("A bare Streamlit page")\n'
+# The same "drawn" as tests/browser: script finished, title shown, nothing running, visible charts drawn.
+# It returns the browser's own clock (ms since navigation started) at the moment the page is drawn.
+DRAWN = """() => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
+    const title = document.querySelector('[data-testid="stMainBlockContainer"] h1');
+    if (!title || title.offsetParent === null) return false;
+    if (document.querySelector('[data-testid="stStatusWidget"]')) return false;
+    const drawn = [...document.querySelectorAll('[data-testid="stVegaLiteChart"]')]
+        .filter(c => c.offsetParent !== null).every(c => c.querySelector('canvas, svg'));
+    return drawn ? performance.now() : false;
+}"""
+
+
+def navigation_pages() -> list[tuple[str, str]]:
+    """(URL path, title) of every st.Page in app.py, read from its source ("" is the default page)."""
+    tree = ast.parse((ROOT / "app.py").read_text(encoding="utf-8"))
+    pages = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "Page":
+            kw = {k.arg: k.value.value for k in node.keywords if isinstance(k.value, ast.Constant)}
+            script = node.args[0].value
+            pages.append(("" if kw.get("default") else kw.get("url_path", Path(script).stem),
+                          kw.get("title", Path(script).stem)))
+    return pages
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def serve(script: Path, cwd: Path, env: dict, log: Path):
+    port = free_port()
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", str(script), "--server.headless", "true", "--server.port",
+             str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+             "--server.fileWatcherType", "none"], cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            if proc.poll() is not None:
+                raise SystemExit(f"streamlit exited early; see {log}")
+            with contextlib.suppress(OSError):
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                    if r.read().strip() == b"ok":
+                        break
+            if time.monotonic() > deadline:
+                raise SystemExit(f"streamlit did not start within 90 s; see {log}")
+            time.sleep(0.3)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def time_page(context, url: str) -> float:
+    """Seconds from navigation start to drawn, by the browser's clock, in a fresh tab (a new session)."""
+    tab = context.new_page()
+    try:
+        tab.goto(url, wait_until="commit", timeout=120_000)
+        handle = tab.wait_for_function(DRAWN, polling=50, timeout=120_000)
+        return float(handle.json_value()) / 1000
+    finally:
+        tab.close()
+
+
+def measure(context, url: str, runs: int) -> dict:
+    time_page(context, url)  # warm-up: server caches, browser cache of Streamlit's scripts
+    times = [time_page(context, url) for _ in range(runs)]
+    return {"url": url, "times_s": [round(t, 3) for t in times], "median_s": round(statistics.median(times), 3),
+            "min_s": round(min(times), 3), "max_s": round(max(times), 3)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5, help="timed loads per page after one warm-up (default 5)")
+    parser.add_argument("--out", default=str(ROOT / "artifacts" / "browser_speed.json"), help="JSON results")
+    parser.add_argument("--strict", action="store_true", help="exit 1 when the worst page is over the limit")
+    args = parser.parse_args(argv)
+    if not Path(CHROMIUM).exists():
+        print(f"{CHROMIUM} is missing: install Debian's chromium first (tests/run.sh does)", file=sys.stderr)
+        return 2
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory(prefix="cypp-speed-") as tmp:
+        tmp = Path(tmp)
+        env = {**os.environ, "CYPP_DB": str(tmp / "cypp.duckdb")}
+        subprocess.run([sys.executable, "-m", "cypp_dash", "init-db"], cwd=ROOT, env=env, check=True,
+                       capture_output=True)
+        (tmp / "bare.py").write_text(BARE_PAGE, encoding="utf-8")
+        with serve(ROOT / "app.py", ROOT, env, tmp / "app.log") as app, \
+                serve(tmp / "bare.py", tmp, env, tmp / "bare.log") as bare, sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            context = browser.new_context(viewport={"width": 1280, "height": 900})
+            results = {"bare page": measure(context, bare, args.runs)}
+            for path, title in navigation_pages():
+                results[title] = measure(context, f"{app}/{path}", args.runs)
+                print(f"  measured {title}: median {results[title]['median_s']:.3f} s", flush=True)
+            browser.close()
+
+    bare_s = results["bare page"]["median_s"]
+    for r in results.values():
+        r["ratio_to_bare"] = round(r["median_s"] / bare_s, 2)
+    pages = {k: v for k, v in results.items() if k != "bare page"}
+    worst = max(pages, key=lambda k: pages[k]["median_s"])
+    within = pages[worst]["ratio_to_bare"] <= LIMIT
+
+    width = max(len(k) for k in results)
+    print(f"\nBrowser time from navigation to drawn: median of {args.runs} after a warm-up "
+          f"(Chromium headless, {os.cpu_count()} CPUs)")
+    print(f"{'page':<{width}}  {'median s':>8}  {'min s':>6}  {'max s':>6}  {'x bare':>6}")
+    for name, r in results.items():
+        print(f"{name:<{width}}  {r['median_s']:>8.3f}  {r['min_s']:>6.3f}  {r['max_s']:>6.3f}  "
+              f"{r['ratio_to_bare']:>6.2f}")
+    verdict = (f"Worst page: {worst}, {pages[worst]['median_s']:.3f} s = {pages[worst]['ratio_to_bare']:.2f} x the "
+               f"bare page ({bare_s:.3f} s): {'within' if within else 'NOT within'} the {LIMIT} x limit.")
+    print("\n" + verdict)
+
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({
+        "measured_at": datetime.now().isoformat(timespec="seconds"), "runs": args.runs, "limit": LIMIT,
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+        "results": results, "worst_page": worst, "within_limit": within, "verdict": verdict}, indent=2),
+        encoding="utf-8")
+    print(f"Results written to {out}")
+    return 1 if args.strict and not within else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
