@@ -34,8 +34,9 @@ def _theme(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
                             tickColor="#6F777B"),
         title=alt.TitleConfig(fontSize=18, subtitleFontSize=13, anchor="start", color=TEXT,
                               subtitleColor=SECONDARY_TEXT, subtitlePadding=6, offset=12),
-        legend=alt.LegendConfig(labelFontSize=13, titleFontSize=13, orient="bottom", labelColor=TEXT,
-                                titleColor=TEXT),
+        # Legends above the plot (under the subtitle), never below the source line; whole labels, two a row.
+        legend=alt.LegendConfig(labelFontSize=13, titleFontSize=13, orient="top", labelColor=TEXT, titleColor=TEXT,
+                                labelLimit=0, columns=2, columnPadding=16, rowPadding=4),
         text=alt.MarkConfig(fontSize=13, color=TEXT),
         view=alt.ViewConfig(stroke=None))
     return themed
@@ -220,7 +221,7 @@ def district_chart(kpi: Kpi, rows: list[KpiStatus], period_text: str):
         base.mark_rule(color=GREY, strokeWidth=2).encode(y=y, x=alt.X("ci_low:Q"), x2=alt.X2("ci_high")),
         base.mark_point(filled=True, size=150, opacity=1, stroke="white", strokeWidth=1).encode(
             y=y, x=alt.X("value:Q", title=kpi.unit_text if kpi.unit != "count" else "Number",
-                         scale=alt.Scale(zero=False)),
+                         scale=alt.Scale(zero=False), axis=alt.Axis(tickCount=8)),
             color=alt.Color("rag:N", legend=None,
                             scale=alt.Scale(domain=rag_domain, range=[RAG_COLOURS[r] for r in rag_domain])),
             shape=alt.Shape("rag:N", legend=None,

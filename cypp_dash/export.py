@@ -3,7 +3,9 @@ made safe, and the Word board report for one partnership."""
 from __future__ import annotations
 
 import io
+import json
 import numbers
+import re
 from datetime import date, datetime
 from pathlib import Path
 
@@ -31,13 +33,25 @@ RAG_TINTS = {"green": "CCE2D8", "amber": "FFF7BF", "red": "F4CDC6", "not rated":
 _TEXT = RGBColor(0x0B, 0x0C, 0x0C)
 _SECONDARY = RGBColor(0x50, 0x5A, 0x5F)
 _PICTURE_WIDTH = Cm(16)  # A4 less 2.5 cm margins each side
+_SYMBOLS = re.compile("[\u2190-\u2bff]")  # arrows, geometric shapes, dingbats
+SYMBOL_FONT = "'DejaVu Sans', Arial, 'Liberation Sans', sans-serif"
 
 
 # --- charts --------------------------------------------------------------------------------------------
 
 def chart_png(chart: alt.TopLevelMixin, scale: float = 2) -> bytes:
     """The chart as a PNG picture (2x by default, sharp when printed), drawn without a browser."""
-    return vlc.vegalite_to_png(chart.to_dict(), scale=scale)
+    return vlc.vegalite_to_png(_for_picture(chart.to_dict()), scale=scale)
+
+
+def _for_picture(spec: dict) -> dict:
+    """The spec with a font that has every symbol it uses. Liberation Sans (Arial's stand-in on Linux) has
+    no geometric shapes or dingbats (● ▲ ✓ ✔); for a line with one, the renderer picks whatever font has it
+    (a serif, or a bold), so such pictures are drawn in DejaVu Sans, which has them all."""
+    text = json.dumps(spec, ensure_ascii=False)
+    if not _SYMBOLS.search(text):
+        return spec
+    return json.loads(text.replace(json.dumps(charts.FONT)[1:-1], SYMBOL_FONT))
 
 
 def chart_svg(chart: alt.TopLevelMixin) -> str:

@@ -96,18 +96,40 @@ def cached_periods(version: int, indicator_ids: tuple[str, ...]) -> list[str]:
 
 # --- charts (Altair builds and validates a chart in about 0.3 s; a page draws up to a dozen) -------
 
-def chart(build: Callable[..., Any], *args: Any, width: str = "content", **kwargs: Any) -> None:
-    """Draw the Altair chart `build(*args, **kwargs)` (a cypp_dash.charts function). Its finished
-    Vega-Lite spec is cached on those inputs, so a repeat view, or another session with the same
-    figures, skips Altair; new figures are new inputs, so an upload can never show a stale chart."""
+def chart(build: Callable[..., Any], *args: Any, width: str = "content", **kwargs: Any) -> bool:
+    """Draw the Altair chart `build(*args, **kwargs)` (a cypp_dash.charts function); False, drawing
+    nothing, when the function gives no chart. The finished Vega-Lite spec is cached on those inputs,
+    so a repeat view, or another session with the same figures, skips Altair; new figures are new
+    inputs, so an upload can never show a stale chart."""
     try:
         spec = _chart_spec(_digest((build.__module__, build.__qualname__, args, kwargs)), build, args, kwargs)
     except (pickle.PicklingError, TypeError, AttributeError):  # inputs that cannot be pickled: no cache
         spec = None
     if spec is None:
-        st.altair_chart(build(*args, **kwargs), width=width)
+        built = build(*args, **kwargs)
+        if built is None:
+            return False
+        st.altair_chart(built, width=width)
+    elif not spec:
+        return False
     else:
         st.vega_lite_chart(spec=spec, width=width)
+    return True
+
+
+def memo(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """`function(*args, **kwargs)` for a pure function of its inputs (statistics a page works out from
+    figures it already has), cached on a digest of those inputs: a repeat view does not redo it."""
+    try:
+        key = _digest((function.__module__, function.__qualname__, args, kwargs))
+    except (pickle.PicklingError, TypeError, AttributeError):
+        return function(*args, **kwargs)
+    return _memo(key, function, args, kwargs)
+
+
+@st.cache_data(show_spinner=False, max_entries=1024)
+def _memo(key: str, _function: Callable[..., Any], _args: tuple, _kwargs: dict) -> Any:
+    return _function(*_args, **_kwargs)
 
 
 class _KeyPickler(pickle.Pickler):
@@ -115,7 +137,7 @@ class _KeyPickler(pickle.Pickler):
 
     def reducer_override(self, obj: Any) -> Any:
         if isinstance(obj, pd.DataFrame):
-            return tuple, ((list(obj.columns), [obj[c] for c in obj.columns], obj.index),)
+            return tuple, ([(name, column.dtype, column.array) for name, column in obj.items()], obj.index)
         return NotImplemented
 
 
@@ -131,12 +153,14 @@ def _digest(value: Any) -> str:
 
 @st.cache_data(show_spinner=False, max_entries=512)
 def _chart_spec(key: str, _build: Callable[..., Any], _args: tuple, _kwargs: dict) -> dict | None:
-    """The spec exactly as st.altair_chart would send it (data as Arrow), or None if Streamlit moved it."""
+    """The spec exactly as st.altair_chart would send it (data as Arrow); {} when there is no chart;
+    None if Streamlit has moved the function that makes it."""
     try:
         from streamlit.elements.vega_charts import _convert_altair_to_vega_lite_spec
     except ImportError:
         return None
-    return _convert_altair_to_vega_lite_spec(_build(*_args, **_kwargs))
+    built = _build(*_args, **_kwargs)
+    return {} if built is None else _convert_altair_to_vega_lite_spec(built)
 
 
 # --- the view a page draws ---------------------------------------------------------------------------
@@ -385,6 +409,9 @@ def rag_table(statuses: list[status.KpiStatus], columns: dict[str, str]) -> pd.D
     for col in UPLOADED_TEXT_COLUMNS:
         if col in columns:
             display[columns[col]] = display[columns[col]].map(lambda v: markdown_literal(v) if isinstance(v, str) else v)
+    # Every cell as text (figures to one decimal place, as the format below would): a column mixing
+    # numbers and "–" makes Streamlit's Arrow conversion fail and retry, the slowest part of a page rerun.
+    display = display.map(lambda v: f"{v:.1f}" if isinstance(v, float) else str(v))
     styler = display.style.apply(tint, subset=[rag_col]) if rag_col else display.style
     # A static table: every word visible at paper size (no scrolling cells), cells shown as text.
     st.table(styler.hide(axis="index").format(precision=1))

@@ -30,7 +30,9 @@ if plan.notes:
 st.header("Governance", divider="gray")
 st.markdown(f"**{plan.board or 'The plan board'}** reports to **{plan.reports_to or 'no board named in the plan'}** · "
             f"meets: {plan.meets or 'not stated'}")
-st.dataframe(pd.DataFrame(fingertips.governance_rows(plan)), hide_index=True, width="stretch")
+governance = pd.DataFrame(fingertips.governance_rows(plan))
+st.dataframe(governance, hide_index=True, width="stretch")
+ui.downloads_for_table(governance, f"{plan.id}-governance")
 report = fingertips.next_quarterly_report(plan, date.today())
 if not fingertips.reports_quarterly(plan.meets, *[p.meets for p in plan.partnerships]):
     st.info(f"The plan does not say it reports quarterly (meets: {plan.meets or 'not stated'}), so no quarterly "
@@ -46,7 +48,9 @@ if not plan.kpis:
 else:
     st.caption("The agency that owns each measure's baseline and target, and whether the published figures shown "
                "are the measure itself, only related to it, or absent.")
-    st.dataframe(pd.DataFrame(fingertips.kpi_ownership_rows(plan)), hide_index=True, width="stretch")
+    ownership = pd.DataFrame(fingertips.kpi_ownership_rows(plan))
+    st.dataframe(ownership, hide_index=True, width="stretch")
+    ui.downloads_for_table(ownership, f"{plan.id}-measures-and-owners")
     for kpi in plan.kpis:
         if kpi.relation == "related":
             st.warning(f"**{kpi.code}: related indicator, not the measure itself.** {kpi.relation_note}",

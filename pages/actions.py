@@ -47,10 +47,13 @@ else:
     st.dataframe(shown.style.apply(tint, subset=["RAG"]), hide_index=True, width="stretch",
                  column_config={"Start": st.column_config.DateColumn(format="DD MMM YYYY"),
                                 "Due": st.column_config.DateColumn(format="DD MMM YYYY")})
+    ui.downloads_for_table(shown, f"{plan.id}-actions")
     st.download_button("Download the actions (CSV, to edit and upload back)", actions.to_csv(held),
                        file_name=f"actions_{plan.id}.csv", mime="text/csv")
     with st.expander("History: every version of every action"):
-        st.dataframe(actions.history(view.conn, plan.id), hide_index=True, width="stretch")
+        action_history = actions.history(view.conn, plan.id)
+        st.dataframe(action_history, hide_index=True, width="stretch")
+        ui.downloads_for_table(action_history, f"{plan.id}-actions-history")
 
 st.header("Update the actions", divider="gray")
 account = auth.current_account()

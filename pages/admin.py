@@ -43,6 +43,7 @@ with accounts_tab:
     st.dataframe(users, hide_index=True, width="stretch", column_config={
         "name": "Name", "role": "Role", "created_at": "Created (UTC)", "last_sign_in": "Last sign-in (UTC)",
         "failed_count": "Failed sign-ins", "locked_until": "Locked until (UTC)"})
+    ui.downloads_for_table(users, "accounts")
     st.caption(" · ".join(f"{role}: {words}" for role, words in auth.ROLE_WORDS.items()))
     names = users["name"].tolist()
     add_col, change_col = st.columns(2)
@@ -76,8 +77,10 @@ with accounts_tab:
 with audit_tab:
     st.caption("Sign-ins, failed sign-ins, uploads, rollbacks, restores and account changes, newest first "
                "(times in UTC). Passwords are never recorded.")
-    st.dataframe(store.audit_log(conn), hide_index=True, width="stretch", column_config={
+    audit = store.audit_log(conn)
+    st.dataframe(audit, hide_index=True, width="stretch", column_config={
         "logged_at": "When (UTC)", "user_name": "Who", "action": "What", "detail": "Detail"})
+    ui.downloads_for_table(audit, "audit-log")
 
 with uploads_tab:
     history = store.history(conn)
@@ -87,6 +90,7 @@ with uploads_tab:
         "batch_id": "Upload", "kind": "Kind", "user_name": "By", "file_name": "File", "loaded_at": "Loaded (UTC)",
         "rows_added": "Added", "rows_revised": "Revised", "rows_unchanged": "Unchanged", "status": "Status",
         "rolled_back_at": "Rolled back (UTC)", "rolled_back_by": "Rolled back by"})
+    ui.downloads_for_table(history.drop(columns=["sha256"]), "uploads")
     pending = st.session_state.get("admin_rollback")
     loaded = history[history["status"] == "loaded"]
     if len(loaded) > ROLLBACK_LIST:

@@ -32,11 +32,10 @@ if any(r.value is not None for r in rows):
     ui.downloads_for_chart(charts.district_chart, f"{code}-districts-{view.period or 'latest'}", kpi, rows,
                            view.period_text)
 centre = status.funnel_centre(rows, plan.area)
-funnel = charts.funnel_chart(kpi, rows, centre[0], centre[1], view.period_text) if centre else None
 st.subheader("Funnel plot", divider="gray")
-if funnel is not None:
-    st.altair_chart(funnel, width="content")
-    ui.downloads_for_chart(funnel, f"{code}-funnel-{view.period or 'latest'}")
+if centre and ui.chart(charts.funnel_chart, kpi, rows, centre[0], centre[1], view.period_text):
+    ui.downloads_for_chart(charts.funnel_chart, f"{code}-funnel-{view.period or 'latest'}", kpi, rows, centre[0],
+                           centre[1], view.period_text)
     st.caption("A district outside the 95% lines differs from the county by more than chance would usually "
                "explain; outside the 99.8% lines, almost certainly.")
 else:

@@ -53,7 +53,7 @@ for s in statuses:
             ui.downloads_for_chart(charts.trend_chart, f"{kpi.code}-{view.area}-{view.period or 'latest'}-trend",
                                    kpi, rows, s, view.period_text, target=target)
         with spc_tab:
-            spc = status.spc_for(kpi, rows, s, view.config.settings)
+            spc = ui.memo(status.spc_for, kpi, rows, s, view.config.settings)
             if spc and spc[1].enough_data:
                 ui.chart(charts.spc_chart, kpi, spc[0], spc[1], s, view.period_text, s.assurance_target)
                 ui.downloads_for_chart(charts.spc_chart, f"{kpi.code}-{view.area}-{view.period or 'latest'}-spc",

@@ -40,8 +40,9 @@ if uploaded is not None:
     if not checked.ok:
         st.error(f"**{uploaded.name} was not loaded.** {len(checked.problems)} problem(s) to put right; "
                  "nothing has been changed.", icon=":material/error:")
-        st.dataframe(pd.DataFrame([{"row": p.row, "column": p.column, "problem": p.message} for p in checked.problems]),
-                     hide_index=True, width="stretch")
+        problems = pd.DataFrame([{"row": p.row, "column": p.column, "problem": p.message} for p in checked.problems])
+        st.dataframe(problems, hide_index=True, width="stretch")
+        ui.downloads_for_table(problems, f"{uploaded.name}-problems", what="Problems")
         st.text("\n".join(str(p) for p in checked.problems[:200]))
     else:
         preview = store.preview_batch(view.conn, checked.rows)
@@ -81,6 +82,7 @@ if uploaded is not None:
 st.header("Upload history", divider="gray")
 history = ui.upload_history(view.conn)
 st.dataframe(history, hide_index=True, width="stretch")
+ui.downloads_for_table(history, "upload-history")
 if auth.has_role(account, "admin"):
     loaded = history[history["status"] == "loaded"]["batch_id"].tolist()
     if loaded:

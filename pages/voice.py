@@ -34,11 +34,12 @@ for table in consultation.tables:
     with chart_tab:
         st.altair_chart(charts.voice_counts_chart(table.rows, table.title, table.label, subtitle, source),
                         width="content")
+        ui.downloads_for_chart(charts.voice_counts_chart, f"voice-{table.id}", table.rows, table.title,
+                               table.label, subtitle, source)
     with table_tab:
         st.dataframe(voice.table_download(table), hide_index=True)
-    st.download_button(f"Download: {table.title.lower()} (CSV)",
-                       voice.table_download(table).to_csv(index=False).encode("utf-8-sig"),
-                       file_name=f"voice_{table.id}.csv", mime="text/csv", key=f"dl_{table.id}")
+    # CSV and Excel of the table, with text that a spreadsheet could run as a formula made safe.
+    ui.downloads_for_table(voice.table_download(table), f"voice-{table.id}")
 
 for i, question in enumerate(consultation.questions):
     st.header(question.question, divider="gray")
@@ -49,10 +50,11 @@ for i, question in enumerate(consultation.questions):
         st.altair_chart(charts.voice_answers_chart(voice.groups_long(question), list(question.groups),
                                                    question.question, ["Answers by the groups that raised them"],
                                                    source), width="content")
+        ui.downloads_for_chart(charts.voice_answers_chart, f"voice-question-{i + 1}", voice.groups_long(question),
+                               list(question.groups), question.question, ["Answers by the groups that raised them"],
+                               source)
     with table_tab:
         st.dataframe(voice.question_table(question), hide_index=True, width="stretch")
-    st.download_button("Download this table (CSV)",
-                       voice.question_table(question).to_csv(index=False).encode("utf-8-sig"),
-                       file_name=f"voice_question_{i + 1}.csv", mime="text/csv", key=f"dl_q{i}")
+    ui.downloads_for_table(voice.question_table(question), f"voice-question-{i + 1}")
 
 st.caption(source)

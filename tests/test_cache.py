@@ -2,11 +2,13 @@
 store's version on, so the next page run shows the new figure (not timed; see cypp_dash.bench)."""
 from __future__ import annotations
 
+import pickle
 from datetime import date, timedelta
 
+import pandas as pd
 import pytest
 
-from cypp_dash import loading, status, store
+from cypp_dash import loading, status, store, ui
 from cypp_dash.periods import parse_period, quarter_containing
 
 NEW_VALUE, NEW_TEXT = 42.4, "42.4%"
@@ -86,3 +88,38 @@ def test_each_load_moves_the_store_version_on(conn, config):
                                   "one.csv", user="test", today=max(date.today(), parse_period(quarter).end))
     assert outcome.loaded
     assert store.data_version(conn) > before
+
+
+def test_a_chart_key_is_the_same_for_equal_figures_however_the_frame_was_made(conn):
+    fresh = store.series(conn, ["EH01"], ["E10000034"])
+    copied = pickle.loads(pickle.dumps(fresh))  # what a cached read hands back: another block layout
+    assert ui._digest(("trend", fresh, "latest")) == ui._digest(("trend", copied, "latest"))
+
+
+@pytest.mark.parametrize("change", [
+    lambda df: df.assign(value=df["value"] + 0.1),
+    lambda df: df.iloc[:-1],
+    lambda df: df.assign(flags="revised"),
+    lambda df: df.rename(columns={"value": "figure"}),
+])
+def test_a_chart_key_changes_with_any_figure_so_a_cached_chart_is_never_stale(conn, change):
+    rows = store.series(conn, ["EH01"], ["E10000034"])
+    assert ui._digest(change(rows)) != ui._digest(rows)
+
+
+def test_memo_works_a_pure_function_out_once_per_distinct_input():
+    import streamlit as st
+
+    st.cache_data.clear()
+    calls = []
+
+    def double(frame: pd.DataFrame) -> float:
+        calls.append(1)
+        return float(frame["x"].sum() * 2)
+
+    frame = pd.DataFrame({"x": [1.0, 2.0]})
+    assert ui.memo(double, frame) == 6.0
+    assert ui.memo(double, frame.copy()) == 6.0
+    assert len(calls) == 1
+    assert ui.memo(double, pd.DataFrame({"x": [1.0, 3.0]})) == 8.0
+    assert len(calls) == 2

@@ -20,6 +20,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
+DRAWN = (Path(__file__).parent / "drawn.js").read_text(encoding="utf-8")  # when a page counts as drawn
 START_SECONDS = 90
 
 
@@ -90,18 +91,32 @@ def fresh_store(tmp_path_factory, built_store) -> Callable[[str], Path]:
     return copy
 
 
+# The first visitor after the server starts arrives by a deep link: Streamlit treats that first request
+# specially (see ui._through_app_navigation), so the session's server records what that visitor saw.
+FIRST_VISIT = "/partnership?partnership=safeguarding&area=E07000237"
+
+
 @pytest.fixture(scope="session")
-def app_url(fresh_store, tmp_path_factory) -> Iterator[str]:
-    """The dashboard, served once for the whole browser session from its own temporary store."""
+def served_app(fresh_store, browser) -> Iterator[dict]:
+    """The dashboard, served once for the whole browser session from its own temporary store; its first
+    visitor opens FIRST_VISIT, and what they saw is kept as `first_visit` (h1, menu, body text, address)."""
     db = fresh_store("app")
     with _serve_app(db, db.parent / "streamlit.log") as url:
-        yield url
+        context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
+        tab = context.new_page()
+        tab.set_default_timeout(120_000)
+        tab.goto(url + FIRST_VISIT)
+        tab.wait_for_function(DRAWN, polling=100)
+        first = {"h1": tab.locator("h1").first.inner_text(),
+                 "menu": tab.locator('[data-testid="stSidebarNav"]').inner_text(),
+                 "body": tab.locator('[data-testid="stMain"]').inner_text(), "url": tab.url}
+        context.close()
+        yield {"url": url, "first_visit": first}
 
 
 @pytest.fixture(scope="session")
-def serve_app():
-    """Start another server (a context manager yielding its URL), e.g. to be a restarted server's first visitor."""
-    return _serve_app
+def app_url(served_app) -> str:
+    return served_app["url"]
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,12 @@
+// "Drawn": true once Streamlit has finished running the page (it marks its script state on the app
+// element for its own tests), a title is shown, nothing says "Running", and every visible chart has
+// been drawn by Vega. Used by tests/browser (conftest.py and test_browser.py).
+() => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
+    const title = document.querySelector('[data-testid="stMainBlockContainer"] h1');
+    if (!title || title.offsetParent === null) return false;
+    if (document.querySelector('[data-testid="stStatusWidget"]')) return false;
+    return [...document.querySelectorAll('[data-testid="stVegaLiteChart"]')]
+        .filter(c => c.offsetParent !== null).every(c => c.querySelector('canvas, svg'));
+}
