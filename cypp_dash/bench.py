@@ -266,29 +266,36 @@ def upload_csv(path: Path, config: Config, rows: int) -> list[str]:
     import duckdb
     import pandas as pd
 
+    from cypp_dash.ingest import _unit_kind  # the validator's own reading of a unit, so the file agrees with it
+
     kpis = sorted({(k.code, k.unit) for p in config.plans for k in p.kpis})
+    kinds = [_unit_kind(unit) for _, unit in kpis]
     quarters = quarter_labels()
     n_areas = math.ceil(rows / (len(kpis) * len(quarters)))
     areas = [f"E07{n:06d}" for n in range(500_001, 500_001 + n_areas)]  # a series no real area uses
     con = duckdb.connect()
     try:
-        con.register("k", pd.DataFrame({"code": [c for c, _ in kpis], "unit": [u for _, u in kpis],
+        con.register("k", pd.DataFrame({"code": [c for c, _ in kpis], "kind": [k for k, _ in kinds],
+                                        "multiplier": [0.0 if math.isnan(m) else m for _, m in kinds],
                                         "i": range(len(kpis))}))
         con.register("q", pd.DataFrame({"period": [label for label, _, _ in quarters], "j": range(len(quarters))}))
         con.register("a", pd.DataFrame({"area": areas, "n": range(len(areas))}))
+        # Percentages and rates carry a numerator and denominator that agree with the value; counts
+        # are whole numbers; other units (weeks, days) a figure alone.
         con.execute(f"""
             COPY (
                 WITH g AS (
-                    SELECT k.code AS kpi, k.unit, a.area, q.period, k.i, a.n, q.j,
+                    SELECT k.code AS kpi, k.kind, k.multiplier, a.area, q.period, k.i, a.n, q.j,
                            50 + hash(a.n, k.i, {SEED}) % 950 AS den,
                            (hash(a.n, k.i, q.j, {SEED}) % 1000) / 1000.0 AS share
                     FROM k CROSS JOIN a CROSS JOIN q
                 ), v AS (SELECT *, round(den * (0.05 + 0.9 * share)) AS num FROM g)
                 SELECT kpi, area, period,
-                       CASE WHEN unit = 'count' THEN CAST(CAST(num AS BIGINT) AS VARCHAR)
-                            ELSE CAST(round(100.0 * num / den, 1) AS VARCHAR) END AS value,
-                       CASE WHEN unit = 'count' THEN NULL ELSE CAST(CAST(num AS BIGINT) AS VARCHAR) END AS numerator,
-                       CASE WHEN unit = 'count' THEN NULL ELSE CAST(CAST(den AS BIGINT) AS VARCHAR) END AS denominator
+                       CASE WHEN kind IN ('percent', 'rate') THEN CAST(round(multiplier * num / den, 1) AS VARCHAR)
+                            WHEN kind = 'count' THEN CAST(CAST(num AS BIGINT) AS VARCHAR)
+                            ELSE CAST(round(num / 10, 1) AS VARCHAR) END AS value,
+                       CASE WHEN kind IN ('percent', 'rate') THEN CAST(CAST(num AS BIGINT) AS VARCHAR) END AS numerator,
+                       CASE WHEN kind IN ('percent', 'rate') THEN CAST(CAST(den AS BIGINT) AS VARCHAR) END AS denominator
                 FROM v ORDER BY j, i, n LIMIT {int(rows)}
             ) TO '{path}' (HEADER, DELIMITER ',')""")  # noqa: S608 (a path and numbers we made)
     finally:

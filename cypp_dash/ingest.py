@@ -586,15 +586,20 @@ def _duplicates(parts: list[np.ndarray], usable: np.ndarray, rows: np.ndarray) -
     positions = np.flatnonzero(usable)
     if len(positions) == 0:
         return repeat, first
-    # One integer per distinct key, built part by part (re-numbered each time, so it never overflows).
-    group = np.zeros(len(positions), dtype="int64")
+    # One integer per distinct key, built part by part (re-numbered only if it would overflow).
+    key = np.zeros(len(positions), dtype="int64")
     for part in parts:
         codes = _key_codes(part)[positions].astype("int64")
-        group = pd.factorize(group * (int(codes.max()) + 1) + codes)[0]
-    _, first_index = np.unique(group, return_index=True)
-    first_position = first_index[group]
-    repeat[positions] = first_position != np.arange(len(positions))
-    first[positions] = rows[positions[first_position]]
+        width = int(codes.max()) + 1
+        if int(key.max()) >= np.iinfo(np.int64).max // width - 1:
+            key = pd.factorize(key)[0].astype("int64")
+        key = key * width + codes
+    seen = pd.Series(key).duplicated().to_numpy()
+    if not seen.any():  # the usual file: no repeats, so no need to find which row came first
+        return repeat, first
+    _, first_index, group = np.unique(key, return_index=True, return_inverse=True)
+    repeat[positions] = seen
+    first[positions] = rows[positions[first_index[group.ravel()]]]
     return repeat, first
 
 

@@ -47,6 +47,16 @@ def test_a_chart_exports_as_a_png_at_twice_its_size(conn, config, plan):
     assert abs(picture.width - 2 * once.width) <= 2
 
 
+def test_a_png_has_its_title_drawn_in_text_so_fonts_were_found(conn, config, plan):
+    from PIL import Image
+
+    # Without a font the renderer draws no text at all, silently; the title is dark text at the top left.
+    picture = Image.open(io.BytesIO(export.chart_png(trend(conn, config, plan, "EH01")))).convert("L")
+    title_band = picture.crop((0, 0, picture.width // 2, 60))
+    dark = sum(title_band.histogram()[:80])  # pixels darker than 80 of 255
+    assert dark > 500, "no text in the PNG: install fonts (fonts-liberation2, fonts-dejavu-core)"
+
+
 @pytest.mark.parametrize("code, area", [("EH01", None), ("MH01", None), ("SG02", "E07000237"), ("EH06", None)])
 def test_a_trend_chart_svg_carries_its_title_subtitle_source_and_illustrative_label(conn, config, plan, code,
                                                                                   area):

@@ -152,7 +152,10 @@ def test_every_page_opens_without_an_exception_shows_its_content_and_passes_axe(
     if not paper and path == "partnership":
         assert page.get_by_role("button", name="Download Word report").is_visible()
     if paper:
-        assert not page.locator('[data-testid="stSidebar"]').is_visible()
+        # Streamlit loads the code that draws st.html lazily, so the paper-view style can land a moment
+        # after the rest of the page: wait (up to 15 s) for the sidebar to go before checking the rest.
+        page.locator('[data-testid="stSidebar"]').wait_for(state="hidden", timeout=15_000)
+        page.wait_for_timeout(200)
         assert not page.locator('header[data-testid="stHeader"]').is_visible()
         assert all(not b.is_visible() for b in page.locator(".stDownloadButton").all())
         width = page.locator('[data-testid="stMainBlockContainer"]').bounding_box()["width"]
