@@ -159,6 +159,8 @@ def build_national_store(path: Path, config: Config, target_rows: int, seed: int
                        CASE unit WHEN 'percent' THEN cohort WHEN 'count' THEN NULL ELSE cohort * 400 END,
                        NULL, NULL, NULL, NULL, NULL, '', NULL, ?, ?, NULL, NULL
                 FROM v""", [label, start, end, batch_id, loaded_at])  # noqa: S608 (numbers we made, no user input)
+    with store.write_transaction(conn) as cur:
+        store.refresh_held_periods(cur)  # what load_batch keeps as it goes
     rows = conn.execute("SELECT count(*) FROM observations").fetchone()[0]
     conn.execute("CHECKPOINT")
     conn.close()

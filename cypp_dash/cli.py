@@ -72,7 +72,7 @@ def cmd_status(args, config) -> int:
     if args.format == "table":
         df = df[["code", "kpi", "area", "period", "value", "unit", "england", "rag", "reason"]]
     else:
-        df = df[status.CONTRACT_COLUMNS + STATUS_EXTRA]
+        df = df.reindex(columns=status.CONTRACT_COLUMNS + STATUS_EXTRA)  # a plan with no KPIs yet: no rows
     _print_frame(df, args.format)
     return 0
 

@@ -269,17 +269,5 @@ def wider_outcomes(conn, config: Config, plan: Plan, area_code: str) -> pd.DataF
     return df[WIDER_COLUMNS].reset_index(drop=True)
 
 
-def wider_csv(rows: pd.DataFrame) -> bytes:
-    """The wider outcomes table as CSV, with formula-like text cells neutralised for Excel."""
-    from cypp_dash.actions import safe_cell
-
-    out = rows.drop(columns=["flags_text"], errors="ignore").copy()
-    for col in ("indicator_id", "name", "period", "interval", "compared_with_england", "flags", "note", "source",
-                "licence"):
-        if col in out:
-            out[col] = out[col].map(safe_cell)
-    return out.to_csv(index=False, lineterminator="\n").encode("utf-8-sig")
-
-
 if __name__ == "__main__":
     sys.exit(main())

@@ -55,6 +55,10 @@ SCHEMA = [
         denominator DOUBLE, ci_low DOUBLE, ci_high DOUBLE, ci99_low DOUBLE, ci99_high DOUBLE, note VARCHAR,
         flags VARCHAR, compared_with_england VARCHAR, batch_id INTEGER, loaded_at TIMESTAMP,
         superseded_at TIMESTAMP, superseded_by INTEGER)""",
+    # Which periods hold a current figure of each indicator: kept by every write of observations, so the
+    # sidebar's period list never scans the whole observations table (ten million rows nationally).
+    """CREATE TABLE IF NOT EXISTS held_periods (indicator_id VARCHAR, period VARCHAR, period_start DATE,
+        period_end DATE, PRIMARY KEY (indicator_id, period))""",
     """CREATE TABLE IF NOT EXISTS users (name VARCHAR PRIMARY KEY, role VARCHAR, password_hash VARCHAR,
         created_at TIMESTAMP, failed_count INTEGER DEFAULT 0, locked_until TIMESTAMP, last_sign_in TIMESTAMP)""",
     "CREATE TABLE IF NOT EXISTS audit (logged_at TIMESTAMP, user_name VARCHAR, action VARCHAR, detail VARCHAR)",
@@ -135,6 +139,20 @@ def ensure_schema(conn: duckdb.DuckDBPyConnection) -> None:
     conn.execute("INSERT INTO meta VALUES ('project', ?) ON CONFLICT DO NOTHING", [PROJECT_MARK])
     conn.execute("INSERT INTO meta VALUES ('schema_version', ?) ON CONFLICT DO NOTHING", [SCHEMA_VERSION])
     conn.execute("INSERT INTO meta VALUES ('data_version', '0') ON CONFLICT DO NOTHING")
+    cur = conn.cursor()  # closed at once: an open result on the connection would block CHECKPOINT (backup)
+    try:
+        if (cur.execute("SELECT count(*) FROM held_periods").fetchall()[0][0] == 0
+                and cur.execute("SELECT count(*) FROM (SELECT 1 FROM observations LIMIT 1)").fetchall()[0][0]):
+            refresh_held_periods(cur)  # a store made before the table existed
+    finally:
+        cur.close()
+
+
+def refresh_held_periods(cur: duckdb.DuckDBPyConnection) -> None:
+    """Work out held_periods afresh from the current figures (after a rollback or a restore)."""
+    cur.execute("DELETE FROM held_periods")
+    cur.execute("""INSERT INTO held_periods SELECT indicator_id, period, max(period_start), max(period_end)
+                   FROM observations WHERE superseded_at IS NULL GROUP BY indicator_id, period""")
 
 
 @contextmanager
@@ -319,6 +337,9 @@ def load_batch(conn: duckdb.DuckDBPyConnection, rows: pd.DataFrame, *, user: str
                         ELSE flags END,
                    compared_with_england, ?, ?, NULL, NULL
             FROM classified_rows WHERE change <> 'unchanged'""", [first_id, batch_id, at])
+        cur.execute("""INSERT INTO held_periods SELECT indicator_id, period, max(period_start), max(period_end)
+                       FROM classified_rows WHERE change <> 'unchanged' GROUP BY indicator_id, period
+                       ON CONFLICT DO NOTHING""")
         _hook_after_insert(cur)
         progress(0.85, "Recording areas and indicators")
         for code, name in (area_names or {}).items():
@@ -372,6 +393,7 @@ def rollback(conn: duckdb.DuckDBPyConnection, batch_id: int, user: str) -> None:
         cur.execute("DELETE FROM observations WHERE batch_id = ?", [batch_id])
         cur.execute("UPDATE observations SET superseded_at = NULL, superseded_by = NULL WHERE superseded_by = ?",
                     [batch_id])
+        refresh_held_periods(cur)
         # An upload of actions (cypp_dash/actions.py) is a batch too: undone the same way.
         cur.execute("DELETE FROM actions WHERE batch_id = ?", [batch_id])
         cur.execute("UPDATE actions SET superseded_at = NULL, superseded_by = NULL WHERE superseded_by = ?",
@@ -436,9 +458,8 @@ _SERIES_COLUMNS = ["indicator_id", "area_code", "period", "period_start", "perio
 def periods_held(conn: duckdb.DuckDBPyConnection, indicator_ids: list[str]) -> list[str]:
     """Period labels with any figure for these indicators, newest first."""
     cur = conn.cursor()
-    rows = cur.execute("""SELECT period, max(period_end) AS e, max(period_start) AS s FROM observations
+    rows = cur.execute("""SELECT period, max(period_end) AS e, max(period_start) AS s FROM held_periods
                           JOIN (SELECT DISTINCT unnest(?::VARCHAR[]) AS indicator_id) wanted USING (indicator_id)
-                          WHERE superseded_at IS NULL
                           GROUP BY period ORDER BY e DESC, s DESC""", [list(indicator_ids)]).fetchall()
     return [r[0] for r in rows]
 
@@ -540,6 +561,7 @@ def restore(conn: duckdb.DuckDBPyConnection, source: str | os.PathLike, user: st
             for t in tables:
                 wcur.execute(f'DELETE FROM main."{t}"')  # noqa: S608 (constant SQL / catalogue names, no user input)
                 wcur.execute(f'INSERT INTO main."{t}" SELECT * FROM restore_src."{t}"')  # noqa: S608 (constant SQL / catalogue names, no user input)
+            refresh_held_periods(wcur)  # a backup from before held_periods existed has none
             wcur.execute("INSERT INTO audit VALUES (?, ?, 'restore', ?)", [now(), user, source.name])
     finally:
         cur.execute("DETACH restore_src")

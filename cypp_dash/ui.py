@@ -314,7 +314,9 @@ def apply_paper_view() -> None:
       [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stSidebarNav"],
       header[data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stDecoration"],
       [data-testid="stStatusWidget"], [data-testid="stBottom"], .stDownloadButton, [class*="st-key-downloads-"],
-      [data-testid="stSegmentedControl"], .stSegmentedControl, .stSelectbox, .stRadio, .stButton, .stToggle,
+      [data-testid="stButtonGroup"], .stSelectbox, .stRadio, .stButton, .stToggle,
+      [data-testid="stElementContainer"]:has(> [data-testid="stButtonGroup"], > .stSelectbox, > .stRadio,
+        > .stButton, > .stToggle, > .stDownloadButton),
       [data-testid="stElementToolbar"], [data-testid="stExpander"] summary svg, [data-testid="stTabs"] [role="tablist"]
       {display: none !important;}
       html, body, .stApp, [data-testid="stAppViewContainer"], [data-testid="stMain"]

@@ -4,6 +4,7 @@ the voice of children and young people, wider outcomes), and a plan added as a Y
 appears without code changes while a broken one is refused naming the file and key."""
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -307,3 +308,18 @@ def test_the_app_and_the_command_line_refuse_a_broken_plan_with_the_same_message
     assert done.returncode == 1
     assert "configuration error: plans/example-council.yaml: plan.partnerships[0].kpis[0].unit" in done.stderr
 
+
+
+def test_the_command_line_gives_status_for_every_plan_even_one_without_measures(tmp_path):
+    def status_rows(plan: str, area: str) -> list[dict]:
+        done = subprocess.run([sys.executable, "-m", "cypp_dash", "status", "--plan", plan, "--area", area,
+                               "--format", "json"], cwd=ROOT, env={**os.environ, "CYPP_DB": str(tmp_path / "s.duckdb")},
+                              capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout)
+
+    assert status_rows("bromley-2011-14", "E09000006") == []
+    worcs = {r["code"]: r for r in status_rows("worcs-2017-21", "E10000034")}
+    assert worcs["W17-02"]["reason"] == "Not rated: no published indicator for this measure."
+    assert worcs["W17-01"]["value"] == 32.0 and worcs["W17-01"]["compared_with_england"] == "better"
+    assert "related indicator" in worcs["W17-01"]["reason"]
