@@ -1,10 +1,18 @@
-"""The performance benchmark (issue 9): every page's run time at demo and national scale beside a
-bare Streamlit page, a 1-million-row upload beside DuckDB's own read_csv, and peak memory.
+"""The performance benchmark: page run times, a million-row upload and peak memory, at a council's scale and England's.
 
-Run `python -m cypp_dash.bench` (about 5 minutes on 2 cores) or `--quick` (a 1M-figure national
-store, about 1 minute). It prints one table and writes it as JSON (artifacts/bench.json).
-Each measurement runs in its own child process, so each has its own peak memory and a clean
-Streamlit cache; the parent only orchestrates and never imports Streamlit or opens a store.
+Run `python -m cypp_dash.bench` (5 to 7 minutes on 2 cores) or `--quick` (a 1M-figure national store
+and fewer runs, 2 to 3 minutes). It prints one table of figures, ratios and targets (issue 9) and writes
+it as JSON (artifacts/bench.json). What it measures:
+- every page in pages/ under AppTest, rerun in one session: "cold" is the first run after the store
+  changed (every cached read and chart built afresh, as after an upload that changed every figure),
+  "cached" a repeat view; each the median of several runs after a warm one, beside a bare one-line
+  page measured in the same process;
+- at demo scale (a store built from the bundled data) and national scale (every English upper- and
+  lower-tier area, 40 quarters, ten million figures, generated in DuckDB from a fixed seed);
+- a 1M-row upload (read, validate, load) beside DuckDB's own read_csv of the same file;
+- the peak memory (RSS) of the process that ran the pages at national scale.
+Each step runs in its own child process (its own peak memory, a clean Streamlit cache); this one
+only orchestrates.
 """
 from __future__ import annotations
 
@@ -232,10 +240,14 @@ def measure_pages(db: Path, runs: int, build_demo: bool) -> dict:
                 store_changed()
                 cold.append(_timed_run(at))
             cached = [_timed_run(at) for _ in range(runs)]
+            # The median is the figure judged; the fastest run shows what the code costs when nothing
+            # else on the machine gets in the way (useful on a shared or busy machine).
             pages[script.stem] = {"cold_ms": _median(cold), "cached_ms": _median(cached),
+                                  "cold_fastest_ms": round(min(cold), 1), "cached_fastest_ms": round(min(cached), 1),
                                   "cold_runs_ms": _rounded(cold), "cached_runs_ms": _rounded(cached)}
         bare_times += [_timed_run(bare) for _ in range(runs)]
-    return {"observations": rows, "bare_ms": _median(bare_times), "bare_runs_ms": _rounded(bare_times),
+    return {"observations": rows, "bare_ms": _median(bare_times), "bare_fastest_ms": round(min(bare_times), 1),
+            "bare_runs_ms": _rounded(bare_times),
             "pages": pages, "peak_rss_mb": peak_rss_mb(), "load_average": load_average()}
 
 
@@ -449,9 +461,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help=f"a {QUICK_ROWS:,}-figure national store and "
                         f"fewer runs (a smoke run); the default is {FULL_ROWS:,} figures")
     parser.add_argument("--rows", type=int, help="figures in the national store (overrides --quick)")
-    parser.add_argument("--upload-rows", type=int, default=UPLOAD_ROWS)
+    parser.add_argument("--upload-rows", type=int, default=UPLOAD_ROWS, help="rows in the upload (default 1,000,000)")
     parser.add_argument("--runs", type=int, help="timed runs per page and kind (median reported)")
-    parser.add_argument("--out", default=str(ROOT / "artifacts" / "bench.json"))
+    parser.add_argument("--out", default=str(ROOT / "artifacts" / "bench.json"), help="where the JSON goes")
     parser.add_argument("--workdir", help="where the stores and the upload file go (default: a temporary folder)")
     parser.add_argument("--keep", action="store_true", help="keep the work folder (the national store can be "
                         "opened with CYPP_DB=<workdir>/national.duckdb streamlit run app.py)")
@@ -484,6 +496,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if not args.keep and not args.workdir:
             shutil.rmtree(work, ignore_errors=True)
+        else:
+            print(f"the stores and the upload file are in {work}")
     rows = summarise(national, demo_pages, national_pages, upload)
     text = table_text(rows)
     print()

@@ -1,5 +1,4 @@
-"""Exports for board papers: chart pictures (PNG, SVG), tables (CSV, XLSX) with formula-like cells
-made safe, and the Word board report for one partnership."""
+"""Exports for board papers: chart pictures (PNG, SVG), safe tables (CSV, XLSX) and the Word report."""
 from __future__ import annotations
 
 import io
@@ -29,8 +28,8 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CSV_MIME = "text/csv"
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+# The RAG cell tints of the dashboard's tables (ui.RAG_TINTS): dark text on them keeps AA contrast.
 RAG_TINTS = {"green": "CCE2D8", "amber": "FFF7BF", "red": "F4CDC6", "not rated": "F3F2F1"}
-_TEXT = RGBColor(0x0B, 0x0C, 0x0C)
 _SECONDARY = RGBColor(0x50, 0x5A, 0x5F)
 _PICTURE_WIDTH = Cm(16)  # A4 less 2.5 cm margins each side
 _SYMBOLS = re.compile("[\u2190-\u2bff]")  # arrows, geometric shapes, dingbats

@@ -262,7 +262,7 @@ def rag_for(ev: Evidence) -> tuple[str, str]:
     """Apply a KPI's target rules to the evidence: (rag, reason in plain English)."""
     kpi = ev.kpi
     figure = fmt(ev.value, kpi.unit)
-    if kpi.relation == "none":
+    if kpi.relation == "none" and ev.value is None:  # a local figure uploaded later is judged as usual
         return "not rated", "Not rated: no published indicator for this measure."
     if kpi.relation == "related" and not kpi.target.rules:
         # A related indicator is context, not the measure: judging it by the measure's aim

@@ -94,6 +94,14 @@ def cached_periods(version: int, indicator_ids: tuple[str, ...]) -> list[str]:
     return store.periods_held(_connection(str(store.db_path())).cursor(), list(indicator_ids))
 
 
+@st.cache_data(show_spinner=False, max_entries=64)
+def cached_wider_outcomes(version: int, plan_id: str, area: str) -> pd.DataFrame:
+    from cypp_dash import fingertips
+
+    cfg = _config()
+    return fingertips.wider_outcomes(_connection(str(store.db_path())).cursor(), cfg, cfg.plan(plan_id), area)
+
+
 # --- charts (Altair builds and validates a chart in about 0.3 s; a page draws up to a dozen) -------
 
 def chart(build: Callable[..., Any], *args: Any, width: str = "content", **kwargs: Any) -> bool:
@@ -193,6 +201,10 @@ class View:
     def districts(self, kpi: Kpi) -> list[status.KpiStatus]:
         return cached_district_table(self.version, self.plan.id, kpi.code, self.period, self.as_at)
 
+    def wider_outcomes(self) -> pd.DataFrame:
+        """Every other indicator held for the area, latest figure each (cypp_dash.fingertips.wider_outcomes)."""
+        return cached_wider_outcomes(self.version, self.plan.id, self.area)
+
     def series(self, kpi: Kpi, areas: list[str]) -> pd.DataFrame:
         # One read (cached) for every KPI of the plan in these areas, not one per KPI: a page that
         # draws each KPI's trend then reads the store once, which matters when a read scans a national table.
@@ -250,6 +262,7 @@ def _select(label: str, name: str, options: list[str], default: str | None, labe
 def page(title: str, *, needs_area: bool = True) -> View:
     """Start a page: window title, paper view, the shared sidebar, and the view it describes."""
     _through_app_navigation()
+    focus_styles()
     cfg = config()
     conn = connection()
     # A dashboard whose viewing needs sign-in stops here, before any figure is read.
@@ -334,8 +347,20 @@ def apply_paper_view() -> None:
     </style>""")
 
 
+def focus_styles() -> None:
+    """A visible keyboard focus on the menu's links (WCAG 2.4.7): Streamlit marks only the current page, so
+    a keyboard user could not see where they were in the menu. GOV.UK's focus colours: yellow and black."""
+    st.html("""<style>
+      [data-testid="stSidebarNav"] a:focus-visible, [data-testid="stSidebarNavLink"]:focus-visible
+      {outline: 3px solid #ffdd00 !important; outline-offset: 0 !important; background-color: #ffdd00 !important;
+       box-shadow: inset 0 -4px 0 #0b0c0c !important; color: #0b0c0c !important;}
+    </style>""")
+
+
 def paper_view_if_asked() -> bool:
-    """For a page that does not start with `page()` (sign-in): apply paper view when the address asks."""
+    """For a page that does not start with `page()` (sign-in): apply paper view when the address asks;
+    also the menu's keyboard focus style that `page()` gives other pages."""
+    focus_styles()
     paper = _param("view") == "paper"
     if paper:
         apply_paper_view()

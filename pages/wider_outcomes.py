@@ -2,13 +2,13 @@
 its latest value, interval, Fingertips' comparison with England, flags, source and licence."""
 import streamlit as st
 
-from cypp_dash import fingertips, ui
+from cypp_dash import ui
 
 view = ui.page("Wider outcomes")
 st.title("Wider outcomes")
 st.caption(f"{view.plan.name} · {view.area_name} · every indicator held for the area that this plan's measures "
            "do not use, latest figure each")
-rows = fingertips.wider_outcomes(view.conn, view.config, view.plan, view.area)
+rows = view.wider_outcomes()
 if rows.empty:
     st.info(f"No other indicators are held for {view.area_name}. Importing a Fingertips download "
             "(`python -m cypp_dash import FILE`) adds its indicators here.")

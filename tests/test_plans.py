@@ -323,3 +323,15 @@ def test_the_command_line_gives_status_for_every_plan_even_one_without_measures(
     assert worcs["W17-02"]["reason"] == "Not rated: no published indicator for this measure."
     assert worcs["W17-01"]["value"] == 32.0 and worcs["W17-01"]["compared_with_england"] == "better"
     assert "related indicator" in worcs["W17-01"]["reason"]
+
+
+def test_a_local_figure_uploaded_for_a_measure_with_no_published_indicator_is_shown_not_hidden(conn, config):
+    from cypp_dash import loading
+
+    upload = b"kpi,area,period,value\nW17-02,Worcestershire,2024/25,61.0\n"
+    outcome = loading.import_file(conn, config, upload, "permanence.csv", "analyst")
+    assert outcome.loaded, outcome.validated.problems
+    rows = {s.code: s for s in status.plan_status(conn, config, config.plan("worcs-2017-21"), "E10000034")}
+    assert rows["W17-02"].value == 61.0
+    assert rows["W17-02"].reason == "Not rated: the plan sets no target for this measure. Latest figure 61.0%."
+    assert rows["W17-05"].reason == "Not rated: no published indicator for this measure."
