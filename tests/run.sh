@@ -3,13 +3,14 @@
 # need (Debian's Chromium for the browser tests, the Python packages), lints, then runs pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ ! -x /usr/bin/chromium ]; then
+# Chromium for the browser tests; Liberation and DejaVu fonts so chart pictures (vl-convert) have text.
+if [ ! -x /usr/bin/chromium ] || [ ! -d /usr/share/fonts/truetype/liberation2 ] || [ ! -d /usr/share/fonts/truetype/dejavu ]; then
   if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = "0" ]; then
-    echo "== installing Debian's chromium for the browser tests"
+    echo "== installing Debian's chromium and fonts for the browser and export tests"
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core fonts-liberation2 >/dev/null
   else
-    echo "== /usr/bin/chromium missing and cannot apt-get install it: browser tests will be skipped"
+    echo "== chromium or fonts missing and apt-get is not available as root: browser tests will be skipped"
   fi
 fi
 echo "== installing Python packages"

@@ -131,7 +131,7 @@ def test_every_corpus_file_is_in_a_test_table_and_the_readme():
     readme = (CORPUS / "README.md").read_text(encoding="utf-8")
     tested = {f[0] for f in BAD_FILES} | {f[0] for f in GOOD_FILES}
     for path in CORPUS.iterdir():
-        if path.name != "README.md":
+        if path.is_file() and path.name != "README.md":  # sub-folders hold other suites' corpora
             assert path.name in tested, path.name
             assert f"| {path.name} |" in readme, path.name
 
