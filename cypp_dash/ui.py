@@ -89,6 +89,14 @@ def cached_series(version: int, indicator_ids: tuple[str, ...], areas: tuple[str
                         as_at=as_at)
 
 
+@st.cache_data(show_spinner=False, max_entries=1024)
+def cached_kpi_series(version: int, indicator_ids: tuple[str, ...], indicator_id: str, areas: tuple[str, ...],
+                      period: str | None, as_at: date | None) -> pd.DataFrame:
+    """One KPI's rows, cut from the plan-wide read (so a repeat view unpickles one KPI's rows, not the plan's)."""
+    rows = cached_series(version, indicator_ids, areas, period, as_at)
+    return rows[rows["indicator_id"] == indicator_id].reset_index(drop=True)
+
+
 @st.cache_data(show_spinner=False, max_entries=64)
 def cached_periods(version: int, indicator_ids: tuple[str, ...]) -> list[str]:
     return store.periods_held(_connection(str(store.db_path())).cursor(), list(indicator_ids))
@@ -209,8 +217,7 @@ class View:
         # One read (cached) for every KPI of the plan in these areas, not one per KPI: a page that
         # draws each KPI's trend then reads the store once, which matters when a read scans a national table.
         ids = tuple(sorted({k.indicator_id for k in self.plan.kpis} | {kpi.indicator_id}))
-        rows = cached_series(self.version, ids, tuple(areas), self.period, self.as_at)
-        return rows[rows["indicator_id"] == kpi.indicator_id].reset_index(drop=True)
+        return cached_kpi_series(self.version, ids, kpi.indicator_id, tuple(areas), self.period, self.as_at)
 
 
 def _param(name: str) -> str | None:

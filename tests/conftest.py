@@ -72,3 +72,15 @@ def app_page(db_path):
     yield open_page
     st.cache_data.clear()
     st.cache_resource.clear()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Close every store connection before the interpreter exits, so DuckDB shuts down cleanly."""
+    import gc
+
+    import streamlit as st
+
+    store.close_process_connections()
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    gc.collect()
