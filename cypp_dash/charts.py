@@ -327,7 +327,8 @@ def funnel_chart(kpi: Kpi, rows: list[KpiStatus], centre: float, centre_name: st
     long["side"] = long["limit"].map(lambda s: s.split("_")[0])
     long["series"] = long["band"] + " " + long["side"]
     x = alt.X("denominator:Q", title="Denominator (number of children in the measure)",
-              scale=alt.Scale(type="log"))
+              scale=alt.Scale(type="log", nice=False,
+                              domain=[float(limits["denominator"].min()), float(limits["denominator"].max())]))
     layers = [
         alt.Chart(long).mark_line(strokeWidth=1.5).encode(
             x=x, y=alt.Y("y:Q", title=kpi.unit_text, scale=alt.Scale(zero=False)), detail="series:N",
@@ -339,9 +340,12 @@ def funnel_chart(kpi: Kpi, rows: list[KpiStatus], centre: float, centre_name: st
         alt.Chart(df).mark_point(filled=True, size=90, color=DARK_BLUE).encode(
             x=x, y="value:Q", shape=alt.Shape("position:N", title="Position"),
             tooltip=["area:N", "value:Q", "denominator:Q", "position:N"]),
-        alt.Chart(df).mark_text(align="left", dx=8, fontSize=11, color="#0B0C0C").encode(
-            x=x, y="value:Q", text="label:N"),
     ]
+    # Neighbouring labels alternate above and below their points so close districts stay readable.
+    df = df.sort_values("value").reset_index(drop=True)
+    for parity, dy in ((0, -9), (1, 9)):
+        layers.append(alt.Chart(df[df.index % 2 == parity]).mark_text(
+            align="left", dx=8, dy=dy, fontSize=11, color="#0B0C0C").encode(x=x, y="value:Q", text="label:N"))
     chart = alt.layer(*layers).properties(width=WIDTH, height=HEIGHT + 40)
     subtitle = [f"Districts, {period_text}, against {centre_name} ({fmt(centre, kpi.unit)}). Points outside the "
                 "lines differ from it by more than chance would explain"]

@@ -364,6 +364,9 @@ def kpi_status(kpi: Kpi, plan: Plan, config: Config, area_code: str, area_rows: 
     ev = Evidence(kpi, area_name, value, latest["period"] if latest is not None else None, ci, england,
                   england_period, england_unit, baseline, baseline_period, baseline_label, trend, s)
     rag, reason = rag_for(ev)
+    if area_code == ENGLAND:
+        rag, reason = "not rated", (f"Not rated: England is the comparator the other areas are measured against "
+                                    f"(latest figure {fmt(value, kpi.unit)}).")
     status = KpiStatus(
         code=kpi.code, kpi=kpi.name, partnership=partnership_name, partnership_id=kpi.partnership_id,
         area=area_code, area_name=area_name, period=ev.period, value=value, unit=kpi.unit, england=england,
