@@ -1,6 +1,6 @@
 """The performance benchmark: page run times, a million-row upload and peak memory, at a council's scale and England's.
 
-Run `python -m cypp_dash.bench` (5 to 7 minutes on 2 cores) or `--quick` (a 1M-figure national store
+Run `python -m cypp_dash.bench` (2 to 7 minutes on 2 cores) or `--quick` (a 1M-figure national store
 and fewer runs, 2 to 3 minutes). It prints one table of figures, ratios and targets (issue 9) and writes
 it as JSON (artifacts/bench.json). What it measures:
 - every page in pages/ under AppTest, rerun in one session: "cold" is the first run after the store

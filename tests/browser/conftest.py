@@ -142,3 +142,9 @@ def page(browser):
 def screenshots() -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     return SCREENSHOTS
+
+
+@pytest.fixture(scope="session")
+def serve() -> Callable:
+    """`serve(db, log)`: a context manager serving the app from another store (e.g. with accounts)."""
+    return _serve_app
