@@ -63,21 +63,25 @@ if uploaded is not None:
         if len(shown) > 2000:
             st.caption(f"Showing the first 2,000 of {len(shown):,} rows.")
         if st.button(f"Load {len(preview):,} rows", type="primary", key="confirm_upload"):
+            outcome, message = None, ""
             with st.status("Loading…", expanded=True) as box:
                 bar = st.progress(0.0)
                 try:
-                    result = auth.upload(view.conn, account, checked,
-                                         progress=lambda f, m: bar.progress(min(1.0, f), text=m))
+                    outcome = auth.upload(view.conn, account, checked,
+                                          progress=lambda f, m: bar.progress(min(1.0, f), text=m))
                 except store.StoreBusy as e:
                     box.update(label="The store is busy", state="error")
-                    st.error(f"Nothing was loaded: {e}")
+                    message = f"Nothing was loaded: {e}"
                 except auth.PermissionDenied as e:
                     box.update(label="Not allowed", state="error")
-                    st.error(str(e))
+                    message = str(e)
                 else:
-                    box.update(label=f"Loaded as upload {result.batch_id}", state="complete")
-                    st.success(f"Loaded {uploaded.name} as upload {result.batch_id}: {result.added} added, "
-                               f"{result.revised} revised, {result.unchanged} unchanged. The pages show it now.")
+                    box.update(label=f"Loaded as upload {outcome.batch_id}", state="complete", expanded=False)
+            if outcome is None:
+                st.error(message)
+            else:
+                st.success(f"Loaded {uploaded.name} as upload {outcome.batch_id}: {outcome.added} added, "
+                           f"{outcome.revised} revised, {outcome.unchanged} unchanged. The pages show it now.")
 
 st.header("Upload history", divider="gray")
 history = ui.upload_history(view.conn)
