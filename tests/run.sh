@@ -18,4 +18,13 @@ python -m pip install -q --disable-pip-version-check -r requirements-dev.txt
 echo "== lint (ruff)"
 python -m ruff check .
 echo "== tests (pytest)"
-python -m pytest -q "$@"
+log="$(mktemp)"
+set +e
+python -m pytest -q "$@" 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+# DuckDB's bindings may print reference-leak notes at interpreter exit, after pytest's summary:
+# repeat the summary so it stays the closing line.
+grep -E '^(=+ )?[0-9]+ (passed|failed|error)' "$log" | tail -1 || true
+rm -f "$log"
+exit "$status"
