@@ -3,7 +3,7 @@ confidence interval, comparison with England, trend and SPC verdicts, each said 
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import date, datetime
 
 import duckdb
@@ -74,16 +74,13 @@ class KpiStatus:
     relation: str = "measure"
     relation_note: str = ""
     assurance_target: float | None = None
-    details: list[str] = field(default_factory=list)
 
     @property
     def rag_label(self) -> str:
         return f"{RAG_SYMBOLS[self.rag]} {RAG_WORDS[self.rag]}"
 
     def as_row(self) -> dict:
-        row = asdict(self)
-        row.pop("details")
-        return row
+        return asdict(self)
 
 
 CONTRACT_COLUMNS = ["code", "kpi", "partnership", "area", "period", "value", "unit", "england", "target", "rag",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import threading
 import time
 from contextlib import contextmanager
@@ -565,7 +564,3 @@ def restore(conn: duckdb.DuckDBPyConnection, source: str | os.PathLike, user: st
             wcur.execute("INSERT INTO audit VALUES (?, ?, 'restore', ?)", [now(), user, source.name])
     finally:
         cur.execute("DETACH restore_src")
-
-
-def copy_file(src: Path, dst: Path) -> None:
-    shutil.copyfile(src, dst)

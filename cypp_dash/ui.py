@@ -4,12 +4,11 @@ small display pieces (RAG badges, the illustrative label, source lines)."""
 from __future__ import annotations
 
 import hashlib
-import html
 import io
 import pickle
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any, Callable
 
 import duckdb
@@ -18,7 +17,7 @@ import streamlit as st
 
 from cypp_dash import loading, status, store
 from cypp_dash.config import Config, ConfigError, Kpi, Plan, load_config
-from cypp_dash.periods import PeriodError, parse_period
+from cypp_dash.periods import parse_period
 
 APP_TITLE = "CYPP performance dashboard"
 RAG_COLOURS = {"green": "green", "amber": "orange", "red": "red", "not rated": "gray"}
@@ -470,24 +469,14 @@ def markdown_literal(text: str | None) -> str:
     return _MARKDOWN_PUNCTUATION.sub(r"\\\1", text)
 
 
-def esc(text: str | None) -> str:
-    """Escape uploaded text for the few places that build HTML (never raw)."""
-    return html.escape(text or "")
 
 
 def kpi_label(kpi: Kpi) -> str:
     return f"{kpi.code} {kpi.name}"
 
 
-def parse_period_or_none(text: str | None) -> str | None:
-    try:
-        return parse_period(text).label if text else None
-    except PeriodError:
-        return None
 
 
-def now_text() -> str:
-    return datetime.now().strftime("%d %B %Y")
 
 
 def area_names(conn: duckdb.DuckDBPyConnection) -> dict[str, str]:
