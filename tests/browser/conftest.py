@@ -2,18 +2,16 @@
 temporary store, and one headless Chromium (Debian's, at /usr/bin/chromium) for the whole session."""
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+
+from cypp_dash import devserver
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -24,12 +22,6 @@ DRAWN = (Path(__file__).parent / "drawn.js").read_text(encoding="utf-8")  # when
 START_SECONDS = 90
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def build_store(path: Path) -> None:
     """The bundled store, built by the command line as a user would (`init-db`)."""
     env = {**os.environ, "CYPP_DB": str(path)}
@@ -37,41 +29,9 @@ def build_store(path: Path) -> None:
                    capture_output=True, timeout=300)
 
 
-@contextlib.contextmanager
-def _serve_app(db: Path, log: Path, script: str = "app.py", cwd: Path = ROOT) -> Iterator[str]:
+def _serve_app(db: Path, log: Path, script: str = "app.py", cwd: Path = ROOT):
     """`streamlit run` on a free port against the store `db`; yields the base URL once it answers."""
-    port = free_port()
-    env = {**os.environ, "CYPP_DB": str(db)}
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", script, "--server.headless", "true",
-             "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-             "--server.fileWatcherType", "none"],
-            cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + START_SECONDS
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"streamlit exited with {proc.returncode}:\n{log.read_text(errors='replace')}")
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.read().strip() == b"ok":
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"streamlit did not answer within {START_SECONDS} s:\n"
-                                   f"{log.read_text(errors='replace')}")
-            time.sleep(0.3)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=15)
+    return devserver.serve(script, cwd, {**os.environ, "CYPP_DB": str(db)}, log)
 
 
 @pytest.fixture(scope="session")

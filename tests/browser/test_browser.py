@@ -5,12 +5,13 @@ downloads as PNG and SVG, a table as CSV, a partnership as a Word report. A full
 every page is left in artifacts/screenshots/ for people to look at."""
 from __future__ import annotations
 
-import ast
 import io
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+
+from cypp_dash.devserver import navigation_pages
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -39,20 +40,7 @@ EXPECTED_TEXT = {
 }
 
 
-def navigation_pages() -> list[tuple[str, str]]:
-    """(URL path, title) of every st.Page in app.py's navigation, read from its source."""
-    tree = ast.parse((ROOT / "app.py").read_text(encoding="utf-8"))
-    pages = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "Page":
-            kw = {k.arg: k.value.value for k in node.keywords if isinstance(k.value, ast.Constant)}
-            script = node.args[0].value
-            path = "" if kw.get("default") else kw.get("url_path", Path(script).stem)
-            pages.append((path, kw.get("title", Path(script).stem)))
-    return pages
-
-
-PAGES = navigation_pages()
+PAGES = navigation_pages(ROOT / "app.py")
 
 
 def wait_until_drawn(page) -> None:

@@ -1,0 +1,70 @@
+"""Serve the app with `streamlit run` on a free local port, for the browser tests and the browser
+speed benchmark, and list the pages app.py's navigation offers."""
+from __future__ import annotations
+
+import ast
+import contextlib
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+from cypp_dash.config import ROOT
+
+START_SECONDS = 90
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def navigation_pages(app: Path = ROOT / "app.py") -> list[tuple[str, str]]:
+    """(URL path, title) of every st.Page in app.py, read from its source ("" is the default page)."""
+    tree = ast.parse(app.read_text(encoding="utf-8"))
+    pages = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "Page":
+            kw = {k.arg: k.value.value for k in node.keywords if isinstance(k.value, ast.Constant)}
+            script = node.args[0].value
+            pages.append(("" if kw.get("default") else kw.get("url_path", Path(script).stem),
+                          kw.get("title", Path(script).stem)))
+    return pages
+
+
+@contextlib.contextmanager
+def serve(script: str | Path, cwd: Path, env: dict, log: Path) -> Iterator[str]:
+    """`streamlit run script` on a free port; yields the base URL once it answers, stops it after."""
+    port = free_port()
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", str(script), "--server.headless", "true",
+             "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+             "--server.fileWatcherType", "none"],
+            cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + START_SECONDS
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"streamlit exited with {proc.returncode}:\n{log.read_text(errors='replace')}")
+            with contextlib.suppress(OSError):
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                    if r.read().strip() == b"ok":
+                        break
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"streamlit did not answer within {START_SECONDS} s:\n"
+                                   f"{log.read_text(errors='replace')}")
+            time.sleep(0.3)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=15)
