@@ -25,6 +25,7 @@ status=${PIPESTATUS[0]}
 set -e
 # DuckDB's bindings may print reference-leak notes at interpreter exit, after pytest's summary:
 # repeat the summary so it stays the closing line.
+echo
 grep -E '^(=+ )?[0-9]+ (passed|failed|error)' "$log" | tail -1 || true
 rm -f "$log"
 exit "$status"
