@@ -414,13 +414,11 @@ def current_account(now: float | None = None) -> Account | None:
 
 
 def sidebar_status() -> None:
-    """The sidebar's sign-in line: who is signed in with a Sign out button, or a Sign in link."""
+    """Who is signed in, with a Sign out button; nothing for a visitor (the menu offers Sign in)."""
     account = current_account()
-    with st.sidebar:
-        st.divider()
-        if account is None:
-            sign_in_link()
-        else:
+    if account is not None:
+        with st.sidebar:
+            st.divider()
             st.text(f"Signed in as {account.name} ({account.role})")
             if st.button("Sign out", key="cypp_sign_out", icon=":material/logout:"):
                 sign_out("You have signed out.")

@@ -4,6 +4,7 @@ small display pieces (RAG badges, the illustrative label, source lines)."""
 from __future__ import annotations
 
 import hashlib
+import html
 import io
 import pickle
 import re
@@ -246,13 +247,16 @@ def remembered(name: str, options: list, default, widget_key: str | None = None)
 
 def keep_in_url(**values: str | None) -> None:
     """Write the view into the address bar so a copied link opens the same view."""
+    changed = {}
     for name, value in values.items():
         st.session_state[f"cypp_url_{name}"] = None if value in (None, "") else str(value)
         if value is None or value == "":
             if name in st.query_params:
                 del st.query_params[name]
         elif st.query_params.get(name) != str(value):
-            st.query_params[name] = str(value)
+            changed[name] = str(value)
+    if changed:
+        st.query_params.update(changed)  # one message to the browser, not one per choice
 
 
 def _select(label: str, name: str, options: list[str], default: str | None, labels: dict[str, str] | None = None,
@@ -268,7 +272,7 @@ def _select(label: str, name: str, options: list[str], default: str | None, labe
 def page(title: str, *, needs_area: bool = True) -> View:
     """Start a page: window title, paper view, the shared sidebar, and the view it describes."""
     _through_app_navigation()
-    focus_styles()
+    house_styles()
     cfg = config()
     conn = connection()
     # A dashboard whose viewing needs sign-in stops here, before any figure is read.
@@ -353,20 +357,90 @@ def apply_paper_view() -> None:
     </style>""")
 
 
-def focus_styles() -> None:
-    """A visible keyboard focus on the menu's links (WCAG 2.4.7): Streamlit marks only the current page, so
-    a keyboard user could not see where they were in the menu. GOV.UK's focus colours: yellow and black."""
-    st.html("""<style>
-      [data-testid="stSidebarNav"] a:focus-visible, [data-testid="stSidebarNavLink"]:focus-visible
-      {outline: 3px solid #ffdd00 !important; outline-offset: 0 !important; background-color: #ffdd00 !important;
-       box-shadow: inset 0 -4px 0 #0b0c0c !important; color: #0b0c0c !important;}
-    </style>""")
+# GOV.UK colours: RAG edges and badges (a badge's word and symbol carry the meaning; dark text on a light tint).
+RAG_EDGES = {"green": "#00703c", "amber": "#f47738", "red": "#d4351c", "not rated": "#b1b4b6"}
+HOUSE_STYLES = """<style>
+  [data-testid="stSidebarNav"] a:focus-visible, [data-testid="stSidebarNavLink"]:focus-visible
+  {outline: 3px solid #ffdd00 !important; outline-offset: 0 !important; background-color: #ffdd00 !important;
+   box-shadow: inset 0 -4px 0 #0b0c0c !important; color: #0b0c0c !important;}
+  .cypp-intro {margin: 0 0 .5rem; font-size: .875rem; color: #505a5f;}
+  .cypp-tiles {display: grid; grid-template-columns: repeat(auto-fill, minmax(15rem, 1fr)); gap: .75rem;}
+  .cypp-tile {border: 1px solid #b1b4b6; border-left-width: 6px; border-radius: .25rem; padding: .6rem .8rem;
+   break-inside: avoid; page-break-inside: avoid;}
+  .cypp-tile p {margin: 0 0 .35rem;}
+  .cypp-tile .cypp-value {font-size: 1.75rem; font-weight: 700; line-height: 1.2;}
+  .cypp-tile .cypp-small, .cypp-small {font-size: .875rem; color: #505a5f;}
+  .cypp-badge {display: inline-block; padding: .05rem .5rem; border-radius: .25rem; font-weight: 600;
+   color: #0b0c0c; font-size: .875rem;}
+  .cypp-headline {display: grid; grid-template-columns: repeat(4, 1fr); gap: .75rem; margin: 0 0 .5rem;
+   padding: 0; list-style: none;}
+  .cypp-headline li {margin: 0; border: 1px solid #b1b4b6; border-top-width: 6px; border-radius: .25rem; padding: .5rem .8rem;}
+  .cypp-headline .cypp-count {font-size: 2rem; font-weight: 700; line-height: 1.2; display: block;}
+  .cypp-definitions h3 {font-size: 1.1rem; margin: 1rem 0 .3rem; padding: 0;}
+  .cypp-definitions dl {display: grid; grid-template-columns: 12rem 1fr; gap: .15rem .8rem; margin: 0;}
+  .cypp-definitions dt {font-weight: 700;}
+  .cypp-definitions dd {margin: 0;}
+""" + "".join(f"  .cypp-rag-{r.replace(' ', '-')} {{border-color: {RAG_EDGES[r]};}}\n"
+              f"  .cypp-badge-{r.replace(' ', '-')} {{background: {RAG_TINTS[r]};}}\n" for r in RAG_EDGES) + "</style>"
+
+
+def house_styles() -> None:
+    """The page's own styles, sent once per page as one element: a visible keyboard focus on the menu's links
+    (WCAG 2.4.7; Streamlit marks only the current page; GOV.UK's focus colours, yellow and black) and the
+    look of the HTML pieces below (KPI tiles, headline boxes, definitions)."""
+    st.html(HOUSE_STYLES)
+
+
+# --- HTML pieces: many small facts drawn as one element (a page of Streamlit elements draws slowly;
+# see README Performance). Every value is escaped here; st.html also sanitises what it is given. ------
+
+def h(value: Any) -> str:
+    """Text for HTML: every value from the plan or the store escaped, so it shows as typed."""
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+def _rag_class(rag: str) -> str:
+    return rag.replace(" ", "-")
+
+
+def rag_badge_html(rag: str) -> str:
+    return (f'<span class="cypp-badge cypp-badge-{_rag_class(rag)}">{status.RAG_SYMBOLS[rag]} '
+            f"{status.RAG_WORDS[rag]}</span>")
+
+
+def headline_boxes(counts: dict[str, int]) -> None:
+    """DfE-style headline boxes: how many KPIs are on track, some concern, off track, not rated."""
+    boxes = "".join(f'<li class="cypp-rag-{_rag_class(r)}"><span class="cypp-count">{counts[r]}</span>'
+                    f"{status.RAG_SYMBOLS[r]} {status.RAG_WORDS[r]}</li>" for r in status.RAG_WORDS)
+    st.html(f'<ul class="cypp-headline" aria-label="KPIs by rating">{boxes}</ul>')
+
+
+TREND_WORDS = {"up": "↑ up on the previous figure", "down": "↓ down on the previous figure",
+               "same": "→ same as the previous figure"}
+
+
+def kpi_tiles(statuses: list[status.KpiStatus], intro: str = "") -> None:
+    """One tile per KPI (code and name, latest figure, period and direction, RAG badge, reason), as one element."""
+    tiles = []
+    for s in statuses:
+        when = s.period or ("no published indicator" if s.relation == "none" else "no figure yet")
+        meta = " · ".join(x for x in (when, TREND_WORDS.get(s.direction, ""),
+                                     f"flags: {s.flags.replace(',', ', ')}" if s.flags else "") if x)
+        related = (f'<p class="cypp-small">Related indicator, not the measure itself: {h(s.relation_note)}</p>'
+                   if s.relation == "related" else "")
+        tiles.append(f'<section class="cypp-tile cypp-rag-{_rag_class(s.rag)}" aria-label="{h(s.code)} {h(s.kpi)}">'
+                     f"<p><strong>{h(s.code)}</strong> · {h(s.kpi)}</p>"
+                     f'<p class="cypp-value">{h(status.fmt(s.value, s.unit))}</p>'
+                     f'<p class="cypp-small">{h(meta)}</p>{related}'
+                     f"<p>{rag_badge_html(s.rag)}</p><p>{h(s.reason)}</p></section>")
+    st.html((f'<p class="cypp-intro">{h(intro)}</p>' if intro else "")
+            + f'<div class="cypp-tiles">{"".join(tiles)}</div>')
 
 
 def paper_view_if_asked() -> bool:
     """For a page that does not start with `page()` (sign-in): apply paper view when the address asks;
     also the menu's keyboard focus style that `page()` gives other pages."""
-    focus_styles()
+    house_styles()
     paper = _param("view") == "paper"
     if paper:
         apply_paper_view()
@@ -548,8 +622,15 @@ def download_report(view: View, partnership_id: str) -> None:
                        help="A board paper: summary table, a chart per KPI, flags, definitions, source and licence")
 
 
-def panes(view: View, labels: list[str]) -> list:
-    """Tabs on screen; in paper view every pane one after another, so a print shows them all."""
+def panes(view: View, labels: list[str], key: str) -> list:
+    """Tabs on screen; in paper view every pane one after another, so a print shows them all.
+    On screen only the chosen tab's content is made and sent (a click on another tab reruns the page):
+    draw a pane's content only when `showing(pane)`."""
     if view.paper:
         return [st.container() for _ in labels]
-    return list(st.tabs(labels))
+    return list(st.tabs(labels, key=key, on_change="rerun"))
+
+
+def showing(pane) -> bool:
+    """Whether a pane from `panes` is on show (the chosen tab, or any pane in paper view)."""
+    return getattr(pane, "open", None) is not False

@@ -1,4 +1,5 @@
-"""One partnership: its KPIs in a table with RAG and reasons, then each KPI's trend."""
+"""One partnership: its KPIs in a table with RAG and reasons, then one KPI at a time in detail (trend with
+England and target, SPC chart). Paper view shows every KPI in turn, as a board paper would."""
 import streamlit as st
 
 from cypp_dash import charts, status, ui
@@ -37,9 +38,16 @@ summary = ui.rag_table(statuses, {"code": "Code", "kpi": "KPI", "baseline_text":
 ui.downloads_for_table(summary, f"{pid}-{view.area}-{view.period or 'latest'}-summary")
 st.caption(ui.source_line(statuses))
 
-for s in statuses:
+st.header("Each KPI in detail")
+codes = [s.code for s in statuses]
+code = ui.remembered("kpi", codes, codes[0], "w_kpi")
+code = st.selectbox("KPI to show", codes, key="w_kpi", format_func=lambda c: ui.kpi_label(plan.kpi(c)))
+st.session_state["cypp_kpi"] = code
+ui.keep_in_url(kpi=code)
+
+for s in statuses if view.paper else [s for s in statuses if s.code == code]:
     kpi = plan.kpi(s.code)
-    st.subheader(f"{kpi.code} {kpi.name}", divider="gray")
+    st.subheader(ui.kpi_label(kpi), divider="gray")
     st.markdown(ui.rag_badge(s.rag))
     st.text(s.reason)
     if kpi.relation == "related":
@@ -47,13 +55,15 @@ for s in statuses:
     rows = view.series(kpi, [view.area])
     if rows["value"].notna().any():
         target = next((r.value for r in kpi.target.rules if r.value is not None), None)
-        trend_tab, spc_tab = ui.panes(view, ["Trend with England and target", "SPC chart (signal or noise)"])
+        trend_tab, spc_tab = ui.panes(view, ["Trend with England and target", "SPC chart (signal or noise)"],
+                                      key=f"w_chart_{kpi.code}")
         with trend_tab:
-            ui.chart(charts.trend_chart, kpi, rows, s, view.period_text, target=target)
-            ui.downloads_for_chart(charts.trend_chart, f"{kpi.code}-{view.area}-{view.period or 'latest'}-trend",
-                                   kpi, rows, s, view.period_text, target=target)
+            if ui.showing(trend_tab):
+                ui.chart(charts.trend_chart, kpi, rows, s, view.period_text, target=target)
+                ui.downloads_for_chart(charts.trend_chart, f"{kpi.code}-{view.area}-{view.period or 'latest'}-trend",
+                                       kpi, rows, s, view.period_text, target=target)
         with spc_tab:
-            spc = ui.memo(status.spc_for, kpi, rows, s, view.config.settings)
+            spc = ui.memo(status.spc_for, kpi, rows, s, view.config.settings) if ui.showing(spc_tab) else None
             if spc and spc[1].enough_data:
                 ui.chart(charts.spc_chart, kpi, spc[0], spc[1], s, view.period_text, s.assurance_target)
                 ui.downloads_for_chart(charts.spc_chart, f"{kpi.code}-{view.area}-{view.period or 'latest'}-spc",
@@ -61,7 +71,7 @@ for s in statuses:
                 st.markdown(f"**{spc[1].icon_variation}** {spc[1].variation_text}")
                 if spc[1].icon_assurance:
                     st.markdown(f"**{spc[1].icon_assurance}** {spc[1].assurance_text}")
-            else:
+            elif ui.showing(spc_tab):
                 st.info(spc[1].reason if spc else "An SPC chart needs a run of figures; there are too few here.")
     else:
         st.info(f"No figures held for {view.area_name} yet ({kpi.baseline.text}).")

@@ -6,6 +6,7 @@ import time
 from datetime import date, datetime, timedelta
 
 import pytest
+from page_text import texts
 
 from cypp_dash import actions, auth, store
 from cypp_dash.config import Settings
@@ -194,12 +195,6 @@ def test_the_download_round_trips_and_neutralises_formulas(conn, config, people)
 
 # --- the page -------------------------------------------------------------------------------------
 
-def texts(at) -> str:
-    parts = []
-    for kind in ("title", "header", "subheader", "markdown", "caption", "text", "info", "warning", "error",
-                 "success"):
-        parts += [str(e.value) for e in getattr(at, kind)]
-    return "\n".join(parts)
 
 
 def test_the_actions_page_shows_bromleys_overdue_actions_red_with_the_reason(app_page):

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 import pandas as pd
 import pytest
+from page_text import texts
 
 from cypp_dash import loading, status, store, ui
 from cypp_dash.periods import parse_period, quarter_containing
@@ -14,13 +15,6 @@ from cypp_dash.periods import parse_period, quarter_containing
 NEW_VALUE, NEW_TEXT = 42.4, "42.4%"
 
 
-def texts(at) -> str:
-    parts = []
-    for kind in ("title", "header", "subheader", "markdown", "caption", "text", "info", "warning"):
-        parts += [str(e.value) for e in getattr(at, kind)]
-    for table in at.table:
-        parts.append(table.value.to_string())
-    return "\n".join(parts)
 
 
 def next_quarter_for(conn, indicator: str) -> str:
@@ -52,7 +46,7 @@ def test_an_upload_invalidates_the_cache_so_the_next_page_run_shows_the_new_figu
     quarter = next_quarter_for(conn, "EH01")
     first = app_page(page, query=query)
     assert not first.exception
-    assert quarter not in texts(first) and NEW_TEXT not in texts(first)
+    assert quarter not in texts(first, tables=True) and NEW_TEXT not in texts(first, tables=True)
     assert counted_plan_status, "the first view works the status out"
 
     worked_out = len(counted_plan_status)
@@ -68,7 +62,7 @@ def test_an_upload_invalidates_the_cache_so_the_next_page_run_shows_the_new_figu
     after = app_page(page, query=query)
     assert not after.exception
     assert len(counted_plan_status) > worked_out, "the upload moved the store's version on, so the cache missed"
-    body = texts(after)
+    body = texts(after, tables=True)
     assert NEW_TEXT in body
     assert quarter in body
 

@@ -3,16 +3,11 @@ and shows what a board member needs (titles, RAG words, the illustrative label).
 from __future__ import annotations
 
 import pytest
+from page_text import texts
 
 RAG_WORDS = ("On track", "Some concern", "Off track", "Not rated")
 
 
-def texts(at) -> str:
-    parts = []
-    for kind in ("title", "header", "subheader", "markdown", "caption", "text", "info", "warning", "error"):
-        parts += [str(e.value) for e in getattr(at, kind)]
-    parts += [str(m.label) + " " + str(m.value) for m in at.metric]
-    return "\n".join(parts)
 
 
 @pytest.mark.parametrize("area", ["E10000034", "E07000237"])
@@ -36,16 +31,31 @@ def test_overview_shows_every_partnership_with_rag_words_and_the_illustrative_la
     ("send", "All Age Disability 0-25 (SEND)", "SD01"),
     ("safeguarding", "Safeguarding Children", "SG02"),
 ])
-def test_partnership_page_shows_its_table_reasons_and_charts(app_page, area, partnership, title, code):
-    at = app_page("partnership.py", query={"partnership": partnership, "area": area})
+def test_partnership_page_shows_its_table_and_the_linked_kpi_in_detail(app_page, area, partnership, title, code):
+    at = app_page("partnership.py", query={"partnership": partnership, "area": area, "kpi": code})
     assert not at.exception
     assert at.title[0].value == title
     body = texts(at)
     assert "Illustrative data" in body
-    assert any(code in s.value for s in at.subheader)
+    assert [s.value for s in at.subheader] == [at.selectbox(key="w_kpi").format_func(code)]
+    assert code in at.subheader[0].value
     assert at.table, "the summary table is drawn"
+    assert at.query_params["kpi"] in ([code], code)
     if partnership == "safeguarding" and area == "E10000034":
         assert "unit mismatch" in body
+
+
+def test_partnership_page_shows_one_kpi_at_a_time_on_screen_and_every_kpi_on_paper(app_page):
+    at = app_page("partnership.py", query={"partnership": "early-help"})
+    codes = at.selectbox(key="w_kpi").options
+    assert len(codes) > 1 and len(at.subheader) == 1 and codes[0] in at.subheader[0].value
+    assert len(at.get("vega_lite_chart")) == 1, "only the open tab's chart is made"
+    at.selectbox(key="w_kpi").set_value(at.selectbox(key="w_kpi").options[1]).run()
+    assert not at.exception and len(at.subheader) == 1 and at.subheader[0].value.startswith(
+        at.selectbox(key="w_kpi").value[:4])
+    paper = app_page("partnership.py", query={"partnership": "early-help", "view": "paper"})
+    assert len(paper.subheader) == len(codes)
+    assert len(paper.get("vega_lite_chart")) >= len(codes)
 
 
 def test_district_page_puts_the_six_districts_beside_the_county_and_england(app_page):

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from page_text import texts
 
 from cypp_dash import fingertips, status
 from cypp_dash.config import ROOT, ConfigError, load_config
@@ -27,13 +28,6 @@ WORCS_DISTRICTS = ["Bromsgrove", "Malvern Hills", "Redditch", "Worcester", "Wych
 OGL = "Open Government Licence v3.0"
 
 
-def texts(at) -> str:
-    parts = []
-    for kind in ("title", "header", "subheader", "markdown", "caption", "text", "info", "warning", "error",
-                 "success"):
-        parts += [str(e.value) for e in getattr(at, kind)]
-    parts += [str(m.label) + " " + str(m.value) for m in at.metric]
-    return "\n".join(parts)
 
 
 # --- every page under every plan ----------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
+from page_text import texts
 
 from cypp_dash import auth, store
 
@@ -18,17 +19,12 @@ def editor(conn):
     return {auth.SESSION_ACCOUNT: auth.Account("pat", "editor"), auth.SESSION_SEEN: time.time()}
 
 
-def all_text(at) -> str:
-    parts = []
-    for kind in ("title", "markdown", "caption", "text", "info", "warning", "error", "success"):
-        parts += [str(e.value) for e in getattr(at, kind)]
-    return "\n".join(parts)
 
 
 def test_nobody_signed_in_cannot_upload(app_page):
     at = app_page("upload.py")
     assert not at.exception
-    assert "needs an editor or administrator account" in all_text(at)
+    assert "needs an editor or administrator account" in texts(at)
     assert not at.file_uploader
 
 
@@ -37,7 +33,7 @@ def test_a_bad_file_is_refused_with_row_and_column_and_nothing_changes(app_page,
     at = app_page("upload.py", state=editor)
     at.file_uploader[0].set_value(("bad.csv", BAD, "text/csv")).run()
     assert not at.exception
-    text = all_text(at)
+    text = texts(at)
     assert "bad.csv was not loaded" in text
     assert 'row 2, column value: "eighty" is not a number' in text
     assert "row 3, column kpi" in text and "row 3, column area" in text
@@ -48,12 +44,12 @@ def test_a_bad_file_is_refused_with_row_and_column_and_nothing_changes(app_page,
 def test_a_good_file_is_previewed_then_loaded_and_shows_on_the_partnership_page(app_page, editor, conn):
     at = app_page("upload.py", state=editor)
     at.file_uploader[0].set_value(("q1.csv", GOOD, "text/csv")).run()
-    assert "passed every check" in all_text(at)
+    assert "passed every check" in texts(at)
     assert {m.label: m.value for m in at.metric}["New figures"] == "1"
     assert conn.execute("SELECT count(*) FROM batches WHERE kind = 'upload'").fetchone()[0] == 0
     at.button(key="confirm_upload").click().run()
     assert not at.exception
-    assert "Loaded q1.csv as upload" in all_text(at)
+    assert "Loaded q1.csv as upload" in texts(at)
     assert conn.execute("SELECT user_name FROM batches WHERE kind = 'upload'").fetchone()[0] == "pat"
     page = app_page("partnership.py", query={"partnership": "early-help"})
     assert "93.1%" in page.table[0].value.to_string()
