@@ -259,12 +259,12 @@ def keep_in_url(**values: str | None) -> None:
         st.query_params.update(changed)  # one message to the browser, not one per choice
 
 
-def _select(label: str, name: str, options: list[str], default: str | None, labels: dict[str, str] | None = None,
-            help: str | None = None) -> str | None:
+def _select(where, label: str, name: str, options: list[str], default: str | None,
+            labels: dict[str, str] | None = None, help: str | None = None) -> str | None:
     widget_key = f"w_{name}"
     remembered(name, options, default, widget_key)
-    choice = st.sidebar.selectbox(label, options, key=widget_key, help=help,
-                                  format_func=(lambda v: labels.get(v, v)) if labels else str)
+    choice = where.selectbox(label, options, key=widget_key, help=help,
+                             format_func=(lambda v: labels.get(v, v)) if labels else str)
     st.session_state[f"cypp_{name}"] = choice
     return choice
 
@@ -283,40 +283,47 @@ def page(title: str, *, needs_area: bool = True) -> View:
     paper = _param("view") == "paper"
     if paper:
         apply_paper_view()
-    # The sidebar is drawn even in paper view (hidden by CSS) so the choices keep working.
+    # The sidebar is drawn even in paper view (hidden by CSS) so the choices keep working. It says what is
+    # shown; the choices themselves sit behind one button (a popover's widgets are drawn only when it opens,
+    # which keeps every page quick to open: see README Performance).
+    showing = st.sidebar.container()
+    choices = st.sidebar.popover("Change plan, area or period", width="stretch")
     plan_ids = [p.id for p in cfg.plans]
-    plan_id = _select("Plan", "plan", plan_ids, plan_ids[0], {p.id: p.name for p in cfg.plans},
+    plan_id = _select(choices, "Plan", "plan", plan_ids, plan_ids[0], {p.id: p.name for p in cfg.plans},
                       help="The Children and Young People's Plan to show")
     plan = cfg.plan(plan_id)
     area_options = [plan.area, *plan.districts]
-    area = _select("Area", "area", area_options, plan.area, {a: cfg.area_name(a) for a in area_options},
+    area = _select(choices, "Area", "area", area_options, plan.area, {a: cfg.area_name(a) for a in area_options},
                    help="The plan's area or one of its districts") if needs_area else plan.area
     periods = cached_periods(version, tuple(sorted({k.indicator_id for k in plan.kpis}))) if plan.kpis else []
     period_options = ["latest", *periods]
-    period = _select("Period (as at quarter)", "period", period_options, "latest",
+    period = _select(choices, "Period (as at quarter)", "period", period_options, "latest",
                      {"latest": "Latest available"}, help="Show the latest figure at or before this period")
-    as_at = _as_at_picker()
+    as_at = _as_at_picker(choices)
     keep_in_url(plan=plan_id, area=area if needs_area else None, period=None if period == "latest" else period,
                 as_at=as_at.isoformat() if as_at else None, view="paper" if paper else None)
-    st.sidebar.caption("Figures as stored now" if as_at is None else
-                       f"Figures as they stood at the end of {as_at:%d %B %Y}")
+    showing.markdown("\n".join([
+        f"**Plan:** {markdown_literal(plan.name)}  ",
+        *([f"**Area:** {markdown_literal(cfg.area_name(area))}  "] if needs_area else []),
+        f"**Period:** {'latest available' if period == 'latest' else period}  ",
+        "Figures as stored now" if as_at is None else f"Figures as they stood at the end of {as_at:%d %B %Y}"]))
     sign_in_box()
     return View(cfg, plan, area or plan.area, None if period == "latest" else period, as_at, paper, conn, version)
 
 
-def _as_at_picker() -> date | None:
+def _as_at_picker(where) -> date | None:
     raw = _param("as_at") or st.session_state.get("cypp_as_at")
     try:
         current = date.fromisoformat(raw) if raw else None
     except ValueError:
         current = None
-    use = st.sidebar.toggle("Show figures as at a past date", value=current is not None, key="w_as_at_on",
-                            help="See the figures as the store held them on a date, e.g. a past board meeting")
+    use = where.toggle("Show figures as at a past date", value=current is not None, key="w_as_at_on",
+                       help="See the figures as the store held them on a date, e.g. a past board meeting")
     if not use:
         st.session_state["cypp_as_at"] = None
         return None
-    chosen = st.sidebar.date_input("As at date", value=current or date.today(), max_value=date.today(),
-                                   format="DD/MM/YYYY", key="w_as_at")
+    chosen = where.date_input("As at date", value=current or date.today(), max_value=date.today(),
+                              format="DD/MM/YYYY", key="w_as_at")
     st.session_state["cypp_as_at"] = chosen.isoformat()
     return chosen
 
@@ -376,7 +383,7 @@ HOUSE_STYLES = """<style>
    padding: 0; list-style: none;}
   .cypp-headline li {margin: 0; border: 1px solid #b1b4b6; border-top-width: 6px; border-radius: .25rem; padding: .5rem .8rem;}
   .cypp-headline .cypp-count {font-size: 2rem; font-weight: 700; line-height: 1.2; display: block;}
-  .cypp-definitions h3 {font-size: 1.1rem; margin: 1rem 0 .3rem; padding: 0;}
+  .cypp-definitions h4 {font-size: 1.1rem; margin: 1rem 0 .3rem; padding: 0;}
   .cypp-definitions dl {display: grid; grid-template-columns: 12rem 1fr; gap: .15rem .8rem; margin: 0;}
   .cypp-definitions dt {font-weight: 700;}
   .cypp-definitions dd {margin: 0;}
@@ -435,6 +442,27 @@ def kpi_tiles(statuses: list[status.KpiStatus], intro: str = "") -> None:
                      f"<p>{rag_badge_html(s.rag)}</p><p>{h(s.reason)}</p></section>")
     st.html((f'<p class="cypp-intro">{h(intro)}</p>' if intro else "")
             + f'<div class="cypp-tiles">{"".join(tiles)}</div>')
+
+
+POLARITY_WORDS = {"higher": "higher", "lower": "lower", "none": "not stated in the plan"}
+
+
+def kpi_definitions(kpis: list[Kpi]) -> None:
+    """Each KPI's definition, unit, direction, baseline, England figure, target, owner and source, as one
+    element: every word on show (and in print), none behind a click."""
+    parts = []
+    for kpi in kpis:
+        facts = [("Definition", kpi.definition), ("Unit", kpi.unit_text),
+                 ("Better", POLARITY_WORDS[kpi.polarity]),
+                 ("Baseline (plan's words)", kpi.baseline.text + (f" · period {kpi.baseline.period}"
+                                                                   if kpi.baseline.period else "")),
+                 ("England (plan's words)", kpi.england.text),
+                 ("Target", f"{kpi.target.text} · rules: "
+                            + (", ".join(r.type.replace("_", " ") for r in kpi.target.rules) or "none")),
+                 ("Owner of baseline and target", kpi.owner), ("Source", kpi.source)]
+        rows = "".join(f"<dt>{h(name)}</dt><dd>{h(value)}</dd>" for name, value in facts if value)
+        parts.append(f'<h4 id="kpi-{h(kpi.code.lower())}">{h(kpi.code)} {h(kpi.name)}</h4><dl>{rows}</dl>')
+    st.html(f'<div class="cypp-definitions">{"".join(parts)}</div>')
 
 
 def paper_view_if_asked() -> bool:
@@ -582,10 +610,10 @@ def downloads_for_chart(chart_or_build: Any, name: str, *args: Any, **kwargs: An
     stem = _file_stem(name)
     with st.container(horizontal=True, gap="small", key=f"downloads-chart-{stem}"):
         st.download_button("Chart as PNG", data=lambda: export.chart_png(chart()), file_name=f"{stem}.png",
-                           mime="image/png", on_click="ignore", icon=":material/download:", key=f"png-{stem}",
+                           mime="image/png", on_click="ignore", key=f"png-{stem}",
                            help="A picture at twice screen size, for reports and slides")
         st.download_button("Chart as SVG", data=lambda: export.chart_svg(chart()), file_name=f"{stem}.svg",
-                           mime="image/svg+xml", on_click="ignore", icon=":material/download:", key=f"svg-{stem}",
+                           mime="image/svg+xml", on_click="ignore", key=f"svg-{stem}",
                            help="A picture that stays sharp at any size")
 
 
@@ -596,9 +624,9 @@ def downloads_for_table(df: pd.DataFrame, name: str, what: str = "Table") -> Non
     stem = _file_stem(name)
     with st.container(horizontal=True, gap="small", key=f"downloads-table-{stem}"):
         st.download_button(f"{what} as CSV", data=lambda: export.table_csv(df), file_name=f"{stem}.csv",
-                           mime=export.CSV_MIME, on_click="ignore", icon=":material/download:", key=f"csv-{stem}")
+                           mime=export.CSV_MIME, on_click="ignore", key=f"csv-{stem}")
         st.download_button(f"{what} as Excel", data=lambda: export.table_xlsx(df), file_name=f"{stem}.xlsx",
-                           mime=export.XLSX_MIME, on_click="ignore", icon=":material/download:",
+                           mime=export.XLSX_MIME, on_click="ignore",
                            key=f"xlsx-{stem}")
 
 

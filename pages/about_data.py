@@ -34,16 +34,4 @@ RAG is always written as a word and a symbol as well as a colour:
 st.header("The measures", divider="gray")
 for partnership in plan.partnerships:
     st.subheader(partnership.name)
-    for kpi in partnership.kpis:
-        with st.expander(f"{kpi.code} {kpi.name}"):
-            st.markdown(f"**Definition:** {kpi.definition}")
-            st.markdown(f"**Unit:** {kpi.unit_text} · **Better:** "
-                        f"{ {'higher': 'higher', 'lower': 'lower', 'none': 'not stated in the plan'}[kpi.polarity] }")
-            st.markdown(f"**Baseline (plan's words):** {kpi.baseline.text}"
-                        + (f" · period {kpi.baseline.period}" if kpi.baseline.period else ""))
-            st.markdown(f"**England (plan's words):** {kpi.england.text}")
-            st.markdown(f"**Target:** {kpi.target.text} · rules: "
-                        + (", ".join(r.type.replace("_", " ") for r in kpi.target.rules) or "none"))
-            if kpi.owner:
-                st.markdown(f"**Owner of baseline and target:** {kpi.owner}")
-            st.markdown(f"**Source:** {kpi.source}")
+    ui.kpi_definitions(partnership.kpis)
