@@ -20,6 +20,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from datetime import datetime
 from pathlib import Path
 
@@ -32,6 +33,7 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 LIMIT = 1.5
+SETTLE_S = 0.5
 BARE_PAGE = 'import streamlit as st\n\nst.title("A bare Streamlit page")\n'
 # The same "drawn" as tests/browser: script finished, title shown, nothing running, visible charts drawn.
 # It returns the browser's own clock (ms since navigation started) at the moment the page is drawn.
@@ -56,6 +58,7 @@ def time_page(context, url: str) -> float:
         return float(handle.json_value()) / 1000
     finally:
         tab.close()
+        time.sleep(SETTLE_S)  # let the closed tab's renderer and server session wind down before the next load
 
 
 def measure(context, targets: dict[str, str], runs: int) -> dict:

@@ -383,6 +383,13 @@ HOUSE_STYLES = """<style>
    padding: 0; list-style: none;}
   .cypp-headline li {margin: 0; border: 1px solid #b1b4b6; border-top-width: 6px; border-radius: .25rem; padding: .5rem .8rem;}
   .cypp-headline .cypp-count {font-size: 2rem; font-weight: 700; line-height: 1.2; display: block;}
+  .cypp-table-wrap {overflow-x: auto;}
+  .cypp-table {border-collapse: collapse; width: 100%; font-size: .875rem; line-height: 1.35;}
+  .cypp-table caption {text-align: left; font-weight: 700; padding-bottom: .3rem;}
+  .cypp-table th {text-align: left; vertical-align: bottom; border-bottom: 2px solid #0b0c0c; padding: .35rem .5rem;}
+  .cypp-table td {vertical-align: top; border-bottom: 1px solid #b1b4b6; padding: .35rem .5rem;}
+  .cypp-table tr {break-inside: avoid; page-break-inside: avoid;}
+  .cypp-table .cypp-rag-cell {font-weight: 600; color: #0b0c0c; white-space: nowrap;}
   .cypp-definitions h4 {font-size: 1.1rem; margin: 1rem 0 .3rem; padding: 0;}
   .cypp-definitions dl {display: grid; grid-template-columns: 12rem 1fr; gap: .15rem .8rem; margin: 0;}
   .cypp-definitions dt {font-weight: 700;}
@@ -524,37 +531,40 @@ def source_line(statuses: list[status.KpiStatus]) -> str:
     return text
 
 
-def rag_table(statuses: list[status.KpiStatus], columns: dict[str, str]) -> pd.DataFrame:
-    """A status table with RAG as word + symbol + tint; text from uploads is shown as plain text."""
+def rag_table(statuses: list[status.KpiStatus], columns: dict[str, str], caption: str = "") -> pd.DataFrame:
+    """A status table with RAG as word + symbol + tint, drawn as one static HTML table (every word visible at
+    paper size, no scrolling cells; every cell escaped, so text from an upload shows exactly as typed).
+    Returns the table as shown, for its downloads."""
     df = status.status_frame(statuses)
-    df["rag_label"] = df["rag"].map(lambda r: f"{status.RAG_SYMBOLS[r]} {status.RAG_WORDS[r]}")
+    df["rag_label"] = [f"{status.RAG_SYMBOLS[r]} {status.RAG_WORDS[r]}" for r in df["rag"]]
     for col in ("value", "england", "baseline"):
         if col in df:
             df[col + "_fmt"] = [status.fmt(v if pd.notna(v) else None, u) for v, u in zip(df[col], df["unit"])]
     shown = df[list(columns)].rename(columns=columns)
     shown = shown.astype(object).where(shown.notna(), "–")
-    rag_col = columns.get("rag_label")
-
-    def tint(col: pd.Series):
-        return [f"background-color: {RAG_TINTS[r]}; color: #0b0c0c; font-weight: 600"
-                for r in df.loc[col.index, "rag"]]
-
-    # st.table renders cells as Markdown: text that came in with an upload is escaped so it shows literally.
-    display = shown.copy()
-    for col in UPLOADED_TEXT_COLUMNS:
-        if col in columns:
-            display[columns[col]] = display[columns[col]].map(lambda v: markdown_literal(v) if isinstance(v, str) else v)
-    # Every cell as text (figures to one decimal place, as the format below would): a column mixing
-    # numbers and "–" makes Streamlit's Arrow conversion fail and retry, the slowest part of a page rerun.
-    display = display.map(lambda v: f"{v:.1f}" if isinstance(v, float) else str(v))
-    styler = display.style.apply(tint, subset=[rag_col]) if rag_col else display.style
-    # A static table: every word visible at paper size (no scrolling cells), cells shown as text.
-    st.table(styler.hide(axis="index").format(precision=1))
+    table_html(shown, rag=list(df["rag"]) if "rag_label" in columns else None,
+               rag_column=columns.get("rag_label"), caption=caption)
     return shown
 
 
-# Status columns whose text can come from an upload (a note; an area named by a Fingertips file).
-UPLOADED_TEXT_COLUMNS = ("note", "area_name")
+def table_html(df: pd.DataFrame, rag: list[str] | None = None, rag_column: str | None = None,
+               caption: str = "") -> None:
+    """A data frame as one static, escaped HTML table; figures to one decimal place; the RAG column tinted."""
+    def cell(v: Any) -> str:
+        return h(f"{v:.1f}" if isinstance(v, float) else v)
+
+    head = "".join(f'<th scope="col">{h(c)}</th>' for c in df.columns)
+    rows = []
+    for i, values in enumerate(df.itertuples(index=False)):
+        cells = [f'<td class="cypp-badge-{_rag_class(rag[i])} cypp-rag-cell">{cell(v)}</td>'
+                 if rag is not None and name == rag_column else f"<td>{cell(v)}</td>"
+                 for name, v in zip(df.columns, values)]
+        rows.append(f"<tr>{''.join(cells)}</tr>")
+    st.html('<div class="cypp-table-wrap"><table class="cypp-table">'
+            + (f"<caption>{h(caption)}</caption>" if caption else "")
+            + f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>")
+
+
 _MARKDOWN_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
 # An invisible word joiner after ":" and before "." and "@": Markdown's automatic links need
 # "http://", "www." or "name@host" unbroken, and escaping does not stop them.

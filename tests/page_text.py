@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import html
+import io
 import re
+
+import pandas as pd
 
 TEXT_ELEMENTS = ("title", "header", "subheader", "markdown", "caption", "text", "info", "warning", "error",
                  "success")
@@ -23,5 +26,16 @@ def texts(at, tables: bool = False) -> str:
     parts += [str(m.label) + " " + str(m.value) for m in at.metric]
     parts += [html_text(e.value) for e in at.get("html")]
     if tables:
-        parts += [t.value.to_string() for t in at.table]
+        parts += [t.to_string() for t in all_tables(at)]
     return "\n".join(parts)
+
+
+def all_tables(at) -> list[pd.DataFrame]:
+    """Every table the page shows: st.table and st.dataframe values, and the tables inside st.html pieces
+    (read as a browser shows them: entities decoded, cells as text)."""
+    frames = [t.value for t in at.table] + [d.value for d in at.dataframe]
+    for e in at.get("html"):
+        if "<table" in e.value:
+            frames += [t.astype(str) for t in pd.read_html(io.StringIO(e.value), keep_default_na=False,
+                                                           na_values=[], flavor="lxml")]
+    return frames

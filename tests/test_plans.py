@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from page_text import texts
+from page_text import all_tables, texts
 
 from cypp_dash import fingertips, status
 from cypp_dash.config import ROOT, ConfigError, load_config
@@ -85,7 +85,7 @@ def test_no_2017_21_figure_is_illustrative_and_each_names_fingertips_and_its_lic
 def test_the_2017_21_districts_page_puts_districts_west_midlands_and_england_side_by_side(app_page):
     at = app_page("districts.py", query={"plan": "worcs-2017-21", "kpi": "W17-09a"})
     assert not at.exception
-    table = at.table[0].value if at.table else at.dataframe[0].value
+    table = all_tables(at)[0]
     areas = list(table["Area"])
     assert set(WORCS_DISTRICTS) | {"Worcestershire", "West Midlands", "England"} <= set(areas)
     west_midlands = table[table["Area"] == "West Midlands"].iloc[0]

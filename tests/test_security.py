@@ -8,6 +8,7 @@ import tomllib
 
 import pytest
 from google.protobuf import json_format
+from page_text import html_text
 from security_payloads import ALL_IN_ONE, FILE_NAME, PAYLOADS, RAW_MARKUP, load_payloads, payload_rows
 from streamlit import dataframe_util
 
@@ -104,6 +105,8 @@ def plain_text_shown(at) -> str:
     for table in at.table:
         # What a reader sees of an escaped Markdown cell: the characters without their backslashes.
         parts.extend(as_read(v) for v in table_strings(table))
+    # Escaped HTML (tables and tiles drawn by cypp_dash.ui): the words as a browser shows them.
+    parts.extend(html_text(e.value) for e in at.get("html"))
     return "\n".join(parts)
 
 
@@ -178,6 +181,27 @@ def test_the_leak_check_catches_markup_from_data():
     assert [leak.split(":")[0] for leak in leaks] == ["markdown", "caption", "table", "table", "expander"]
     assert "an automatic link" in leaks[3]
     assert "<script>alert('escaped')</script>" in plain_text_shown(at)
+
+
+def test_the_html_pieces_escape_every_value_so_a_note_shows_exactly_as_typed():
+    """cypp_dash.ui draws tables, tiles and definitions as HTML: a hostile note in a cell stays text."""
+    from streamlit.testing.v1 import AppTest
+
+    def table_page():
+        import pandas as pd
+        from security_payloads import ALL_IN_ONE, PAYLOADS
+
+        from cypp_dash import ui
+
+        ui.table_html(pd.DataFrame({"Area": list(PAYLOADS), "Note": list(PAYLOADS.values())}), caption=ALL_IN_ONE)
+        ui.table_html(pd.DataFrame({"Note": [ALL_IN_ONE]}), rag=["red"], rag_column="Note")
+
+    at = AppTest.from_function(table_page, default_timeout=60).run()
+    assert not at.exception
+    assert markup_leaks(at) == []
+    shown = plain_text_shown(at)
+    for note in [*PAYLOADS.values(), ALL_IN_ONE]:
+        assert note in shown
 
 
 @pytest.mark.parametrize("text", [*PAYLOADS.values(), ALL_IN_ONE, "mail a@b.example or www.example.org",
