@@ -53,9 +53,9 @@ def _for_picture(spec: dict) -> dict:
     return json.loads(text.replace(json.dumps(charts.FONT)[1:-1], SYMBOL_FONT))
 
 
-def chart_svg(chart: alt.TopLevelMixin) -> str:
-    """The chart as SVG text (scales to any size; text stays text)."""
-    return vlc.vegalite_to_svg(chart.to_dict())
+def chart_svg(chart: alt.TopLevelMixin | dict) -> str:
+    """The chart (or its Vega-Lite spec) as SVG text (scales to any size; text stays text)."""
+    return vlc.vegalite_to_svg(chart if isinstance(chart, dict) else chart.to_dict())
 
 
 # --- tables ------------------------------------------------------------------------------------------

@@ -110,27 +110,47 @@ def cached_wider_outcomes(version: int, plan_id: str, area: str) -> pd.DataFrame
     return fingertips.wider_outcomes(_connection(str(store.db_path())).cursor(), cfg, cfg.plan(plan_id), area)
 
 
-# --- charts (Altair builds and validates a chart in about 0.3 s; a page draws up to a dozen) -------
+# --- charts: drawn on the server as SVG pictures, the same pictures as the downloads and the Word report ---
 
-def chart(build: Callable[..., Any], *args: Any, width: str = "content", **kwargs: Any) -> bool:
-    """Draw the Altair chart `build(*args, **kwargs)` (a cypp_dash.charts function); False, drawing
-    nothing, when the function gives no chart. The finished Vega-Lite spec is cached on those inputs,
-    so a repeat view, or another session with the same figures, skips Altair; new figures are new
-    inputs, so an upload can never show a stale chart."""
+def chart(build: Callable[..., Any], *args: Any, **kwargs: Any) -> bool:
+    """Draw the Altair chart `build(*args, **kwargs)` (a cypp_dash.charts function) as a picture; False,
+    drawing nothing, when the function gives no chart.
+
+    The chart is drawn on the server (vl-convert, the engine behind the PNG and SVG downloads) and shown
+    as an SVG picture labelled with its title: what the reader sees is exactly what goes into a board paper,
+    and the browser has no charting library to load and run (a page with a chart opens about as fast as
+    one without: see README Performance). The picture is cached on the chart's inputs, so a repeat view, or
+    another session with the same figures, skips Altair and drawing; new figures are new inputs, so an
+    upload can never show a stale chart."""
     try:
-        spec = _chart_spec(_digest((build.__module__, build.__qualname__, args, kwargs)), build, args, kwargs)
+        picture = _chart_picture(_digest((build.__module__, build.__qualname__, args, kwargs)), build, args, kwargs)
     except (pickle.PicklingError, TypeError, AttributeError):  # inputs that cannot be pickled: no cache
-        spec = None
-    if spec is None:
-        built = build(*args, **kwargs)
-        if built is None:
-            return False
-        st.altair_chart(built, width=width)
-    elif not spec:
+        picture = _draw_picture(build, args, kwargs)
+    if picture is None:
         return False
-    else:
-        st.vega_lite_chart(spec=spec, width=width)
+    title, svg = picture
+    st.html(f'<figure class="cypp-chart" role="img" aria-label="{h(title)}">{svg}</figure>')
     return True
+
+
+def _draw_picture(build: Callable[..., Any], args: tuple, kwargs: dict) -> tuple[str, str] | None:
+    from cypp_dash import export
+
+    built = build(*args, **kwargs)
+    if built is None:
+        return None
+    spec = built.to_dict()
+    title = spec.get("title", "")
+    if isinstance(title, dict):
+        title = title.get("text", "")
+    title = " ".join(title) if isinstance(title, list) else str(title)
+    return title or "Chart", export.chart_svg(spec)
+
+
+@st.cache_data(show_spinner=False, max_entries=512)
+def _chart_picture(key: str, _build: Callable[..., Any], _args: tuple, _kwargs: dict) -> tuple[str, str] | None:
+    """(title, SVG) of the chart, or None when there is no chart; cached on `key`, a digest of the inputs."""
+    return _draw_picture(_build, _args, _kwargs)
 
 
 def memo(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -165,18 +185,6 @@ def _digest(value: Any) -> str:
     pickler.fast = True  # no memo: shared and merely equal objects pickle alike (inputs hold no cycles)
     pickler.dump(value)
     return hashlib.sha256(buffer.getbuffer()).hexdigest()
-
-
-@st.cache_data(show_spinner=False, max_entries=512)
-def _chart_spec(key: str, _build: Callable[..., Any], _args: tuple, _kwargs: dict) -> dict | None:
-    """The spec exactly as st.altair_chart would send it (data as Arrow); {} when there is no chart;
-    None if Streamlit has moved the function that makes it."""
-    try:
-        from streamlit.elements.vega_charts import _convert_altair_to_vega_lite_spec
-    except ImportError:
-        return None
-    built = _build(*_args, **_kwargs)
-    return {} if built is None else _convert_altair_to_vega_lite_spec(built)
 
 
 # --- the view a page draws ---------------------------------------------------------------------------
@@ -379,10 +387,12 @@ HOUSE_STYLES = """<style>
   .cypp-tile .cypp-small, .cypp-small {font-size: .875rem; color: #505a5f;}
   .cypp-badge {display: inline-block; padding: .05rem .5rem; border-radius: .25rem; font-weight: 600;
    color: #0b0c0c; font-size: .875rem;}
-  .cypp-headline {display: grid; grid-template-columns: repeat(4, 1fr); gap: .75rem; margin: 0 0 .5rem;
-   padding: 0; list-style: none;}
+  .cypp-headline {display: grid; grid-template-columns: repeat(4, 1fr); gap: .75rem; margin: 0 0 .5rem !important;
+   padding: 0 !important; list-style: none;}
   .cypp-headline li {margin: 0; border: 1px solid #b1b4b6; border-top-width: 6px; border-radius: .25rem; padding: .5rem .8rem;}
   .cypp-headline .cypp-count {font-size: 2rem; font-weight: 700; line-height: 1.2; display: block;}
+  .cypp-chart {margin: 0 0 .5rem; max-width: 100%; overflow-x: auto;}
+  .cypp-chart svg {max-width: 100%; height: auto; display: block;}
   .cypp-table-wrap {overflow-x: auto;}
   .cypp-table {border-collapse: collapse; width: 100%; font-size: .875rem; line-height: 1.35;}
   .cypp-table caption {text-align: left; font-weight: 700; padding-bottom: .3rem;}

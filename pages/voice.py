@@ -32,8 +32,7 @@ for table in consultation.tables:
         st.caption(table.caveat)
     chart_tab, table_tab = st.tabs(["Chart", "Table"])
     with chart_tab:
-        st.altair_chart(charts.voice_counts_chart(table.rows, table.title, table.label, subtitle, source),
-                        width="content")
+        ui.chart(charts.voice_counts_chart, table.rows, table.title, table.label, subtitle, source)
         ui.downloads_for_chart(charts.voice_counts_chart, f"voice-{table.id}", table.rows, table.title,
                                table.label, subtitle, source)
     with table_tab:
@@ -47,9 +46,8 @@ for i, question in enumerate(consultation.questions):
                "people did." + (f" {question.caveat}" if question.caveat else ""))
     chart_tab, table_tab = st.tabs(["Chart", "Table"])
     with chart_tab:
-        st.altair_chart(charts.voice_answers_chart(voice.groups_long(question), list(question.groups),
-                                                   question.question, ["Answers by the groups that raised them"],
-                                                   source), width="content")
+        ui.chart(charts.voice_answers_chart, voice.groups_long(question), list(question.groups), question.question,
+                 ["Answers by the groups that raised them"], source)
         ui.downloads_for_chart(charts.voice_answers_chart, f"voice-question-{i + 1}", voice.groups_long(question),
                                list(question.groups), question.question, ["Answers by the groups that raised them"],
                                source)

@@ -30,6 +30,11 @@ def texts(at, tables: bool = False) -> str:
     return "\n".join(parts)
 
 
+def chart_pictures(at) -> list[str]:
+    """The charts the page shows: SVG pictures drawn by cypp_dash.ui.chart (the text inside each <figure>)."""
+    return [e.value for e in at.get("html") if 'class="cypp-chart"' in e.value]
+
+
 def all_tables(at) -> list[pd.DataFrame]:
     """Every table the page shows: st.table and st.dataframe values, and the tables inside st.html pieces
     (read as a browser shows them: entities decoded, cells as text)."""

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 import pandas as pd
 import pytest
 from argon2 import PasswordHasher
-from page_text import all_tables
+from page_text import all_tables, chart_pictures
 
 from cypp_dash import auth, loading, store, ui
 from cypp_dash.auth import Account, PermissionDenied
@@ -574,7 +574,7 @@ def test_when_viewing_needs_sign_in_nobody_sees_anything_but_the_prompt(page, vi
     at = page(name)
     assert not at.exception
     assert [w.value for w in at.warning] == ["This dashboard is for signed-in users. Sign in to see it."]
-    assert not figures_shown(at) and not all_tables(at) and not at.get("vega_lite_chart")
+    assert not figures_shown(at) and not all_tables(at) and not chart_pictures(at)
     assert [t.value for t in at.title] == [ui.APP_TITLE]
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from page_text import all_tables, texts
+from page_text import all_tables, chart_pictures, texts
 
 from cypp_dash import fingertips, status
 from cypp_dash.config import ROOT, ConfigError, load_config
@@ -120,7 +120,7 @@ def test_the_voice_page_shows_the_2017_consultation_with_its_caveats(app_page):
     body = texts(at)
     for caveat in ("Provisional counts", "Groups overlap", "not captured demographically"):
         assert caveat in body
-    assert len(at.get("vega_lite_chart")) == 7, "a chart for each breakdown and each question"
+    assert len(chart_pictures(at)) == 7, "a chart for each breakdown and each question"
     by_type = at.dataframe[0].value
     assert dict(zip(by_type["Respondent type"], by_type["Respondents"]))["Parents/Carers"] == 963
     challenges = at.dataframe[5].value.set_index("Answer")
