@@ -3,6 +3,7 @@ period, as-at date) kept in session state and the URL, cached reads, paper view 
 small display pieces (RAG badges, the illustrative label, source lines)."""
 from __future__ import annotations
 
+import base64
 import hashlib
 import html
 import io
@@ -129,7 +130,9 @@ def chart(build: Callable[..., Any], *args: Any, **kwargs: Any) -> bool:
     if picture is None:
         return False
     title, svg = picture
-    st.html(f'<figure class="cypp-chart" role="img" aria-label="{h(title)}">{svg}</figure>')
+    # An <img> of the SVG: st.html's sanitiser keeps pictures given as data, not inline SVG markup.
+    source = "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
+    st.html(f'<figure class="cypp-chart"><img alt="{h(title)}" src="{source}"></figure>')
     return True
 
 
@@ -392,7 +395,7 @@ HOUSE_STYLES = """<style>
   .cypp-headline li {margin: 0; border: 1px solid #b1b4b6; border-top-width: 6px; border-radius: .25rem; padding: .5rem .8rem;}
   .cypp-headline .cypp-count {font-size: 2rem; font-weight: 700; line-height: 1.2; display: block;}
   .cypp-chart {margin: 0 0 .5rem; max-width: 100%; overflow-x: auto;}
-  .cypp-chart svg {max-width: 100%; height: auto; display: block;}
+  .cypp-chart img {max-width: 100%; height: auto; display: block;}
   .cypp-table-wrap {overflow-x: auto;}
   .cypp-table {border-collapse: collapse; width: 100%; font-size: .875rem; line-height: 1.35;}
   .cypp-table caption {text-align: left; font-weight: 700; padding-bottom: .3rem;}
