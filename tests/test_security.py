@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from html.parser import HTMLParser
 
 import pytest
 from google.protobuf import json_format
@@ -63,13 +64,40 @@ AUTOLINK = re.compile(r"://|www\.|[\w.+-]@[\w-]+\.")
 def markup_in(text: str, as_html: bool = False) -> list[str]:
     """The payload markup still live in text bound for Markdown (after its backslash escapes) or HTML;
     for Markdown also a payload that would become an automatic link (http://, www., name@host)."""
-    if as_html:  # (the dashboard's own chart pictures are <img> tags; a payload's has onerror=)
-        return [m for m in ("<script", "onerror=", "javascript:") if m in text.lower()]
+    if as_html:
+        return live_html(text)
     live = MARKDOWN_ESCAPE.sub("", text).lower()
     found = [m for m in RAW_MARKUP if m in live]
     if "cypp-xss" in live and AUTOLINK.search(live):
         found.append("an automatic link")
     return found
+
+
+class _LiveHtml(HTMLParser):
+    """The markup a browser would act on in an HTML text: script-like tags, event handler attributes,
+    javascript: addresses, and pictures other than the dashboard's own chart pictures (SVG data)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("script", "iframe", "object", "embed", "svg", "math"):
+            self.found.append(f"<{tag}")
+        for name, value in attrs:
+            if name.startswith("on"):
+                self.found.append(f"{name}=")
+            if value and value.strip().lower().startswith("javascript:"):
+                self.found.append("javascript:")
+        if tag == "img" and not (dict(attrs).get("src") or "").startswith("data:image/svg+xml;base64,"):
+            self.found.append("<img")
+
+
+def live_html(text: str) -> list[str]:
+    parser = _LiveHtml()
+    parser.feed(text)
+    parser.close()
+    return parser.found
 
 
 def as_read(markdown_cell: str) -> str:
@@ -171,6 +199,7 @@ def test_the_leak_check_catches_markup_from_data():
         st.table(pd.DataFrame({"Note": ["<img src=x onerror=alert(1)>"]}))
         st.table(pd.DataFrame({"Note": [ui.markdown_literal("<b>") + " http://example.invalid/cypp-xss-x"]}))
         st.expander("<img src=x onerror=alert(2)>")
+        st.html('<p>Note: <a href="javascript:alert(3)">x</a></p>')
         # Shown safely: plain text, a table, and a Markdown table cell escaped character by character.
         st.text("<script>alert('harmless as text')</script>")
         st.dataframe(pd.DataFrame({"Note": ["<script>alert('harmless in a grid')</script>"]}))
@@ -178,7 +207,7 @@ def test_the_leak_check_catches_markup_from_data():
 
     at = AppTest.from_function(leaky_page, default_timeout=60).run()
     leaks = markup_leaks(at)
-    assert [leak.split(":")[0] for leak in leaks] == ["markdown", "caption", "table", "table", "expander"]
+    assert [leak.split(":")[0] for leak in leaks] == ["markdown", "caption", "table", "table", "expander", "html"]
     assert "an automatic link" in leaks[3]
     assert "<script>alert('escaped')</script>" in plain_text_shown(at)
 
