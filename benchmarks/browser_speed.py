@@ -49,6 +49,21 @@ DRAWN = """() => {
 }"""
 
 
+SHELL = "multipage shell (reference)"
+
+
+def write_shell(folder: Path) -> str:
+    """A copy of app.py whose pages hold only their titles: the cost of Streamlit's multipage frame (menu,
+    page routing) with none of the dashboard's own. Returns the address of its first page after the default
+    (a page opened at its own address, as a deep link is, which costs Streamlit a second connection probe)."""
+    (folder / "pages").mkdir(parents=True)
+    (folder / "app.py").write_text((ROOT / "app.py").read_text(encoding="utf-8"), encoding="utf-8")
+    for script in (ROOT / "pages").glob("*.py"):
+        (folder / "pages" / script.name).write_text(f"import streamlit as st\n\nst.title({script.stem!r})\n",
+                                                    encoding="utf-8")
+    return next(path for path, _title in navigation_pages() if path)
+
+
 def time_page(context, url: str) -> float:
     """Seconds from navigation start to drawn, by the browser's clock, in a fresh tab (a new session)."""
     tab = context.new_page()
@@ -94,11 +109,14 @@ def main(argv: list[str] | None = None) -> int:
         subprocess.run([sys.executable, "-m", "cypp_dash", "init-db"], cwd=ROOT, env=env, check=True,
                        capture_output=True)
         (tmp / "bare.py").write_text(BARE_PAGE, encoding="utf-8")
+        shell_path = write_shell(tmp / "shell")
         with serve(ROOT / "app.py", ROOT, env, tmp / "app.log") as app, \
-                serve(tmp / "bare.py", tmp, env, tmp / "bare.log") as bare, sync_playwright() as p:
+                serve(tmp / "bare.py", tmp, env, tmp / "bare.log") as bare, \
+                serve(tmp / "shell" / "app.py", tmp / "shell", env, tmp / "shell.log") as shell, sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             context = browser.new_context(viewport={"width": 1280, "height": 900})
-            targets = {"bare page": bare, **{title: f"{app}/{path}" for path, title in navigation_pages()}}
+            targets = {"bare page": bare, SHELL: f"{shell}/{shell_path}",
+                       **{title: f"{app}/{path}" for path, title in navigation_pages()}}
             results = measure(context, targets, args.runs)
             browser.close()
 
@@ -106,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     bare_s = results["bare page"]["median_s"]
     for r in results.values():
         r["ratio_to_bare"] = round(r["median_s"] / bare_s, 2)
-    pages = {k: v for k, v in results.items() if k != "bare page"}
+    pages = {k: v for k, v in results.items() if k not in ("bare page", SHELL)}
     worst = max(pages, key=lambda k: pages[k]["median_s"])
     within = pages[worst]["ratio_to_bare"] <= LIMIT
 
@@ -124,6 +142,10 @@ def main(argv: list[str] | None = None) -> int:
     verdict = (f"Worst page: {worst}, {pages[worst]['median_s']:.3f} s = {pages[worst]['ratio_to_bare']:.2f} x the "
                f"bare page ({bare_s:.3f} s): {'within' if within else 'NOT within'} the {LIMIT} x limit.")
     print("\n" + verdict)
+    shell_s = results[SHELL]["median_s"]
+    print(f"The multipage shell alone (app.py's menu, a page holding only its title, opened at a page's own "
+          f"address) takes {shell_s:.3f} s = {results[SHELL]['ratio_to_bare']:.2f} x the bare page: Streamlit's "
+          f"share. The worst page is {pages[worst]['median_s'] / shell_s:.2f} x the shell.")
 
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -131,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
         "measured_at": datetime.now().isoformat(timespec="seconds"), "runs": args.runs, "limit": LIMIT,
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
                     "load_average_before": round(load_before[0], 2), "load_average_after": round(load_after[0], 2)},
-        "results": results, "worst_page": worst, "within_limit": within, "verdict": verdict}, indent=2),
+        "results": results, "worst_page": worst, "shell": SHELL, "within_limit": within, "verdict": verdict}, indent=2),
         encoding="utf-8")
     print(f"Results written to {out}")
     return 1 if args.strict and not within else 0

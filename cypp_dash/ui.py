@@ -547,7 +547,13 @@ def source_line(statuses: list[status.KpiStatus]) -> str:
 def rag_table(statuses: list[status.KpiStatus], columns: dict[str, str], caption: str = "") -> pd.DataFrame:
     """A status table with RAG as word + symbol + tint, drawn as one static HTML table (every word visible at
     paper size, no scrolling cells; every cell escaped, so text from an upload shows exactly as typed).
-    Returns the table as shown, for its downloads."""
+    Returns the table as shown, for its downloads. Made once per set of figures (cached), then reused."""
+    shown, body = memo(_rag_table, statuses, columns, caption)
+    st.html(body)
+    return shown
+
+
+def _rag_table(statuses: list[status.KpiStatus], columns: dict[str, str], caption: str) -> tuple[pd.DataFrame, str]:
     df = status.status_frame(statuses)
     df["rag_label"] = [f"{status.RAG_SYMBOLS[r]} {status.RAG_WORDS[r]}" for r in df["rag"]]
     for col in ("value", "england", "baseline"):
@@ -555,14 +561,18 @@ def rag_table(statuses: list[status.KpiStatus], columns: dict[str, str], caption
             df[col + "_fmt"] = [status.fmt(v if pd.notna(v) else None, u) for v, u in zip(df[col], df["unit"])]
     shown = df[list(columns)].rename(columns=columns)
     shown = shown.astype(object).where(shown.notna(), "–")
-    table_html(shown, rag=list(df["rag"]) if "rag_label" in columns else None,
-               rag_column=columns.get("rag_label"), caption=caption)
-    return shown
+    body = _table_body(shown, rag=list(df["rag"]) if "rag_label" in columns else None,
+                       rag_column=columns.get("rag_label"), caption=caption)
+    return shown, body
 
 
 def table_html(df: pd.DataFrame, rag: list[str] | None = None, rag_column: str | None = None,
                caption: str = "") -> None:
     """A data frame as one static, escaped HTML table; figures to one decimal place; the RAG column tinted."""
+    st.html(_table_body(df, rag, rag_column, caption))
+
+
+def _table_body(df: pd.DataFrame, rag: list[str] | None, rag_column: str | None, caption: str) -> str:
     def cell(v: Any) -> str:
         return h(f"{v:.1f}" if isinstance(v, float) else v)
 
@@ -573,7 +583,7 @@ def table_html(df: pd.DataFrame, rag: list[str] | None = None, rag_column: str |
                  if rag is not None and name == rag_column else f"<td>{cell(v)}</td>"
                  for name, v in zip(df.columns, values)]
         rows.append(f"<tr>{''.join(cells)}</tr>")
-    st.html('<div class="cypp-table-wrap"><table class="cypp-table">'
+    return ('<div class="cypp-table-wrap"><table class="cypp-table">'
             + (f"<caption>{h(caption)}</caption>" if caption else "")
             + f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>")
 
