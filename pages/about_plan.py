@@ -31,7 +31,7 @@ st.header("Governance", divider="gray")
 st.markdown(f"**{plan.board or 'The plan board'}** reports to **{plan.reports_to or 'no board named in the plan'}** · "
             f"meets: {plan.meets or 'not stated'}")
 governance = pd.DataFrame(fingertips.governance_rows(plan))
-st.dataframe(governance, hide_index=True, width="stretch")
+ui.table_html(governance)
 ui.downloads_for_table(governance, f"{plan.id}-governance")
 report = fingertips.next_quarterly_report(plan, date.today())
 if not fingertips.reports_quarterly(plan.meets, *[p.meets for p in plan.partnerships]):
@@ -49,14 +49,12 @@ else:
     st.caption("The agency that owns each measure's baseline and target, and whether the published figures shown "
                "are the measure itself, only related to it, or absent.")
     ownership = pd.DataFrame(fingertips.kpi_ownership_rows(plan))
-    st.dataframe(ownership, hide_index=True, width="stretch")
+    ui.table_html(ownership)
     ui.downloads_for_table(ownership, f"{plan.id}-measures-and-owners")
-    for kpi in plan.kpis:
-        if kpi.relation == "related":
-            st.warning(f"**{kpi.code}: related indicator, not the measure itself.** {kpi.relation_note}",
-                       icon=":material/link:")
-        elif kpi.relation == "none":
-            st.info(f"**{kpi.code}: no published indicator.** {kpi.relation_note}", icon=":material/help:")
+    words = {"related": "related indicator, not the measure itself.", "none": "no published indicator."}
+    notes = [f"- **{kpi.code}: {words[kpi.relation]}** {kpi.relation_note}" for kpi in plan.kpis if kpi.relation in words]
+    if notes:
+        st.warning("\n".join(notes), icon=":material/link:")
 
 if plan.data_files:
     st.header("Where the figures come from", divider="gray")

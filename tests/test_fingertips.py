@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from page_text import all_tables
 
 from cypp_dash import fingertips, ingest, loading
 from cypp_dash.config import ROOT
@@ -191,6 +192,6 @@ def test_the_wider_outcomes_page_flags_an_estimate_where_it_is_shown(app_page, c
     assert v.ok
     loading.load_validated(conn, v, "analyst")
     at = app_page("wider_outcomes.py", query={"plan": "worcs-2017-21", "area": "E10000034"})
-    table = at.dataframe[0].value.set_index("Indicator")
+    table = all_tables(at)[0].set_index("Indicator")
     assert table.loc["90803", "Flags"].startswith("estimate (modelled or synthetic")
     assert any("modelled or synthetic estimates" in w.value for w in at.warning)
