@@ -442,6 +442,11 @@ def headline_boxes(counts: dict[str, int]) -> None:
     st.html(f'<ul class="cypp-headline" aria-label="KPIs by rating">{boxes}</ul>')
 
 
+def rag_and_reason(s: status.KpiStatus) -> None:
+    """A KPI's RAG badge (word, symbol and tint) and the reason for it, in plain words."""
+    st.html(f'<p class="cypp-reason">{rag_badge_html(s.rag)} {h(s.reason)}</p>')
+
+
 TREND_WORDS = {"up": "↑ up on the previous figure", "down": "↓ down on the previous figure",
                "same": "→ same as the previous figure"}
 
@@ -682,16 +687,3 @@ def download_report(view: View, partnership_id: str) -> None:
                        on_click="ignore", icon=":material/description:", key=f"docx-{stem}", type="primary",
                        help="A board paper: summary table, a chart per KPI, flags, definitions, source and licence")
 
-
-def panes(view: View, labels: list[str], key: str) -> list:
-    """Tabs on screen; in paper view every pane one after another, so a print shows them all.
-    On screen only the chosen tab's content is made and sent (a click on another tab reruns the page):
-    draw a pane's content only when `showing(pane)`."""
-    if view.paper:
-        return [st.container() for _ in labels]
-    return list(st.tabs(labels, key=key, on_change="rerun"))
-
-
-def showing(pane) -> bool:
-    """Whether a pane from `panes` is on show (the chosen tab, or any pane in paper view)."""
-    return getattr(pane, "open", None) is not False

@@ -27,21 +27,16 @@ table = ui.rag_table(ordered, {"area_name": "Area", "value_fmt": "Latest", "peri
                        "ci_high": "95% CI high", "compared_with_england": "Compared with England",
                        "rag_label": "RAG", "reason": "Why", "note": "Note"})
 ui.downloads_for_table(table, f"{code}-districts-{view.period or 'latest'}")
-bars, funnel = ui.panes(view, ["Districts side by side", "Funnel plot"], key="w_district_chart")
-with bars:
-    if ui.showing(bars) and any(r.value is not None for r in rows):
-        ui.chart(charts.district_chart, kpi, rows, view.period_text)
-        ui.downloads_for_chart(charts.district_chart, f"{code}-districts-{view.period or 'latest'}", kpi, rows,
-                               view.period_text)
-    elif ui.showing(bars):
-        st.info("No district chart: no area has a figure for this KPI and period.")
-with funnel:
-    centre = status.funnel_centre(rows, plan.area) if ui.showing(funnel) else None
-    if centre and ui.chart(charts.funnel_chart, kpi, rows, centre[0], centre[1], view.period_text):
-        ui.downloads_for_chart(charts.funnel_chart, f"{code}-funnel-{view.period or 'latest'}", kpi, rows, centre[0],
-                               centre[1], view.period_text)
-        st.caption("A district outside the 95% lines differs from the county by more than chance would usually "
-                   "explain; outside the 99.8% lines, almost certainly.")
-    elif ui.showing(funnel):
-        st.info("No funnel plot: it needs each area's numerator and denominator, which are not held for this KPI.")
+if any(r.value is not None for r in rows):
+    ui.chart(charts.district_chart, kpi, rows, view.period_text)
+    ui.downloads_for_chart(charts.district_chart, f"{code}-districts-{view.period or 'latest'}", kpi, rows,
+                           view.period_text)
+centre = status.funnel_centre(rows, plan.area)
+if centre and ui.chart(charts.funnel_chart, kpi, rows, centre[0], centre[1], view.period_text):
+    ui.downloads_for_chart(charts.funnel_chart, f"{code}-funnel-{view.period or 'latest'}", kpi, rows, centre[0],
+                           centre[1], view.period_text)
+    st.caption("A district outside the 95% lines differs from the county by more than chance would usually "
+               "explain; outside the 99.8% lines, almost certainly.")
+else:
+    st.info("No funnel plot: it needs each area's numerator and denominator, which are not held for this KPI.")
 st.caption(ui.source_line(rows))

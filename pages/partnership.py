@@ -1,5 +1,5 @@
 """One partnership: its KPIs in a table with RAG and reasons, then one KPI at a time in detail (trend with
-England and target, SPC chart). Paper view shows every KPI in turn, as a board paper would."""
+England and target, then the SPC chart). Paper view shows every KPI in turn, as a board paper would."""
 import streamlit as st
 
 from cypp_dash import charts, status, ui
@@ -48,31 +48,24 @@ ui.keep_in_url(kpi=code)
 for s in statuses if view.paper else [s for s in statuses if s.code == code]:
     kpi = plan.kpi(s.code)
     st.subheader(ui.kpi_label(kpi), divider="gray")
-    st.markdown(ui.rag_badge(s.rag))
-    st.text(s.reason)
+    ui.rag_and_reason(s)
     if kpi.relation == "related":
         st.caption(f"Related indicator, not the measure itself: {kpi.relation_note}")
     rows = view.series(kpi, [view.area])
     if rows["value"].notna().any():
         target = next((r.value for r in kpi.target.rules if r.value is not None), None)
-        trend_tab, spc_tab = ui.panes(view, ["Trend with England and target", "SPC chart (signal or noise)"],
-                                      key=f"w_chart_{kpi.code}")
-        with trend_tab:
-            if ui.showing(trend_tab):
-                ui.chart(charts.trend_chart, kpi, rows, s, view.period_text, target=target)
-                ui.downloads_for_chart(charts.trend_chart, f"{kpi.code}-{view.area}-{view.period or 'latest'}-trend",
-                                       kpi, rows, s, view.period_text, target=target)
-        with spc_tab:
-            spc = ui.memo(status.spc_for, kpi, rows, s, view.config.settings) if ui.showing(spc_tab) else None
-            if spc and spc[1].enough_data:
-                ui.chart(charts.spc_chart, kpi, spc[0], spc[1], s, view.period_text, s.assurance_target)
-                ui.downloads_for_chart(charts.spc_chart, f"{kpi.code}-{view.area}-{view.period or 'latest'}-spc",
-                                       kpi, spc[0], spc[1], s, view.period_text, s.assurance_target)
-                st.markdown(f"**{spc[1].icon_variation}** {spc[1].variation_text}")
-                if spc[1].icon_assurance:
-                    st.markdown(f"**{spc[1].icon_assurance}** {spc[1].assurance_text}")
-            elif ui.showing(spc_tab):
-                st.info(spc[1].reason if spc else "An SPC chart needs a run of figures; there are too few here.")
+        ui.chart(charts.trend_chart, kpi, rows, s, view.period_text, target=target)
+        ui.downloads_for_chart(charts.trend_chart, f"{kpi.code}-{view.area}-{view.period or 'latest'}-trend",
+                               kpi, rows, s, view.period_text, target=target)
+        spc = ui.memo(status.spc_for, kpi, rows, s, view.config.settings)
+        if spc and spc[1].enough_data:
+            ui.chart(charts.spc_chart, kpi, spc[0], spc[1], s, view.period_text, s.assurance_target)
+            ui.downloads_for_chart(charts.spc_chart, f"{kpi.code}-{view.area}-{view.period or 'latest'}-spc",
+                                   kpi, spc[0], spc[1], s, view.period_text, s.assurance_target)
+            st.markdown(f"**{spc[1].icon_variation}** {spc[1].variation_text}"
+                        + (f"  \n**{spc[1].icon_assurance}** {spc[1].assurance_text}" if spc[1].icon_assurance else ""))
+        else:
+            st.info(spc[1].reason if spc else "An SPC chart needs a run of figures; there are too few here.")
     else:
         st.info(f"No figures held for {view.area_name} yet ({kpi.baseline.text}).")
     facts = [f"Compared with England: {s.comparison_text}"]
