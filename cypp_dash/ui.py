@@ -403,6 +403,9 @@ HOUSE_STYLES = """<style>
   .cypp-table td {vertical-align: top; border-bottom: 1px solid #b1b4b6; padding: .35rem .5rem;}
   .cypp-table tr {break-inside: avoid; page-break-inside: avoid;}
   .cypp-table .cypp-rag-cell {font-weight: 600; color: #0b0c0c; white-space: nowrap;}
+  .cypp-facts {margin: .25rem 0 .75rem; padding-left: 1.25rem;}
+  .cypp-facts li {margin: 0 0 .25rem;}
+  .cypp-reason {margin: 0 0 .5rem;}
   .cypp-definitions h4 {font-size: 1.1rem; margin: 1rem 0 .3rem; padding: 0;}
   .cypp-definitions dl {display: grid; grid-template-columns: 12rem 1fr; gap: .15rem .8rem; margin: 0;}
   .cypp-definitions dt {font-weight: 700;}
@@ -445,6 +448,17 @@ def headline_boxes(counts: dict[str, int]) -> None:
 def rag_and_reason(s: status.KpiStatus) -> None:
     """A KPI's RAG badge (word, symbol and tint) and the reason for it, in plain words."""
     st.html(f'<p class="cypp-reason">{rag_badge_html(s.rag)} {h(s.reason)}</p>')
+
+
+def kpi_facts(s: status.KpiStatus) -> None:
+    """What the statistics say of a KPI's latest figure (England, trend, SPC), its flags, and the note that
+    came with it (shown exactly as uploaded)."""
+    facts = [("Compared with England", s.comparison_text), ("Recent trend", s.trend_text),
+             ("Statistical process control", s.spc_text),
+             ("Flags", s.flags.replace(",", ", ") if s.flags else ""),
+             ("Note with the latest figure (as uploaded)", s.note)]
+    items = "".join(f"<li><strong>{h(name)}:</strong> {h(text)}</li>" for name, text in facts if text)
+    st.html(f'<ul class="cypp-facts">{items}</ul>')
 
 
 TREND_WORDS = {"up": "↑ up on the previous figure", "down": "↓ down on the previous figure",
@@ -669,7 +683,8 @@ def downloads_for_table(df: pd.DataFrame, name: str, what: str = "Table") -> Non
 
 
 def download_report(view: View, partnership_id: str) -> None:
-    """The Word board report for a partnership, as the page shows it (plan, area, period, as-at date)."""
+    """The Word board report for a partnership, as the page shows it (plan, area, period, as-at date): a board
+    paper with the summary table, a chart per KPI, flags, definitions, source and licence."""
     from cypp_dash import export
 
     base = _connection(str(store.db_path()))  # the process connection; the file is made on another thread
@@ -684,6 +699,5 @@ def download_report(view: View, partnership_id: str) -> None:
             cursor.close()
 
     st.download_button("Download Word report", data=report, file_name=f"{stem}.docx", mime=export.DOCX_MIME,
-                       on_click="ignore", icon=":material/description:", key=f"docx-{stem}", type="primary",
-                       help="A board paper: summary table, a chart per KPI, flags, definitions, source and licence")
+                       on_click="ignore", key=f"docx-{stem}", type="primary")
 

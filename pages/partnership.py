@@ -20,8 +20,8 @@ partnership = plan.partnership(pid)
 statuses = view.statuses(pid)
 
 st.title(partnership.name)
-st.caption(f"{plan.name} · {view.area_name} · period: {view.period_text}")
-st.markdown(f"**Priority:** {partnership.priority}  \n**Board:** {partnership.board} · reports to "
+st.markdown(f":small[{plan.name} · {view.area_name} · period: {view.period_text}]  \n"
+            f"**Priority:** {partnership.priority}  \n**Board:** {partnership.board} · reports to "
             f"{partnership.reports_to} · meets {partnership.meets}")
 ui.illustrative_notice(statuses)
 if statuses:
@@ -62,20 +62,8 @@ for s in statuses if view.paper else [s for s in statuses if s.code == code]:
             ui.chart(charts.spc_chart, kpi, spc[0], spc[1], s, view.period_text, s.assurance_target)
             ui.downloads_for_chart(charts.spc_chart, f"{kpi.code}-{view.area}-{view.period or 'latest'}-spc",
                                    kpi, spc[0], spc[1], s, view.period_text, s.assurance_target)
-            st.markdown(f"**{spc[1].icon_variation}** {spc[1].variation_text}"
-                        + (f"  \n**{spc[1].icon_assurance}** {spc[1].assurance_text}" if spc[1].icon_assurance else ""))
         else:
             st.info(spc[1].reason if spc else "An SPC chart needs a run of figures; there are too few here.")
     else:
         st.info(f"No figures held for {view.area_name} yet ({kpi.baseline.text}).")
-    facts = [f"Compared with England: {s.comparison_text}"]
-    if s.trend_text:
-        facts.append(f"Recent trend: {s.trend_text}")
-    if s.spc_text:
-        facts.append(f"Statistical process control: {s.spc_text}")
-    if s.flags:
-        facts.append(f"Flags: {s.flags.replace(',', ', ')}")
-    st.markdown("\n".join(f"- {f}" for f in facts))
-    if s.note:
-        st.caption("Note with the latest figure (as uploaded):")
-        st.text(s.note)
+    ui.kpi_facts(s)
