@@ -394,7 +394,7 @@ HOUSE_STYLES = """<style>
    padding: 0 !important; list-style: none;}
   .cypp-headline li {margin: 0; border: 1px solid #b1b4b6; border-top-width: 6px; border-radius: .25rem; padding: .5rem .8rem;}
   .cypp-headline .cypp-count {font-size: 2rem; font-weight: 700; line-height: 1.2; display: block;}
-  .cypp-chart {margin: 0 0 .5rem; max-width: 100%; overflow-x: auto;}
+  .cypp-chart {margin: 0 0 .5rem; max-width: 100%;}
   .cypp-chart img {max-width: 100%; height: auto; display: block;}
   .cypp-table-wrap {overflow-x: auto;}
   .cypp-table {border-collapse: collapse; width: 100%; font-size: .875rem; line-height: 1.35;}
@@ -602,7 +602,9 @@ def _table_body(df: pd.DataFrame, rag: list[str] | None, rag_column: str | None,
                  if rag is not None and name == rag_column else f"<td>{cell(v)}</td>"
                  for name, v in zip(df.columns, values)]
         rows.append(f"<tr>{''.join(cells)}</tr>")
-    return ('<div class="cypp-table-wrap"><table class="cypp-table">'
+    # A wide table scrolls sideways in its own box, which a keyboard user can reach and scroll (WCAG 2.1.1).
+    return (f'<div class="cypp-table-wrap" tabindex="0" role="region" aria-label="{h(caption or "Table")}">'
+            '<table class="cypp-table">'
             + (f"<caption>{h(caption)}</caption>" if caption else "")
             + f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>")
 

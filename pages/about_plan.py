@@ -31,7 +31,7 @@ st.header("Governance", divider="gray")
 st.markdown(f"**{plan.board or 'The plan board'}** reports to **{plan.reports_to or 'no board named in the plan'}** · "
             f"meets: {plan.meets or 'not stated'}")
 governance = pd.DataFrame(fingertips.governance_rows(plan))
-ui.table_html(governance)
+ui.table_html(governance, caption="Each partnership: its board, whom it reports to and how often")
 ui.downloads_for_table(governance, f"{plan.id}-governance")
 report = fingertips.next_quarterly_report(plan, date.today())
 if not fingertips.reports_quarterly(plan.meets, *[p.meets for p in plan.partnerships]):
@@ -49,7 +49,7 @@ else:
     st.caption("The agency that owns each measure's baseline and target, and whether the published figures shown "
                "are the measure itself, only related to it, or absent.")
     ownership = pd.DataFrame(fingertips.kpi_ownership_rows(plan))
-    ui.table_html(ownership)
+    ui.table_html(ownership, caption="Each measure: who owns its baseline and target")
     ui.downloads_for_table(ownership, f"{plan.id}-measures-and-owners")
     words = {"related": "related indicator, not the measure itself.", "none": "no published indicator."}
     notes = [f"- **{kpi.code}: {words[kpi.relation]}** {kpi.relation_note}" for kpi in plan.kpis if kpi.relation in words]

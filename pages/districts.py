@@ -25,7 +25,8 @@ ui.illustrative_notice(rows)
 ordered = sorted(rows, key=lambda r: (r.value is None, (r.value or 0) * (-1 if kpi.polarity != "lower" else 1)))
 table = ui.rag_table(ordered, {"area_name": "Area", "value_fmt": "Latest", "period": "Period", "ci_low": "95% CI low",
                        "ci_high": "95% CI high", "compared_with_england": "Compared with England",
-                       "rag_label": "RAG", "reason": "Why", "note": "Note"})
+                       "rag_label": "RAG", "reason": "Why", "note": "Note"},
+                       caption=f"{kpi.code} by area ({view.period_text})")
 ui.downloads_for_table(table, f"{code}-districts-{view.period or 'latest'}")
 if any(r.value is not None for r in rows):
     ui.chart(charts.district_chart, kpi, rows, view.period_text)

@@ -34,7 +34,8 @@ if not statuses:
 st.header("Summary")
 summary = ui.rag_table(statuses, {"code": "Code", "kpi": "KPI", "baseline_text": "Baseline (plan)", "value_fmt": "Latest",
                         "period": "Period", "england_text": "England (plan)", "target": "Target",
-                        "rag_label": "RAG", "reason": "Why"})
+                        "rag_label": "RAG", "reason": "Why"},
+                       caption=f"{partnership.name}: each KPI's latest figure ({view.area_name}, {view.period_text})")
 ui.downloads_for_table(summary, f"{pid}-{view.area}-{view.period or 'latest'}-summary")
 st.caption(ui.source_line(statuses))
 

@@ -6,6 +6,7 @@ every page is left in artifacts/screenshots/ for people to look at."""
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -116,6 +117,20 @@ def test_a_deep_link_restores_its_view(page, app_url, address, title, shown):
     kept = parse_qs(urlsplit(page.url).query)
     for name, value in parse_qs(urlsplit(address).query).items():
         assert kept.get(name) == value, f"{name} lost from {page.url}"
+
+
+def test_the_sidebar_says_what_is_shown_and_its_choices_change_the_view(page, app_url):
+    open_page(page, f"{app_url}/partnership?partnership=early-help")
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    assert re.search(r"Area: Worcestershire\b", sidebar.inner_text())
+    sidebar.get_by_role("button", name="Change plan, area or period").click()
+    page.get_by_role("combobox", name="Area").click()
+    page.get_by_role("option", name="Worcester", exact=True).click()
+    page.wait_for_function("() => new URL(location.href).searchParams.get('area') === 'E07000237'")
+    wait_until_drawn(page)
+    assert "Worcester ·" in main_text(page)
+    assert re.search(r"Area: Worcester\b", sidebar.inner_text())
+    assert parse_qs(urlsplit(page.url).query)["partnership"] == ["early-help"]
 
 
 # --- every page, normal and paper view ---------------------------------------------------------------
