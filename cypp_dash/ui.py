@@ -400,14 +400,16 @@ HOUSE_STYLES = """<style>
   .cypp-table {border-collapse: collapse; width: 100%; font-size: .875rem; line-height: 1.35;}
   .cypp-table caption {text-align: left; font-weight: 700; padding-bottom: .3rem;}
   .cypp-table th {text-align: left; vertical-align: bottom; border-bottom: 2px solid #0b0c0c; padding: .35rem .5rem;}
-  .cypp-table td {vertical-align: top; border-bottom: 1px solid #b1b4b6; padding: .35rem .5rem;}
+  .cypp-table td {vertical-align: top; border-bottom: 1px solid #b1b4b6; padding: .35rem .5rem;
+   overflow-wrap: anywhere;}
   .cypp-table tr {break-inside: avoid; page-break-inside: avoid;}
   .cypp-table .cypp-rag-cell {font-weight: 600; color: #0b0c0c; white-space: nowrap;}
   .cypp-facts {margin: .25rem 0 .75rem; padding-left: 1.25rem;}
   .cypp-facts li {margin: 0 0 .25rem;}
   .cypp-reason {margin: 0 0 .5rem;}
   .cypp-definitions h4 {font-size: 1.1rem; margin: 1rem 0 .3rem; padding: 0;}
-  .cypp-definitions dl {display: grid; grid-template-columns: 12rem 1fr; gap: .15rem .8rem; margin: 0;}
+  .cypp-definitions dl {display: grid; grid-template-columns: 12rem 1fr; gap: .15rem .8rem; margin: 0 !important;
+   padding: 0 !important;}
   .cypp-definitions dt {font-weight: 700;}
   .cypp-definitions dd {margin: 0;}
 """ + "".join(f"  .cypp-rag-{r.replace(' ', '-')} {{border-color: {RAG_EDGES[r]};}}\n"
