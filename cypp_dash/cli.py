@@ -5,6 +5,7 @@ import argparse
 import getpass
 import json
 import math
+import os
 import sys
 from pathlib import Path
 
@@ -228,6 +229,10 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except (store.StoreError, PeriodError) as e:
         print(f"error: {e}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:
+        # The reader stopped early (`status ... | head`): no traceback; send what is left nowhere.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
     finally:
         global _conn

@@ -72,6 +72,14 @@ def test_status_at_an_earlier_period_gives_the_latest_figure_at_or_before_it(ini
     assert {r["period"] for r in rows if r["period"]} == {"2023/24 Q2"}
 
 
+def test_status_piped_into_a_reader_that_stops_early_ends_quietly(initialised):
+    reader = subprocess.run(f'"{sys.executable}" -m cypp_dash status --area E10000034 --format csv | head -n 1',
+                            shell=True, cwd=ROOT, env={**os.environ, "CYPP_DB": str(initialised)},  # noqa: S602
+                            capture_output=True, text=True, timeout=300)
+    assert reader.stdout.startswith("code,kpi,")
+    assert "Traceback" not in reader.stderr and "BrokenPipeError" not in reader.stderr
+
+
 def test_status_as_a_table_is_readable_text(initialised):
     out = run_cli("status", "--area", "E10000034", db=initialised)
     assert out.returncode == 0 and "EH01" in out.stdout and "not rated" in out.stdout
