@@ -17,6 +17,8 @@ from cypp_dash.status import RAG_SYMBOLS, RAG_WORDS, KpiStatus, fmt
 # Analysis Function categorical palette (dark blue, turquoise, dark pink, orange, ...).
 DARK_BLUE, TURQUOISE, DARK_PINK, ORANGE, GREY = "#12436D", "#28A197", "#801650", "#F46A25", "#3D3D3D"
 RAG_COLOURS = {"green": "#00703C", "amber": "#B35900", "red": "#D4351C", "not rated": "#505A5F"}
+# Tints for table cells (dashboard and Word report): dark text on a light tint keeps WCAG AA contrast.
+RAG_TINTS = {"green": "#CCE2D8", "amber": "#FFF7BF", "red": "#F4CDC6", "not rated": "#F3F2F1"}
 RAG_SHAPES = {"green": "circle", "amber": "triangle-up", "red": "cross", "not rated": "square"}
 WIDTH, HEIGHT = 540, 260  # plot area in pixels: with axes and labels about 700 wide, legible at A4
 TEXT, SECONDARY_TEXT = "#0B0C0C", "#505A5F"

@@ -28,8 +28,6 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CSV_MIME = "text/csv"
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-# The RAG cell tints of the dashboard's tables (ui.RAG_TINTS): dark text on them keeps AA contrast.
-RAG_TINTS = {"green": "CCE2D8", "amber": "FFF7BF", "red": "F4CDC6", "not rated": "F3F2F1"}
 _SECONDARY = RGBColor(0x50, 0x5A, 0x5F)
 _PICTURE_WIDTH = Cm(16)  # A4 less 2.5 cm margins each side
 _SYMBOLS = re.compile("[\u2190-\u2bff]")  # arrows, geometric shapes, dingbats
@@ -295,7 +293,7 @@ def report_document(conn: duckdb.DuckDBPyConnection, config: Config, plan: Plan,
         for cell, name in zip(cells, headers):
             cell.text = ""
             _text(cell.paragraphs[0], row[name], bold=name == "RAG", size=9)
-        _shade(cells[headers.index("RAG")], RAG_TINTS[s.rag])
+        _shade(cells[headers.index("RAG")], charts.RAG_TINTS[s.rag].lstrip("#"))
     for row in table.rows:
         for cell, width in zip(row.cells, (3.4, 1.9, 1.9, 1.9, 2.4, 1.7, 3.8)):
             cell.width = Cm(width)
@@ -321,7 +319,7 @@ def report_document(conn: duckdb.DuckDBPyConnection, config: Config, plan: Plan,
             facts.append(("Recent trend", s.trend_text))
         if s.spc_text:
             facts.append(("Statistical process control", s.spc_text))
-        facts.append(("Flags", s.flags.replace(",", ", ") if s.flags else "none"))
+        facts.append(("Flags", s.flags_words or "none"))
         if s.note:
             facts.append(("Note with the latest figure (as uploaded)", s.note))
         for label, text in facts:

@@ -79,6 +79,11 @@ class KpiStatus:
     def rag_label(self) -> str:
         return f"{RAG_SYMBOLS[self.rag]} {RAG_WORDS[self.rag]}"
 
+    @property
+    def flags_words(self) -> str:
+        """The flags as a reader sees them ("illustrative, provisional"); "" when there are none."""
+        return self.flags.replace(",", ", ")
+
     def as_row(self) -> dict:
         return asdict(self)
 

@@ -17,14 +17,13 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
-from cypp_dash import loading, status, store
+from cypp_dash import charts, loading, status, store
 from cypp_dash.config import Config, ConfigError, Kpi, Plan, load_config
 from cypp_dash.periods import parse_period
 
 APP_TITLE = "CYPP performance dashboard"
-RAG_COLOURS = {"green": "green", "amber": "orange", "red": "red", "not rated": "gray"}
-# Tints for table cells: dark text on a light tint keeps WCAG AA contrast; the word and symbol carry the meaning.
-RAG_TINTS = {"green": "#cce2d8", "amber": "#fff7bf", "red": "#f4cdc6", "not rated": "#f3f2f1"}
+RAG_COLOURS = {"green": "green", "amber": "orange", "red": "red", "not rated": "gray"}  # Streamlit's badge colours
+RAG_TINTS = charts.RAG_TINTS
 STATE = {"plan": "cypp_plan", "area": "cypp_area", "period": "cypp_period", "as_at": "cypp_as_at"}
 
 
@@ -375,8 +374,11 @@ def apply_paper_view() -> None:
     </style>""")
 
 
-# GOV.UK colours: RAG edges and badges (a badge's word and symbol carry the meaning; dark text on a light tint).
-RAG_EDGES = {"green": "#00703c", "amber": "#f47738", "red": "#d4351c", "not rated": "#b1b4b6"}
+def _rag_class(rag: str) -> str:
+    return rag.replace(" ", "-")
+
+
+# RAG edges in the charts' colours, badges in the tables' tints (a badge's word and symbol carry the meaning).
 HOUSE_STYLES = """<style>
   [data-testid="stSidebarNav"] a:focus-visible, [data-testid="stSidebarNavLink"]:focus-visible
   {outline: 3px solid #ffdd00 !important; outline-offset: 0 !important; background-color: #ffdd00 !important;
@@ -412,8 +414,8 @@ HOUSE_STYLES = """<style>
    padding: 0 !important;}
   .cypp-definitions dt {font-weight: 700;}
   .cypp-definitions dd {margin: 0;}
-""" + "".join(f"  .cypp-rag-{r.replace(' ', '-')} {{border-color: {RAG_EDGES[r]};}}\n"
-              f"  .cypp-badge-{r.replace(' ', '-')} {{background: {RAG_TINTS[r]};}}\n" for r in RAG_EDGES) + "</style>"
+""" + "".join(f"  .cypp-rag-{_rag_class(r)} {{border-color: {charts.RAG_COLOURS[r]};}}\n"
+              f"  .cypp-badge-{_rag_class(r)} {{background: {RAG_TINTS[r]};}}\n" for r in RAG_TINTS) + "</style>"
 
 
 def house_styles() -> None:
@@ -429,10 +431,6 @@ def house_styles() -> None:
 def h(value: Any) -> str:
     """Text for HTML: every value from the plan or the store escaped, so it shows as typed."""
     return html.escape("" if value is None else str(value), quote=True)
-
-
-def _rag_class(rag: str) -> str:
-    return rag.replace(" ", "-")
 
 
 def rag_badge_html(rag: str) -> str:
@@ -457,7 +455,7 @@ def kpi_facts(s: status.KpiStatus) -> None:
     came with it (shown exactly as uploaded)."""
     facts = [("Compared with England", s.comparison_text), ("Recent trend", s.trend_text),
              ("Statistical process control", s.spc_text),
-             ("Flags", s.flags.replace(",", ", ") if s.flags else ""),
+             ("Flags", s.flags_words),
              ("Note with the latest figure (as uploaded)", s.note)]
     items = "".join(f"<li><strong>{h(name)}:</strong> {h(text)}</li>" for name, text in facts if text)
     st.html(f'<ul class="cypp-facts">{items}</ul>')
@@ -473,7 +471,7 @@ def kpi_tiles(statuses: list[status.KpiStatus], intro: str = "") -> None:
     for s in statuses:
         when = s.period or ("no published indicator" if s.relation == "none" else "no figure yet")
         meta = " · ".join(x for x in (when, TREND_WORDS.get(s.direction, ""),
-                                     f"flags: {s.flags.replace(',', ', ')}" if s.flags else "") if x)
+                                     f"flags: {s.flags_words}" if s.flags else "") if x)
         related = (f'<p class="cypp-small">Related indicator, not the measure itself: {h(s.relation_note)}</p>'
                    if s.relation == "related" else "")
         tiles.append(f'<section class="cypp-tile cypp-rag-{_rag_class(s.rag)}" aria-label="{h(s.code)} {h(s.kpi)}">'
@@ -627,14 +625,8 @@ def markdown_literal(text: str | None) -> str:
     return _MARKDOWN_PUNCTUATION.sub(r"\\\1", text)
 
 
-
-
 def kpi_label(kpi: Kpi) -> str:
     return f"{kpi.code} {kpi.name}"
-
-
-
-
 
 
 def area_names(conn: duckdb.DuckDBPyConnection) -> dict[str, str]:
