@@ -31,28 +31,29 @@ for table in consultation.tables:
     if table.caveat:
         st.caption(table.caveat)
     chart_tab, table_tab = st.tabs(["Chart", "Table"])
+    drawn = (table.rows, table.title, table.label, subtitle, source)
     with chart_tab:
-        ui.chart(charts.voice_counts_chart, table.rows, table.title, table.label, subtitle, source)
-        ui.downloads_for_chart(charts.voice_counts_chart, f"voice-{table.id}", table.rows, table.title,
-                               table.label, subtitle, source)
+        ui.chart(charts.voice_counts_chart, *drawn)
+        ui.downloads_for_chart(charts.voice_counts_chart, f"voice-{table.id}", *drawn)
+    counts = voice.table_download(table)
     with table_tab:
-        st.dataframe(voice.table_download(table), hide_index=True)
+        st.dataframe(counts, hide_index=True)
     # CSV and Excel of the table, with text that a spreadsheet could run as a formula made safe.
-    ui.downloads_for_table(voice.table_download(table), f"voice-{table.id}")
+    ui.downloads_for_table(counts, f"voice-{table.id}")
 
 for i, question in enumerate(consultation.questions):
     st.header(question.question, divider="gray")
     st.caption("Which groups raised each answer (✓). The summary records whether a group raised it, not how many "
                "people did." + (f" {question.caveat}" if question.caveat else ""))
     chart_tab, table_tab = st.tabs(["Chart", "Table"])
+    answers = (voice.groups_long(question), list(question.groups), question.question,
+               ["Answers by the groups that raised them"], source)
     with chart_tab:
-        ui.chart(charts.voice_answers_chart, voice.groups_long(question), list(question.groups), question.question,
-                 ["Answers by the groups that raised them"], source)
-        ui.downloads_for_chart(charts.voice_answers_chart, f"voice-question-{i + 1}", voice.groups_long(question),
-                               list(question.groups), question.question, ["Answers by the groups that raised them"],
-                               source)
+        ui.chart(charts.voice_answers_chart, *answers)
+        ui.downloads_for_chart(charts.voice_answers_chart, f"voice-question-{i + 1}", *answers)
+    answer_table = voice.question_table(question)
     with table_tab:
-        st.dataframe(voice.question_table(question), hide_index=True, width="stretch")
-    ui.downloads_for_table(voice.question_table(question), f"voice-question-{i + 1}")
+        st.dataframe(answer_table, hide_index=True, width="stretch")
+    ui.downloads_for_table(answer_table, f"voice-question-{i + 1}")
 
 st.caption(source)
