@@ -35,17 +35,17 @@ Streamlit's own controls, which we cannot change from the dashboard.
 
 st.header("Known issues", divider="gray")
 st.markdown("""
-- **Charts are pictures.** A screen reader cannot read the figures inside a chart. Every chart has a title and a
-  caption saying what it shows; the chart's own menu ("Show data") lists its figures as a table, and the page's
-  tables, with their CSV and Excel downloads, give the figures each rating is based on.
-- **Interactive tables.** Some screens (about the plan, actions, voice, wider outcomes, uploads, administration)
-  show figures in Streamlit's interactive table, which is drawn on a canvas. Screen reader support for it is
-  limited; each such table can be downloaded as CSV or Excel to read in a spreadsheet. The board's own tables
-  (partnership summaries, district comparisons) are plain tables that screen readers read cell by cell.
-- **Long names in the sidebar.** The sidebar's drop-down lists cut long names short (for example the plan's
-  name) until they are opened; the full name is always the page's title or caption.
-- **Zoom and small screens.** At 400% zoom (or on a phone) the text reflows, but charts and the wide summary
-  tables keep their width, so they scroll sideways.
+- **Charts are pictures.** Each chart is a picture whose text alternative is its title; a screen reader cannot
+  read the figures inside it. The table beside each chart, and its CSV and Excel downloads, give the figures
+  each rating is based on.
+- **Interactive tables.** Some screens (actions, voice, uploads, administration) show figures in Streamlit's
+  interactive table, which is drawn on a canvas. Screen reader support for it is limited; each such table can be
+  downloaded as CSV or Excel to read in a spreadsheet. The board's own tables (partnership summaries, district
+  comparisons, governance and ownership, wider outcomes) are plain tables that screen readers read cell by cell.
+- **Long names in the choices.** The drop-down lists behind "Change plan, area or period" cut long names short
+  (for example the plan's name) until they are opened; the sidebar says the full names above the button.
+- **Zoom and small screens.** At 400% zoom (or on a phone) the text reflows and charts shrink to fit, but the
+  wide tables keep their columns and scroll sideways in their own box (which a keyboard can reach).
 - **Paper view.** For a moment after a page opens in paper view the sidebar can show before the paper layout
   applies.
 """)
