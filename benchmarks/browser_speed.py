@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run as a script from the repository root
 
-from cypp_dash.devserver import navigation_pages, serve  # noqa: E402
+from cypp_dash.devserver import DRAWN, navigation_pages, serve  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -35,18 +35,9 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 LIMIT = 1.5
 SETTLE_S = 0.5
 BARE_PAGE = 'import streamlit as st\n\nst.title("A bare Streamlit page")\n'
-# The same "drawn" as tests/browser: script finished, title shown, nothing running, visible charts drawn.
-# It returns the browser's own clock (ms since navigation started) at the moment the page is drawn.
-DRAWN = """() => {
-    const app = document.querySelector('[data-testid="stApp"]');
-    if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
-    const title = document.querySelector('[data-testid="stMainBlockContainer"] h1');
-    if (!title || title.offsetParent === null) return false;
-    if (document.querySelector('[data-testid="stStatusWidget"]')) return false;
-    const drawn = [...document.querySelectorAll('[data-testid="stVegaLiteChart"]')]
-        .filter(c => c.offsetParent !== null).every(c => c.querySelector('canvas, svg'));
-    return drawn ? performance.now() : false;
-}"""
+# The same "drawn" as the browser tests (cypp_dash/drawn.js), returning the browser's own clock (ms since
+# navigation started) at the moment the page is drawn.
+DRAWN_AT = f"() => ({DRAWN})() && performance.now()"
 
 
 SHELL = "multipage shell (reference)"
@@ -69,7 +60,7 @@ def time_page(context, url: str) -> float:
     tab = context.new_page()
     try:
         tab.goto(url, wait_until="commit", timeout=120_000)
-        handle = tab.wait_for_function(DRAWN, polling=50, timeout=120_000)
+        handle = tab.wait_for_function(DRAWN_AT, polling=50, timeout=120_000)
         return float(handle.json_value()) / 1000
     finally:
         tab.close()

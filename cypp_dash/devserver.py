@@ -15,6 +15,8 @@ from pathlib import Path
 from cypp_dash.config import ROOT
 
 START_SECONDS = 90
+# A JavaScript function, true once a page is drawn (see drawn.js): the browser tests and the benchmark wait for it.
+DRAWN = (Path(__file__).parent / "drawn.js").read_text(encoding="utf-8")
 
 
 def free_port() -> int:

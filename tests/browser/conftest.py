@@ -18,7 +18,6 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
-DRAWN = (Path(__file__).parent / "drawn.js").read_text(encoding="utf-8")  # when a page counts as drawn
 START_SECONDS = 90
 
 
@@ -66,7 +65,7 @@ def served_app(fresh_store, browser) -> Iterator[dict]:
         tab = context.new_page()
         tab.set_default_timeout(120_000)
         tab.goto(url + FIRST_VISIT)
-        tab.wait_for_function(DRAWN, polling=100)
+        tab.wait_for_function(devserver.DRAWN, polling=100)
         first = {"h1": tab.locator("h1").first.inner_text(),
                  "menu": tab.locator('[data-testid="stSidebarNav"]').inner_text(),
                  "body": tab.locator('[data-testid="stMain"]').inner_text(), "url": tab.url}

@@ -12,11 +12,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from cypp_dash.devserver import navigation_pages
+from cypp_dash.devserver import DRAWN, navigation_pages
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
-DRAWN = (Path(__file__).parent / "drawn.js").read_text(encoding="utf-8")  # when a page counts as drawn
 
 if not CHROMIUM.exists():
     pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium (tests/run.sh does) to run the browser tests",

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from security_payloads import BROWSER_CHECK_JS, load_payloads
 
-DRAWN = (Path(__file__).parent / "drawn.js").read_text(encoding="utf-8")
+from cypp_dash.devserver import DRAWN
+
 if not Path("/usr/bin/chromium").exists():
     pytest.skip("/usr/bin/chromium is missing (tests/run.sh installs it)", allow_module_level=True)
 pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
