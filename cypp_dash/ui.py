@@ -394,7 +394,7 @@ HOUSE_STYLES = """<style>
    color: #0b0c0c; font-size: .875rem;}
   .cypp-headline {display: grid; grid-template-columns: repeat(4, 1fr); gap: .75rem; margin: 0 0 .5rem !important;
    padding: 0 !important; list-style: none;}
-  .cypp-headline li {margin: 0; border: 1px solid #b1b4b6; border-top-width: 6px; border-radius: .25rem; padding: .5rem .8rem;}
+  .cypp-headline > * {margin: 0; border: 1px solid #b1b4b6; border-top-width: 6px; border-radius: .25rem; padding: .5rem .8rem;}
   .cypp-headline .cypp-count {font-size: 2rem; font-weight: 700; line-height: 1.2; display: block;}
   .cypp-chart {margin: 0 0 .5rem; max-width: 100%;}
   .cypp-chart img {max-width: 100%; height: auto; display: block;}
