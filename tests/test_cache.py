@@ -117,3 +117,31 @@ def test_memo_works_a_pure_function_out_once_per_distinct_input():
     assert len(calls) == 1
     assert ui.memo(double, pd.DataFrame({"x": [1.0, 3.0]})) == 8.0
     assert len(calls) == 2
+
+
+def test_after_the_first_page_view_the_long_lived_objects_are_out_of_the_garbage_collectors_sight(app_page):
+    """A full collection then walks only what was made since, not every module object (README Performance)."""
+    import gc
+
+    assert not app_page("overview.py").exception
+    assert ui._FROZEN
+    assert gc.get_freeze_count() > 50_000
+
+
+def test_pages_do_not_rely_on_streamlit_magic_which_is_switched_off():
+    """runner.magicEnabled is false (.streamlit/config.toml), so a bare expression in a page would show
+    nothing: no page or app.py has one (docstrings aside)."""
+    import ast
+    import tomllib
+
+    from cypp_dash.config import ROOT
+
+    assert tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))["runner"][
+        "magicEnabled"] is False
+    bare = []
+    for script in [ROOT / "app.py", *sorted((ROOT / "pages").glob("*.py"))]:
+        for node in ast.walk(ast.parse(script.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Expr) and not isinstance(node.value, (ast.Call, ast.Await, ast.Yield)) and not (
+                    isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)):
+                bare.append(f"{script.name}:{node.lineno}")
+    assert bare == []
