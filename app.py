@@ -1,24 +1,9 @@
-"""Entry point: page configuration and navigation only; each screen lives in pages/."""
+"""Entry point: `streamlit run app.py` serves the dashboard (dashboard.py: page configuration and navigation;
+pages/: the screens) with Streamlit's own server, plus one small piece of middleware (cypp_dash/serving.py)
+that lets a page opened at its own address, such as a deep link in a board paper, connect at once."""
 import streamlit as st
+from starlette.middleware import Middleware
 
-st.set_page_config(page_title="CYPP performance dashboard", page_icon=":material/monitoring:", layout="wide")
+from cypp_dash.serving import PageAddressBase
 
-PAGES = [
-    st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
-    st.Page("pages/partnership.py", title="Partnerships", icon=":material/groups:", url_path="partnership"),
-    st.Page("pages/districts.py", title="Districts", icon=":material/map:", url_path="districts"),
-    st.Page("pages/about_data.py", title="About the data", icon=":material/menu_book:", url_path="about-data"),
-    st.Page("pages/about_plan.py", title="About the plan", icon=":material/account_tree:", url_path="about-plan"),
-    st.Page("pages/actions.py", title="Actions", icon=":material/checklist:", url_path="actions"),
-    st.Page("pages/voice.py", title="Voice of children and young people", icon=":material/record_voice_over:",
-            url_path="voice"),
-    st.Page("pages/wider_outcomes.py", title="Wider outcomes", icon=":material/query_stats:",
-            url_path="wider-outcomes"),
-    st.Page("pages/upload.py", title="Upload figures", icon=":material/upload_file:", url_path="upload"),
-    st.Page("pages/sign_in.py", title="Sign in", icon=":material/login:", url_path="sign-in"),
-    st.Page("pages/admin.py", title="Administration", icon=":material/admin_panel_settings:", url_path="admin"),
-    st.Page("pages/accessibility.py", title="Accessibility", icon=":material/accessibility:",
-            url_path="accessibility"),
-]
-
-st.navigation(PAGES).run()
+app = st.App("dashboard.py", middleware=[Middleware(PageAddressBase)])

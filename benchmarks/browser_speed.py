@@ -3,7 +3,7 @@
 Run from the repository root:  python benchmarks/browser_speed.py [--runs 5] [--out artifacts/browser_speed.json]
 
 It builds a temporary store (`init-db`), starts the dashboard and a bare page (`st.title(...)` only) with
-`streamlit run` on free ports, opens the bare page and each page of app.py's navigation in headless
+`streamlit run` on free ports, opens the bare page and each page of the dashboard's navigation in headless
 Chromium once to warm up, then times RUNS rounds (each round visits the bare page and every page in
 turn, each in a new tab, so a new Streamlit session), and reports the median time from navigation
 start to drawn (the script has finished, the title is shown and every visible chart is drawn), the
@@ -44,11 +44,13 @@ SHELL = "multipage shell (reference)"
 
 
 def write_shell(folder: Path) -> str:
-    """A copy of app.py whose pages hold only their titles: the cost of Streamlit's multipage frame (menu,
-    page routing) with none of the dashboard's own. Returns the address of its first page after the default
-    (a page opened at its own address, as a deep link is, which costs Streamlit a second connection probe)."""
+    """A copy of the dashboard's serving (app.py) and navigation (dashboard.py) whose pages hold only their
+    titles: the cost of Streamlit's multipage frame (menu, page routing) with none of the dashboard's own.
+    Returns the address of its first page after the default (a page opened at its own address, as a deep
+    link is)."""
     (folder / "pages").mkdir(parents=True)
-    (folder / "app.py").write_text((ROOT / "app.py").read_text(encoding="utf-8"), encoding="utf-8")
+    for script in ("app.py", "dashboard.py"):
+        (folder / script).write_text((ROOT / script).read_text(encoding="utf-8"), encoding="utf-8")
     for script in (ROOT / "pages").glob("*.py"):
         (folder / "pages" / script.name).write_text(f"import streamlit as st\n\nst.title({script.stem!r})\n",
                                                     encoding="utf-8")
@@ -103,7 +105,8 @@ def main(argv: list[str] | None = None) -> int:
         shell_path = write_shell(tmp / "shell")
         with serve(ROOT / "app.py", ROOT, env, tmp / "app.log") as app, \
                 serve(tmp / "bare.py", tmp, env, tmp / "bare.log") as bare, \
-                serve(tmp / "shell" / "app.py", tmp / "shell", env, tmp / "shell.log") as shell, sync_playwright() as p:
+                serve(tmp / "shell" / "app.py", tmp / "shell", {**env, "PYTHONPATH": str(ROOT)},  # for cypp_dash
+                      tmp / "shell.log") as shell, sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             context = browser.new_context(viewport={"width": 1280, "height": 900})
             targets = {"bare page": bare, SHELL: f"{shell}/{shell_path}",
@@ -134,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
                f"bare page ({bare_s:.3f} s): {'within' if within else 'NOT within'} the {LIMIT} x limit.")
     print("\n" + verdict)
     shell_s = results[SHELL]["median_s"]
-    print(f"The multipage shell alone (app.py's menu, a page holding only its title, opened at a page's own "
+    print(f"The multipage shell alone (the dashboard's menu, a page holding only its title, opened at a page's own "
           f"address) takes {shell_s:.3f} s = {results[SHELL]['ratio_to_bare']:.2f} x the bare page: Streamlit's "
           f"share. The worst page is {pages[worst]['median_s'] / shell_s:.2f} x the shell.")
 

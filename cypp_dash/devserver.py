@@ -1,5 +1,5 @@
 """Serve the app with `streamlit run` on a free local port, for the browser tests and the browser
-speed benchmark, and list the pages app.py's navigation offers."""
+speed benchmark, and list the pages the dashboard's navigation (dashboard.py) offers."""
 from __future__ import annotations
 
 import ast
@@ -25,8 +25,8 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def navigation_pages(app: Path = ROOT / "app.py") -> list[tuple[str, str]]:
-    """(URL path, title) of every st.Page in app.py, read from its source ("" is the default page)."""
+def navigation_pages(app: Path = ROOT / "dashboard.py") -> list[tuple[str, str]]:
+    """(URL path, title) of every st.Page in dashboard.py, read from its source ("" is the default page)."""
     tree = ast.parse(app.read_text(encoding="utf-8"))
     pages = []
     for node in ast.walk(tree):

@@ -534,12 +534,12 @@ def paper_view_if_asked() -> bool:
 
 
 def _through_app_navigation() -> None:
-    """Make a deep link opened first after the server starts go through app.py.
+    """Make a deep link opened first after the server starts go through dashboard.py's navigation.
 
-    Streamlit keeps an old rule: until some session has run app.py's `st.navigation`, a URL such as
+    Streamlit keeps an old rule: until some session has run dashboard.py's `st.navigation`, a URL such as
     /partnership?area=... runs pages/partnership.py directly (the folder-based navigation), so the
-    page misses app.py's page config and menu. Seen in Chromium: the menu listed "app, about data,
-    ...". The page switches that rule off and runs again through app.py; a page whose address
+    page misses dashboard.py's page config and menu. Seen in Chromium: the menu listed "app, about data,
+    ...". The page switches that rule off and runs again through dashboard.py; a page whose address
     differs from its file name (about-data) is then opened by its file, keeping the query."""
     try:
         from streamlit.runtime.pages_manager import PagesManager
