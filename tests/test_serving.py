@@ -4,6 +4,7 @@ Everything else Streamlit answers passes through untouched."""
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -30,6 +31,12 @@ def streamlit_like(body: bytes = INDEX, content_type: bytes = b"text/html; chars
     return app, seen
 
 
+def run(coroutine) -> None:
+    """Run a coroutine on its own thread's event loop (the browser tests' Playwright may own this thread's)."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, coroutine).result()
+
+
 def request(app, path: str, method: str = "GET", headers=(), kind: str = "http") -> tuple[dict, bytes]:
     sent = []
 
@@ -40,7 +47,7 @@ def request(app, path: str, method: str = "GET", headers=(), kind: str = "http")
         sent.append(message)
 
     scope = {"type": kind, "method": method, "path": path, "headers": list(headers)}
-    asyncio.run(app(scope, receive, send))
+    run(app(scope, receive, send))
     start = next(m for m in sent if m["type"] == "http.response.start")
     return start, b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
 
@@ -129,7 +136,7 @@ def test_websockets_and_lifespan_pass_straight_through():
 
     middleware = PageAddressBase(inner, base=lambda: "")
     for kind in ("websocket", "lifespan"):
-        asyncio.run(middleware({"type": kind, "path": "/partnership"}, None, None))
+        run(middleware({"type": kind, "path": "/partnership"}, None, None))
     assert calls == ["websocket", "lifespan"]
 
 
