@@ -250,6 +250,7 @@ def remembered(name: str, options: list, default, widget_key: str | None = None)
         value = st.session_state.get(key)
     if value not in options:
         value = default
+    st.session_state[f"cypp_default_{name}"] = default
     st.session_state[key] = value
     if widget_key:
         st.session_state[widget_key] = value
@@ -257,13 +258,20 @@ def remembered(name: str, options: list, default, widget_key: str | None = None)
 
 
 def keep_in_url(**values: str | None) -> None:
-    """Write the view into the address bar so a copied link opens the same view."""
+    """Write the view into the address bar so a copied link opens the same view.
+
+    A choice still at its default (see `remembered`) is not added to an address that lacks it: that
+    address already opens the same view, and each change Streamlit makes to the address is a new entry in
+    the browser's history, so a visit through the menu would otherwise need two presses of Back to leave.
+    A choice the address already names is always kept up to date."""
     changed = {}
     for name, value in values.items():
         st.session_state[f"cypp_url_{name}"] = None if value in (None, "") else str(value)
         if value is None or value == "":
             if name in st.query_params:
                 del st.query_params[name]
+        elif name not in st.query_params and str(value) == str(st.session_state.get(f"cypp_default_{name}")):
+            continue
         elif st.query_params.get(name) != str(value):
             changed[name] = str(value)
     if changed:

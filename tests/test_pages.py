@@ -82,6 +82,23 @@ def test_about_the_data_defines_every_kpi_and_explains_rag(app_page, config):
     assert len(config.plan().kpis) == 17
 
 
+def test_a_view_at_its_defaults_adds_nothing_to_the_address_and_a_choice_then_does(app_page):
+    """Every change to the address is an entry in the browser's history: a visit through the menu at the
+    default view must leave one entry, so Back leaves the page at one press."""
+    at = app_page("overview.py")
+    assert not at.exception
+    assert dict(at.query_params) == {}
+    at.sidebar.selectbox(key="w_area").select("E07000236").run()
+    assert at.query_params["area"] in (["E07000236"], "E07000236")
+
+
+def test_a_choice_the_address_names_stays_in_it_even_at_its_default(app_page):
+    at = app_page("partnership.py", query={"partnership": "early-help", "area": "E10000034"})
+    assert not at.exception
+    assert at.query_params["partnership"] in (["early-help"], "early-help")
+    assert at.query_params["area"] in (["E10000034"], "E10000034")
+
+
 def test_the_sidebar_choices_are_kept_in_the_url(app_page):
     at = app_page("overview.py", query={"area": "E07000236", "period": "2024/25 Q2"})
     assert at.query_params["area"] == ["E07000236"] or at.query_params["area"] == "E07000236"

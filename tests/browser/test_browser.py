@@ -119,10 +119,10 @@ def test_a_deep_link_restores_its_view(page, app_url, address, title, shown):
         assert kept.get(name) == value, f"{name} lost from {page.url}"
 
 
-def test_a_deep_link_connects_at_the_first_try_and_the_menu_then_moves_to_another_page(page, app_url):
+def test_a_deep_link_connects_at_the_first_try_and_back_returns_to_it_after_the_menu(page, app_url):
     """The page's HTML says where the server is (cypp_dash/serving.py), so Streamlit's front end does not
     first probe /districts/_stcore/health and wait (Streamlit issue #7074); moving on through the menu
-    still gives each page its own address."""
+    still gives each page its own address, and one press of Back returns to the deep link's view."""
     probes = []
     page.on("request", lambda r: "_stcore/health" in r.url and probes.append(urlsplit(r.url).path))
     open_page(page, f"{app_url}/districts?kpi=MH03")
@@ -132,6 +132,11 @@ def test_a_deep_link_connects_at_the_first_try_and_the_menu_then_moves_to_anothe
     wait_until_drawn(page)
     assert page.locator("h1").first.inner_text() == "About the data"
     assert probes == ["/_stcore/health"], "moving through the menu keeps the same connection"
+    page.go_back()
+    page.wait_for_url(re.compile(r"/districts\?kpi=MH03$"))
+    wait_until_drawn(page)
+    assert page.locator("h1").first.inner_text() == "Districts compared"
+    assert "MH03" in page.locator("h2").first.inner_text()
 
 
 def test_the_sidebar_says_what_is_shown_and_its_choices_change_the_view(page, app_url):
