@@ -430,7 +430,7 @@ HOUSE_STYLES = """<style>
   .cypp-table caption {text-align: left; font-weight: 700; padding-bottom: .3rem;}
   .cypp-table th {text-align: left; vertical-align: bottom; border-bottom: 2px solid #0b0c0c; padding: .35rem .5rem;}
   .cypp-table td {vertical-align: top; border-bottom: 1px solid #b1b4b6; padding: .35rem .5rem;
-   overflow-wrap: anywhere;}
+   overflow-wrap: break-word;}
   .cypp-table tr {break-inside: avoid; page-break-inside: avoid;}
   .cypp-table .cypp-rag-cell {font-weight: 600; color: #0b0c0c; white-space: nowrap;}
   .cypp-facts {margin: .25rem 0 .75rem; padding-left: 1.25rem;}
