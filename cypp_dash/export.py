@@ -314,15 +314,11 @@ def report_document(conn: duckdb.DuckDBPyConnection, config: Config, plan: Plan,
                                             f"{status.fmt(s.value, s.unit)} ({s.period}); {s.rag_label}.")
         else:
             doc.add_paragraph(f"No figures held for {area_name} yet ({kpi.baseline.text}).")
-        facts = [("Compared with England", s.comparison_text)]
-        if s.trend_text:
-            facts.append(("Recent trend", s.trend_text))
-        if s.spc_text:
-            facts.append(("Statistical process control", s.spc_text))
-        facts.append(("Flags", s.flags_words or "none"))
-        if s.note:
-            facts.append(("Note with the latest figure (as uploaded)", s.note))
-        for label, text in facts:
+        for label, text in s.facts:
+            # A board paper always states the comparison with England and the flags ("none" when none).
+            text = text or ("none" if label == "Flags" else "")
+            if not text and label != "Compared with England":
+                continue
             p = doc.add_paragraph(style="List Bullet")
             _text(p, f"{label}: ", bold=True)
             _text(p, text)

@@ -84,6 +84,15 @@ class KpiStatus:
         """The flags as a reader sees them ("illustrative, provisional"); "" when there are none."""
         return self.flags.replace(",", ", ")
 
+    @property
+    def facts(self) -> list[tuple[str, str]]:
+        """What is known of the latest figure besides its RAG, as (label, text) in reading order: the
+        comparison with England, the recent trend, SPC, the flags and the note uploaded with it ("" where
+        there is nothing to say). The page and the Word report list the same facts under the same labels."""
+        return [("Compared with England", self.comparison_text), ("Recent trend", self.trend_text),
+                ("Statistical process control", self.spc_text), ("Flags", self.flags_words),
+                ("Note with the latest figure (as uploaded)", self.note or "")]
+
     def as_row(self) -> dict:
         return asdict(self)
 

@@ -480,11 +480,7 @@ def rag_and_reason(s: status.KpiStatus) -> None:
 def kpi_facts(s: status.KpiStatus) -> None:
     """What the statistics say of a KPI's latest figure (England, trend, SPC), its flags, and the note that
     came with it (shown exactly as uploaded)."""
-    facts = [("Compared with England", s.comparison_text), ("Recent trend", s.trend_text),
-             ("Statistical process control", s.spc_text),
-             ("Flags", s.flags_words),
-             ("Note with the latest figure (as uploaded)", s.note)]
-    items = "".join(f"<li><strong>{h(name)}:</strong> {h(text)}</li>" for name, text in facts if text)
+    items = "".join(f"<li><strong>{h(name)}:</strong> {h(text)}</li>" for name, text in s.facts if text)
     st.html(f'<ul class="cypp-facts">{items}</ul>')
 
 
