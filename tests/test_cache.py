@@ -127,21 +127,3 @@ def test_after_the_first_page_view_the_long_lived_objects_are_out_of_the_garbage
     assert ui._FROZEN
     assert gc.get_freeze_count() > 50_000
 
-
-def test_pages_do_not_rely_on_streamlit_magic_which_is_switched_off():
-    """runner.magicEnabled is false (.streamlit/config.toml), so a bare expression in a page would show
-    nothing: no page or script has one (docstrings aside)."""
-    import ast
-    import tomllib
-
-    from cypp_dash.config import ROOT
-
-    assert tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))["runner"][
-        "magicEnabled"] is False
-    bare = []
-    for script in [ROOT / "app.py", ROOT / "dashboard.py", *sorted((ROOT / "pages").glob("*.py"))]:
-        for node in ast.walk(ast.parse(script.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Expr) and not isinstance(node.value, (ast.Call, ast.Await, ast.Yield)) and not (
-                    isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)):
-                bare.append(f"{script.name}:{node.lineno}")
-    assert bare == []

@@ -262,6 +262,21 @@ def test_streamlit_is_set_up_safely(section, key, value):
     assert streamlit_settings()[section][key] == value
 
 
+def test_pages_do_not_rely_on_streamlit_magic_which_is_switched_off():
+    """runner.magicEnabled is false (README Performance), so a bare expression in a page would show
+    nothing: no page or script has one (docstrings aside)."""
+    import ast
+
+    assert streamlit_settings()["runner"]["magicEnabled"] is False
+    bare = []
+    for script in [ROOT / "app.py", ROOT / "dashboard.py", *sorted((ROOT / "pages").glob("*.py"))]:
+        for node in ast.walk(ast.parse(script.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Expr) and not isinstance(node.value, (ast.Call, ast.Await, ast.Yield)) and not (
+                    isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)):
+                bare.append(f"{script.name}:{node.lineno}")
+    assert bare == []
+
+
 def test_no_page_or_module_passes_unsafe_html_to_streamlit():
     """unsafe_allow_html is never used; st.html appears only with fixed text (checked by reading)."""
     sources = [*(ROOT / "pages").glob("*.py"), *(ROOT / "cypp_dash").glob("*.py"), ROOT / "app.py", ROOT / "dashboard.py"]
