@@ -526,8 +526,8 @@ def test_a_recently_active_session_stays_signed_in(page, config):
 
 def test_an_identity_provider_sign_in_takes_the_role_of_the_matching_account(page, accounts, monkeypatch):
     conn, _, _ = accounts
-    monkeypatch.setattr(auth, "oidc_configured", lambda: True)
-    monkeypatch.setattr(auth, "oidc_identity", lambda: "ada")
+    monkeypatch.setattr(session, "oidc_configured", lambda: True)
+    monkeypatch.setattr(session, "oidc_identity", lambda: "ada")
     at = page("sign_in.py")
     assert at.session_state[session.SESSION_ACCOUNT] == Account("ada", "admin")
     assert ("ada", "sign-in", "admin, through the identity provider") in set(
@@ -535,8 +535,8 @@ def test_an_identity_provider_sign_in_takes_the_role_of_the_matching_account(pag
 
 
 def test_an_identity_provider_sign_in_without_an_account_gets_nothing(page, monkeypatch):
-    monkeypatch.setattr(auth, "oidc_configured", lambda: True)
-    monkeypatch.setattr(auth, "oidc_identity", lambda: "jo.bloggs@council.example")
+    monkeypatch.setattr(session, "oidc_configured", lambda: True)
+    monkeypatch.setattr(session, "oidc_identity", lambda: "jo.bloggs@council.example")
     at = page("sign_in.py")
     assert session.SESSION_ACCOUNT not in at.session_state
     assert "jo.bloggs@council.example has no account on this dashboard" in at.warning[0].value
