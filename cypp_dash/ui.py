@@ -18,7 +18,7 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
-from cypp_dash import charts, status, store
+from cypp_dash import charts, plan_info, status, store
 from cypp_dash.config import Config, Kpi, Plan
 from cypp_dash.periods import parse_period
 from cypp_dash.web import session
@@ -76,10 +76,8 @@ def cached_periods(version: int, indicator_ids: tuple[str, ...]) -> list[str]:
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def cached_wider_outcomes(version: int, plan_id: str, area: str) -> pd.DataFrame:
-    from cypp_dash import fingertips
-
     cfg = _config()
-    return fingertips.wider_outcomes(_connection(str(store.db_path())).cursor(), cfg, cfg.plan(plan_id), area)
+    return plan_info.wider_outcomes(_connection(str(store.db_path())).cursor(), cfg, cfg.plan(plan_id), area)
 
 
 # --- charts: drawn on the server as SVG pictures, the same pictures as the downloads and the Word report ---
@@ -192,7 +190,7 @@ class View:
         return cached_district_table(self.version, self.plan.id, kpi.code, self.period, self.as_at)
 
     def wider_outcomes(self) -> pd.DataFrame:
-        """Every other indicator held for the area, latest figure each (cypp_dash.fingertips.wider_outcomes)."""
+        """Every other indicator held for the area, latest figure each (cypp_dash.plan_info.wider_outcomes)."""
         return cached_wider_outcomes(self.version, self.plan.id, self.area)
 
     def series(self, kpi: Kpi, areas: list[str]) -> pd.DataFrame:
