@@ -14,7 +14,7 @@ import pandas as pd
 
 from cypp_dash import ingest, store
 from cypp_dash.config import ROOT, Config, Plan
-from cypp_dash.periods import parse_period
+from cypp_dash.periods import parse_period, quarter_containing
 
 FINGERTIPS_SOURCE = ("OHID Fingertips (Public Health Profiles), collected by Trafford Data Lab with fingertipsR")
 OGL = "Contains public sector information licensed under the Open Government Licence v3.0"
@@ -168,8 +168,6 @@ TEMPLATE_COLUMNS = ["kpi", "area", "period", "value", "numerator", "denominator"
 
 def upload_template(config: Config, plan: Plan, today: date | None = None) -> pd.DataFrame:
     """The upload format with one example row: the plan's first KPI, its area, the last full quarter."""
-    from cypp_dash.periods import quarter_containing
-
     today = today or date.today()
     last_quarter = quarter_containing(quarter_containing(today).start.replace(day=1) - pd.Timedelta(days=1))
     kpi = next((k for k in plan.kpis if k.unit == "percent"), plan.kpis[0] if plan.kpis else None)
