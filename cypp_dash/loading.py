@@ -158,7 +158,9 @@ def _source_beside(path: Path) -> dict[str, str]:
 def ensure_store(conn: duckdb.DuckDBPyConnection, config: Config) -> None:
     """Build the store on first run; afterwards only refresh the plan tables from config."""
     if store.is_empty(conn):
-        build_store(conn, config, progress=lambda m: None)
+        with store.build_lock(conn):  # replicas sharing one PostgreSQL build it once
+            if store.is_empty(conn):
+                build_store(conn, config, progress=lambda m: None)
 
 
 # --- the upload template ------------------------------------------------------------------------

@@ -1,11 +1,17 @@
-"""The DuckDB store: schema, one connection per process, all-or-nothing loads, revisions,
-as-at queries, rollback, backup and restore. Every query here is parameterised."""
+"""The store: schema, one connection per process, all-or-nothing loads, revisions, as-at queries,
+rollback, backup and restore. Every query here is parameterised. The embedded DuckDB file is the
+default; CYPP_DB=postgresql://... runs the same functions on PostgreSQL (cypp_dash/pgstore.py holds
+that back end's connection; the few SQL differences are chosen here by `backend(conn)`)."""
 from __future__ import annotations
 
 import hashlib
+import io
+import json
 import os
 import threading
 import time
+import warnings
+import zipfile
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
@@ -17,7 +23,9 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
+from cypp_dash import pgstore
 from cypp_dash.config import ROOT, Config
 from cypp_dash.periods import parse_period
 
@@ -75,8 +83,15 @@ class StoreBusy(StoreError):
     """Another process or session is writing to the store."""
 
 
-def db_path() -> Path:
-    return Path(os.environ.get("CYPP_DB") or DEFAULT_DB)
+def db_path() -> Path | str:
+    """The store CYPP_DB names: a DuckDB file's path, or a postgresql:// address (kept as text)."""
+    target = os.environ.get("CYPP_DB") or DEFAULT_DB
+    return target if pgstore.is_address(target) else Path(target)
+
+
+def backend(conn) -> str:
+    """`duckdb` or `postgresql`: which engine a connection (or cursor) talks to."""
+    return getattr(conn, "backend", "duckdb") if not isinstance(conn, duckdb.DuckDBPyConnection) else "duckdb"
 
 
 def now() -> datetime:
@@ -89,13 +104,35 @@ def now() -> datetime:
 _write_lock = threading.RLock()
 _process_connections: dict[str, duckdb.DuckDBPyConnection] = {}
 _process_lock = threading.Lock()
+_pools: dict[str, pgstore.Pool] = {}
+
+
+def _lock_wait() -> float:
+    return float(os.environ.get("CYPP_LOCK_WAIT", "30"))
+
+
+def _pg_connect(address: str) -> pgstore.PgConnection:
+    with _process_lock:
+        pool = _pools.get(address)
+        if pool is None:
+            try:
+                pool = _pools[address] = pgstore.Pool(address)
+            except pgstore.PgError as e:
+                raise StoreError(str(e)) from None
+    conn = pgstore.PgConnection(pool)
+    ensure_schema(conn)
+    return conn
 
 
 def connect(path: str | os.PathLike | None = None, wait_seconds: float | None = None) -> duckdb.DuckDBPyConnection:
-    """Open (creating if need be) the store file; wait for another process's lock, then say busy."""
-    path = Path(path or db_path())
+    """Open (creating if need be) the store file; wait for another process's lock, then say busy.
+    A postgresql:// address opens that database instead (credentials from the environment)."""
+    target = path or db_path()
+    if pgstore.is_address(str(target)):
+        return _pg_connect(str(target))
+    path = Path(target)
     path.parent.mkdir(parents=True, exist_ok=True)
-    wait = float(os.environ.get("CYPP_LOCK_WAIT", "30")) if wait_seconds is None else wait_seconds
+    wait = _lock_wait() if wait_seconds is None else wait_seconds
     deadline = time.monotonic() + wait
     delay = 0.05
     while True:
@@ -116,7 +153,10 @@ def connect(path: str | os.PathLike | None = None, wait_seconds: float | None = 
 
 def process_connection(path: str | os.PathLike | None = None) -> duckdb.DuckDBPyConnection:
     """The one connection this process keeps to a store file (sessions take cursors from it)."""
-    key = str(Path(path or db_path()).resolve())
+    target = path or db_path()
+    if pgstore.is_address(str(target)):
+        return _pg_connect(str(target))  # each cursor borrows its own database connection from the pool
+    key = str(Path(target).resolve())
     with _process_lock:
         conn = _process_connections.get(key)
         if conn is None:
@@ -130,21 +170,34 @@ def close_process_connections() -> None:
         for conn in _process_connections.values():
             conn.close()
         _process_connections.clear()
+        for pool in _pools.values():
+            pool.close()
+        _pools.clear()
 
 
 def ensure_schema(conn: duckdb.DuckDBPyConnection) -> None:
+    if backend(conn) == "postgresql":
+        # Replicas starting together would race on CREATE TABLE: one at a time, under the write lock.
+        with write_transaction(conn, bump=False) as cur:
+            _create_schema(cur)
+        return
+    _create_schema(conn)
+
+
+def _create_schema(conn) -> None:
     for statement in SCHEMA:
         conn.execute(statement)
     conn.execute("INSERT INTO meta VALUES ('project', ?) ON CONFLICT DO NOTHING", [PROJECT_MARK])
     conn.execute("INSERT INTO meta VALUES ('schema_version', ?) ON CONFLICT DO NOTHING", [SCHEMA_VERSION])
     conn.execute("INSERT INTO meta VALUES ('data_version', '0') ON CONFLICT DO NOTHING")
-    cur = conn.cursor()  # closed at once: an open result on the connection would block CHECKPOINT (backup)
+    cur = conn if backend(conn) == "postgresql" else conn.cursor()  # DuckDB: closed at once (an open result would block CHECKPOINT)
     try:
         if (cur.execute("SELECT count(*) FROM held_periods").fetchall()[0][0] == 0
-                and cur.execute("SELECT count(*) FROM (SELECT 1 FROM observations LIMIT 1)").fetchall()[0][0]):
+                and cur.execute("SELECT count(*) FROM (SELECT 1 FROM observations LIMIT 1) AS one").fetchall()[0][0]):
             refresh_held_periods(cur)  # a store made before the table existed
     finally:
-        cur.close()
+        if cur is not conn:
+            cur.close()
 
 
 def refresh_held_periods(cur: duckdb.DuckDBPyConnection) -> None:
@@ -155,14 +208,24 @@ def refresh_held_periods(cur: duckdb.DuckDBPyConnection) -> None:
 
 
 @contextmanager
-def write_transaction(conn: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
-    """One all-or-nothing write: other writers in this process wait; any error rolls back."""
+def write_transaction(conn: duckdb.DuckDBPyConnection, bump: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
+    """One all-or-nothing write: other writers in this process wait; any error rolls back. On
+    PostgreSQL the transaction first takes the database's write lock (an advisory lock), so writers in
+    every process and on every machine take turns; one that waits longer than CYPP_LOCK_WAIT seconds
+    is refused as busy."""
     with _write_lock:
         cur = conn.cursor()
         cur.execute("BEGIN TRANSACTION")
         try:
+            if backend(cur) == "postgresql":
+                try:
+                    cur.lock_for_write(_lock_wait())
+                except pgstore.LockTimeout:
+                    raise StoreBusy("the store is busy: another upload or change is being written; try again "
+                                    "when it has finished") from None
             yield cur
-            _bump_version(cur)
+            if bump:
+                _bump_version(cur)
             cur.execute("COMMIT")
         except BaseException:
             cur.execute("ROLLBACK")
@@ -186,6 +249,21 @@ def data_version(conn: duckdb.DuckDBPyConnection) -> int:
 
 def is_empty(conn: duckdb.DuckDBPyConnection) -> bool:
     return conn.cursor().execute("SELECT count(*) FROM plans").fetchone()[0] == 0
+
+
+@contextmanager
+def build_lock(conn) -> Iterator[None]:
+    """Held while a new store is built from the bundled data: on PostgreSQL a database-wide lock, so
+    replicas that start together build it once; one DuckDB file has one writing process anyway."""
+    if backend(conn) == "postgresql":
+        holder = conn.cursor()
+        try:
+            with holder.build_lock():
+                yield
+        finally:
+            holder.close()
+    else:
+        yield
 
 
 # --- the plan ---------------------------------------------------------------------------------
@@ -330,12 +408,9 @@ def load_batch(conn: duckdb.DuckDBPyConnection, rows: pd.DataFrame, *, user: str
         cur.execute("""INSERT INTO observations
             SELECT ? + row_number() OVER (), indicator_id, area_code, period, period_start, period_end,
                    category, value, numerator, denominator, ci_low, ci_high, ci99_low, ci99_high, note,
-                   CASE WHEN change = 'revised'
-                        THEN array_to_string(list_sort(list_distinct(
-                             list_filter(string_split(flags, ','), lambda x: x <> '') || ['revised'])), ',')
-                        ELSE flags END,
+                   CASE WHEN change = 'revised' THEN """ + _REVISED_FLAGS[backend(cur)] + """ ELSE flags END,
                    compared_with_england, ?, ?, NULL, NULL
-            FROM classified_rows WHERE change <> 'unchanged'""", [first_id, batch_id, at])
+            FROM classified_rows WHERE change <> 'unchanged'""", [first_id, batch_id, at])  # noqa: S608 (constant SQL fragments, no user input)
         cur.execute("""INSERT INTO held_periods SELECT indicator_id, period, max(period_start), max(period_end)
                        FROM classified_rows WHERE change <> 'unchanged' GROUP BY indicator_id, period
                        ON CONFLICT DO NOTHING""")
@@ -354,6 +429,15 @@ def load_batch(conn: duckdb.DuckDBPyConnection, rows: pd.DataFrame, *, user: str
         cur.unregister("incoming")
         progress(1.0, "Done")
     return LoadResult(batch_id, counts.get("added", 0), counts.get("revised", 0), counts.get("unchanged", 0))
+
+
+# A revised figure's flags gain `revised`: sorted, distinct, comma-separated, in each engine's words.
+_REVISED_FLAGS = {
+    "duckdb": "array_to_string(list_sort(list_distinct(list_filter(string_split(flags, ','), lambda x: x <> '') "
+              "|| ['revised'])), ',')",
+    "postgresql": "array_to_string(ARRAY(SELECT DISTINCT f FROM unnest(string_to_array(flags, ',') "
+                  "|| ARRAY['revised']) AS f WHERE f <> '' ORDER BY f), ',')",
+}
 
 
 def _hook_after_insert(cur: duckdb.DuckDBPyConnection) -> None:
@@ -383,7 +467,7 @@ def rollback(conn: duckdb.DuckDBPyConnection, batch_id: int, user: str) -> None:
             raise StoreError(f"upload {batch_id} was already rolled back")
         later = cur.execute("""SELECT DISTINCT superseded_by FROM (
                                    SELECT batch_id, superseded_by FROM observations
-                                   UNION ALL SELECT batch_id, superseded_by FROM actions)
+                                   UNION ALL SELECT batch_id, superseded_by FROM actions) AS written
                                WHERE batch_id = ? AND superseded_by IS NOT NULL ORDER BY 1""", [batch_id]).fetchall()
         if later:
             ids = ", ".join(str(r[0]) for r in later)
@@ -465,17 +549,21 @@ def periods_held(conn: duckdb.DuckDBPyConnection, indicator_ids: list[str]) -> l
 
 def indicators_for_area(conn: duckdb.DuckDBPyConnection, area_code: str) -> pd.DataFrame:
     """The latest headline figure of every indicator held for an area (plan KPIs and wider ones)."""
+    # Plain SQL that both engines run alike (no QUALIFY, no any_value: PostgreSQL 15 has neither).
     return conn.cursor().execute("""
+        SELECT indicator_id, name, period, value, ci_low, ci_high, compared_with_england, flags, numerator,
+               denominator, note, source, licence, illustrative FROM (
         SELECT o.indicator_id, coalesce(i.name, k.name) AS name, o.period, o.value, o.ci_low, o.ci_high,
                o.compared_with_england, o.flags, o.numerator, o.denominator, o.note, b.source, b.licence,
-               b.illustrative
+               b.illustrative,
+               row_number() OVER (PARTITION BY o.indicator_id ORDER BY o.period_end DESC, o.period_start DESC) AS nth
         FROM observations o
         LEFT JOIN indicators i USING (indicator_id)
-        LEFT JOIN (SELECT indicator_id, any_value(name) AS name FROM kpis GROUP BY indicator_id) k USING (indicator_id)
+        LEFT JOIN (SELECT indicator_id, min(name) AS name FROM kpis GROUP BY indicator_id) k USING (indicator_id)
         LEFT JOIN batches b USING (batch_id)
-        WHERE o.superseded_at IS NULL AND o.area_code = ? AND o.category = ''
-        QUALIFY row_number() OVER (PARTITION BY o.indicator_id ORDER BY o.period_end DESC, o.period_start DESC) = 1
-        ORDER BY o.indicator_id""", [area_code]).df()
+        WHERE o.superseded_at IS NULL AND o.area_code = ? AND o.category = '') AS latest
+        WHERE nth = 1
+        ORDER BY indicator_id""", [area_code]).df()
 
 
 def area_names(conn: duckdb.DuckDBPyConnection) -> dict[str, str]:
@@ -483,43 +571,149 @@ def area_names(conn: duckdb.DuckDBPyConnection) -> dict[str, str]:
 
 
 # --- whole-store copies -----------------------------------------------------------------------
+# A backup is one zip: manifest.json (this project's mark, the schema version, the engine it came from,
+# each table's columns, rows, Parquet file digest and content digest, and the whole store's content
+# checksum) and one Parquet file per table. Neither engine's own file format is in it, so a backup of
+# the embedded store restores into PostgreSQL and back, and the checksums prove nothing changed.
 
-def content_checksum(conn: duckdb.DuckDBPyConnection) -> str:
-    """A digest of every table's content (to prove that a refused upload changed nothing)."""
+BACKUP_FORMAT = "cypp-dashboard backup 1"
+_SCHEMA_NAME = {"duckdb": "main", "postgresql": "public"}
+
+
+def _tables(cur) -> list[str]:
+    return [r[0] for r in cur.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = ? "
+                                      "AND table_catalog = current_database() AND table_type = 'BASE TABLE' "
+                                      "ORDER BY table_name",
+                                      [_SCHEMA_NAME[backend(cur)]]).fetchall()]
+
+
+def _columns(cur, table: str) -> list[str]:
+    return [r[0] for r in cur.execute("SELECT column_name FROM information_schema.columns WHERE table_schema = ? "
+                                      "AND table_catalog = current_database() AND table_name = ? "
+                                      "ORDER BY ordinal_position",
+                                      [_SCHEMA_NAME[backend(cur)], table]).fetchall()]
+
+
+def _table_digest(cur, table: str) -> str:
+    """The digest of one table's rows (in any order; meta's data_version is a cache counter, not content)."""
     digest = hashlib.sha256()
-    cur = conn.cursor()
-    tables = [r[0] for r in cur.execute("SELECT table_name FROM information_schema.tables "
-                                        "WHERE table_schema = 'main' AND table_type = 'BASE TABLE' "
-                                        "ORDER BY table_name").fetchall()]
-    for t in tables:
-        # Table names come from the catalogue; meta's data_version is a cache counter, not content.
-        where = " WHERE key <> 'data_version'" if t == "meta" else ""
-        rows = cur.execute(f'SELECT * FROM "{t}"{where}').fetchall()  # noqa: S608 (catalogue names only)
-        for r in sorted(map(repr, rows)):
-            digest.update(r.encode())
-        digest.update(t.encode())
+    where = " WHERE key <> 'data_version'" if table == "meta" else ""
+    rows = cur.execute(f'SELECT * FROM "{table}"{where}').fetchall()  # noqa: S608 (catalogue names only)
+    for r in sorted(map(repr, rows)):
+        digest.update(r.encode())
     return digest.hexdigest()
 
 
+def _checksum_of(digests: dict[str, str]) -> str:
+    whole = hashlib.sha256()
+    for table in sorted(digests):
+        whole.update(f"{table}:{digests[table]}\n".encode())
+    return whole.hexdigest()
+
+
+def _digests(cur) -> dict[str, str]:
+    return {t: _table_digest(cur, t) for t in _tables(cur)}
+
+
+def content_checksum(conn: duckdb.DuckDBPyConnection) -> str:
+    """A digest of every table's content, the same on either engine for the same content (to prove
+    that a refused upload changed nothing, and that a backup restored whole)."""
+    cur = conn.cursor()
+    try:
+        return _checksum_of(_digests(cur))
+    finally:
+        cur.close()
+
+
+def _arrow(cur, table: str) -> pa.Table:
+    result = cur.execute(f'SELECT * FROM "{table}"')  # noqa: S608 (catalogue names only)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # DuckDB notes the extra copy of a DB-API result: fine for a backup
+        return result.to_arrow_table()
+
+
 def backup(conn: duckdb.DuckDBPyConnection, target: str | os.PathLike) -> Path:
-    """Copy the whole store to one DuckDB file."""
+    """Copy the whole store, as it stands at one moment, to one zip file (see above)."""
     target = Path(target).resolve()
-    if target.exists():
-        target.unlink()
     with _write_lock:
         cur = conn.cursor()
-        cur.execute("CHECKPOINT")
-        cur.execute("ATTACH ? AS backup_copy", [str(target)])
         try:
-            _copy_database(cur, "backup_copy")
+            # One snapshot of every table: DuckDB's transaction, PostgreSQL's repeatable read.
+            cur.execute("BEGIN TRANSACTION" if backend(cur) == "duckdb"
+                        else "BEGIN TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            tables = {}
+            manifest = {"format": BACKUP_FORMAT, "project": PROJECT_MARK, "schema_version": SCHEMA_VERSION,
+                        "engine": backend(cur), "made_at": now().isoformat(timespec="seconds"), "tables": tables}
+            partial = target.with_name(target.name + ".partial")
+            with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_STORED) as zf:
+                for t in _tables(cur):
+                    data = _arrow(cur, t)
+                    buffer = io.BytesIO()
+                    pq.write_table(data, buffer, compression="zstd")
+                    name = f"tables/{t}.parquet"
+                    zf.writestr(name, buffer.getvalue())
+                    tables[t] = {"file": name, "rows": data.num_rows, "columns": data.column_names,
+                                 "sha256": hashlib.sha256(buffer.getvalue()).hexdigest(),
+                                 "content": _table_digest(cur, t)}
+                manifest["content_checksum"] = _checksum_of({t: v["content"] for t, v in tables.items()})
+                zf.writestr("manifest.json", json.dumps(manifest, indent=1))
+            cur.execute("COMMIT")
+        except BaseException:
+            cur.execute("ROLLBACK")
+            raise
         finally:
-            cur.execute("DETACH backup_copy")
+            cur.close()
+    partial.replace(target)
     return target
 
 
-def _copy_database(cur: duckdb.DuckDBPyConnection, target_alias: str) -> None:
-    source = cur.execute("SELECT current_database()").fetchone()[0]
-    cur.execute(f'COPY FROM DATABASE "{source}" TO "{target_alias}"')
+@dataclass
+class _Backup:
+    tables: dict[str, pa.Table]
+    digests: dict[str, str]  # each table's content digest, from the manifest (empty for an old DuckDB file)
+    checksum: str
+
+
+def _read_zip_backup(path: Path) -> _Backup:
+    try:
+        zf = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError):
+        raise StoreError(f"{path.name} is not a dashboard backup") from None
+    with zf:
+        try:
+            manifest = json.loads(zf.read("manifest.json"))
+        except (KeyError, ValueError, UnicodeDecodeError):
+            raise StoreError(f"{path.name} is a zip file but not a backup of this dashboard (no manifest); "
+                             "nothing was replaced") from None
+        if not isinstance(manifest, dict) or manifest.get("project") != PROJECT_MARK \
+                or manifest.get("format") != BACKUP_FORMAT or not isinstance(manifest.get("tables"), dict):
+            raise StoreError(f"{path.name} is a zip file but not a backup of this dashboard; nothing was replaced")
+        tables, digests = {}, {}
+        for t, entry in manifest["tables"].items():
+            try:
+                raw = zf.read(entry["file"])
+            except (KeyError, TypeError):
+                raise StoreError(f"{path.name} is damaged: the table {t!r} is missing; nothing was replaced") from None
+            if hashlib.sha256(raw).hexdigest() != entry.get("sha256"):
+                raise StoreError(f"{path.name} is damaged: the table {t!r} does not match its checksum; "
+                                 "nothing was replaced")
+            try:
+                tables[t] = pq.read_table(io.BytesIO(raw))
+            except (pa.ArrowException, OSError):
+                raise StoreError(f"{path.name} is damaged: the table {t!r} cannot be read; nothing was replaced") \
+                    from None
+            digests[t] = str(entry.get("content", ""))
+        return _Backup(tables, digests, str(manifest.get("content_checksum", "")))
+
+
+def _read_duckdb_backup(path: Path) -> _Backup:
+    """A backup made before the zip format: a copy of the DuckDB file."""
+    check_backup(path)
+    probe = duckdb.connect(str(path), read_only=True)
+    try:
+        return _Backup({t: _arrow(probe, t) for t in _tables(probe)}, {}, "")
+    finally:
+        probe.close()
 
 
 def check_backup(path: str | os.PathLike) -> None:
@@ -527,10 +721,14 @@ def check_backup(path: str | os.PathLike) -> None:
     path = Path(path)
     if not path.exists():
         raise StoreError(f"{path} does not exist")
+    if zipfile.is_zipfile(path):
+        _read_zip_backup(path)
+        return
     try:
         probe = duckdb.connect(str(path), read_only=True)
     except Exception:
-        raise StoreError(f"{path.name} is not a dashboard store (DuckDB could not open it)") from None
+        raise StoreError(f"{path.name} is not a dashboard store or backup (neither a backup zip nor a DuckDB "
+                         "file)") from None
     try:
         mark = probe.execute("SELECT value FROM meta WHERE key = 'project'").fetchone()
     except Exception:
@@ -541,26 +739,39 @@ def check_backup(path: str | os.PathLike) -> None:
         raise StoreError(f"{path.name} is a DuckDB file but not a store of this dashboard; nothing was replaced")
 
 
+def _insert_arrow(cur, table: str, data: pa.Table) -> None:
+    if backend(cur) == "postgresql":
+        pgstore.copy_arrow(cur._connection(), f'public."{table}"', data)
+        return
+    cur.register("restore_rows", data)
+    try:
+        names = ", ".join(f'"{c}"' for c in data.column_names)
+        cur.execute(f'INSERT INTO main."{table}" ({names}) SELECT {names} FROM restore_rows')  # noqa: S608 (catalogue names only)
+    finally:
+        cur.unregister("restore_rows")
+
+
 def restore(conn: duckdb.DuckDBPyConnection, source: str | os.PathLike, user: str = "",
             keep: tuple[str, ...] = ()) -> None:
     """Replace every table's content with the backup's, in one transaction; tables named in
-    `keep` (e.g. users and audit, for a restore from the web) stay as they are."""
+    `keep` (e.g. users and audit, for a restore from the web) stay as they are. Each restored table's
+    content must match the digest the backup recorded, or nothing is replaced."""
     source = Path(source).resolve()
     check_backup(source)
-    cur = conn.cursor()
-    cur.execute("ATTACH ? AS restore_src (READ_ONLY)", [str(source)])
-    try:
-        # Only this store's own tables, named from its catalogue: a crafted file's table names never reach SQL.
-        tables = [r[0] for r in cur.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_catalog = 'restore_src' "
-            "AND table_type = 'BASE TABLE' AND table_name IN (SELECT table_name FROM information_schema.tables "
-            "WHERE table_catalog = current_database() AND table_schema = 'main' AND table_type = 'BASE TABLE')"
-            ).fetchall() if r[0] not in keep and r[0] != "meta"]  # meta: this store's mark and cache version
-        with write_transaction(conn) as wcur:
-            for t in tables:
-                wcur.execute(f'DELETE FROM main."{t}"')  # noqa: S608 (constant SQL / catalogue names, no user input)
-                wcur.execute(f'INSERT INTO main."{t}" SELECT * FROM restore_src."{t}"')  # noqa: S608 (constant SQL / catalogue names, no user input)
-            refresh_held_periods(wcur)  # a backup from before held_periods existed has none
-            wcur.execute("INSERT INTO audit VALUES (?, ?, 'restore', ?)", [now(), user, source.name])
-    finally:
-        cur.execute("DETACH restore_src")
+    found = _read_zip_backup(source) if zipfile.is_zipfile(source) else _read_duckdb_backup(source)
+    with write_transaction(conn) as wcur:
+        # Only this store's own tables and columns: a crafted file's names never reach SQL.
+        own = _tables(wcur)
+        for t in [t for t in own if t in found.tables and t not in keep and t != "meta"]:
+            columns = _columns(wcur, t)
+            data = found.tables[t]
+            strange = [c for c in data.column_names if c not in columns]
+            if strange:
+                raise StoreError(f"{source.name}: the table {t} has columns this store does not know "
+                                 f"({', '.join(strange[:5])}); nothing was replaced")
+            wcur.execute(f'DELETE FROM "{t}"')  # noqa: S608 (catalogue names only)
+            _insert_arrow(wcur, t, data)
+            if found.digests.get(t) and _table_digest(wcur, t) != found.digests[t]:
+                raise StoreError(f"{source.name}: the table {t} did not restore exactly; nothing was replaced")
+        refresh_held_periods(wcur)  # a backup from before held_periods existed has none
+        wcur.execute("INSERT INTO audit VALUES (?, ?, 'restore', ?)", [now(), user, source.name])

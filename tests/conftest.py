@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ from cypp_dash import loading, store
 from cypp_dash.config import ROOT, load_config
 
 PAGES = ROOT / "pages"
+sys.path.insert(0, str(Path(__file__).parent))  # tests/pgserver.py
 
 
 @pytest.fixture(scope="session")
@@ -50,6 +52,62 @@ def empty_db(tmp_path, monkeypatch) -> Path:
     monkeypatch.setenv("CYPP_DB", str(path))
     yield path
     store.close_process_connections()
+
+
+# --- the PostgreSQL back end: one throw-away server per test session, one database per test ----------
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """A PostgreSQL server on a Unix socket in a temporary folder (tests/pgserver.py), or a skip that
+    says why there cannot be one here."""
+    import pgserver
+
+    try:
+        server = pgserver.start()
+    except pgserver.Unavailable as e:
+        pytest.skip(str(e))
+    yield server
+    store.close_process_connections()
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def _built_pg_template(pg_server, config) -> str:
+    """The bundled store built once in a PostgreSQL database that each test's database copies."""
+    address = pg_server.create_database("cypp_built")
+    conn = store.connect(address)
+    loading.build_store(conn, config, progress=lambda m: None)
+    conn.close()
+    store.close_process_connections()  # a template database must have no connections
+    return "cypp_built"
+
+
+_pg_databases = iter(range(1, 1_000_000))
+
+
+@pytest.fixture
+def pg_db(request, monkeypatch) -> str:
+    """A private PostgreSQL copy of the bundled store, named by CYPP_DB."""
+    server = request.getfixturevalue("pg_server")
+    template = request.getfixturevalue("_built_pg_template")
+    name = f"cypp_test_{next(_pg_databases)}"
+    address = server.create_database(name, template=template)
+    monkeypatch.setenv("CYPP_DB", address)
+    yield address
+    store.close_process_connections()
+    server.admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["duckdb", "postgresql"])
+def store_backend(request) -> str:
+    """Run the test on each back end: the embedded DuckDB file and PostgreSQL."""
+    return request.param
+
+
+@pytest.fixture
+def backend_db(store_backend, request):
+    """The test's private copy of the bundled store on the back end being tested (a path or an address)."""
+    return request.getfixturevalue("db_path" if store_backend == "duckdb" else "pg_db")
 
 
 @pytest.fixture

@@ -12,6 +12,12 @@ from cypp_dash.periods import quarters_between
 HEADER = "kpi,area,period,value,numerator,denominator,note\n"
 
 
+@pytest.fixture
+def conn(backend_db):
+    """Every test here runs on both back ends: the embedded DuckDB file and PostgreSQL."""
+    return store.process_connection(backend_db)
+
+
 def load(conn, config, body: str):
     out = loading.import_file(conn, config, (HEADER + body).encode(), "stats.csv", "tester")
     assert out.loaded, [str(p) for p in out.validated.problems]

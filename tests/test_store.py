@@ -17,6 +17,12 @@ from cypp_dash.config import ROOT
 HEADER = "kpi,area,period,value,numerator,denominator,note\n"
 
 
+@pytest.fixture
+def conn(backend_db):
+    """Every test here runs on both back ends: the embedded DuckDB file and PostgreSQL."""
+    return store.process_connection(backend_db)
+
+
 def upload(conn, config, body: str, name="q.csv", user="tester"):
     out = loading.import_file(conn, config, (HEADER + body).encode(), name, user)
     assert out.loaded, [str(p) for p in out.validated.problems]
@@ -57,8 +63,8 @@ def test_an_identical_file_changes_nothing_but_is_recorded(conn, config):
 def test_as_at_a_date_shows_the_figures_as_they_stood_then(conn, config):
     upload(conn, config, "EH01,E10000034,2026/27 Q1,91.0,910,1000,\n")
     between = store.now()
-    conn.execute("UPDATE observations SET loaded_at = loaded_at - INTERVAL 2 DAY WHERE period = '2026/27 Q1'")
-    conn.execute("UPDATE batches SET loaded_at = loaded_at - INTERVAL 2 DAY")
+    conn.execute("UPDATE observations SET loaded_at = loaded_at - INTERVAL '2 days' WHERE period = '2026/27 Q1'")
+    conn.execute("UPDATE batches SET loaded_at = loaded_at - INTERVAL '2 days'")
     upload(conn, config, "EH01,E10000034,2026/27 Q1,95.0,950,1000,\n", name="revision.csv")
     assert eh01_county(conn, config).value == 95.0
     then = eh01_county(conn, config, as_at=between - timedelta(days=1))
@@ -120,7 +126,7 @@ def test_a_refused_file_changes_nothing(conn, config):
 def test_backup_then_restore_round_trips_exactly(conn, config, tmp_path):
     upload(conn, config, "EH01,E10000034,2026/27 Q1,91.0,910,1000,\n")
     before = store.content_checksum(conn)
-    copy = store.backup(conn, tmp_path / "backup.duckdb")
+    copy = store.backup(conn, tmp_path / "backup.zip")
     upload(conn, config, "EH01,E10000034,2026/27 Q1,99.0,990,1000,\n", name="after-backup.csv")
     store.restore(conn, copy, "admin")
     after = store.content_checksum(conn)
@@ -153,7 +159,8 @@ def _import_in_a_process(db, csv_path):
                             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-def test_two_imports_at_the_same_moment_load_one_after_the_other(db_path, tmp_path):
+def test_two_imports_at_the_same_moment_load_one_after_the_other(backend_db, tmp_path):
+    db_path = backend_db
     store.close_process_connections()
     files = []
     for i, period in enumerate(["2026/27 Q1", "2026/27 Q2"]):
