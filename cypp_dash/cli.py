@@ -46,7 +46,7 @@ def cmd_init_db(args, config) -> int:
     conn = store.connect()
     try:
         loading.build_store(conn, config)
-        print(f"store ready: {store.db_path()}")
+        print(f"store ready: {store.describe()}")
     finally:
         conn.close()
     return 0

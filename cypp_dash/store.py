@@ -89,6 +89,12 @@ def db_path() -> Path | str:
     return target if pgstore.is_address(target) else Path(target)
 
 
+def describe(target: str | os.PathLike | None = None) -> str:
+    """The store's name for messages: a file's path, or a PostgreSQL address without its password."""
+    target = target or db_path()
+    return pgstore.safe_address(str(target)) if pgstore.is_address(str(target)) else str(target)
+
+
 def backend(conn) -> str:
     """`duckdb` or `postgresql`: which engine a connection (or cursor) talks to."""
     return getattr(conn, "backend", "duckdb") if not isinstance(conn, duckdb.DuckDBPyConnection) else "duckdb"
