@@ -322,7 +322,7 @@ def backup(conn: duckdb.DuckDBPyConnection, account: Account | None) -> bytes:
     """A whole-store copy as bytes, for download (admin: it holds the password hashes)."""
     account = authorise(conn, account, "admin", "download a backup")
     with tempfile.TemporaryDirectory() as folder:
-        path = store.backup(conn, Path(folder) / "cypp-backup.duckdb")
+        path = store.backup(conn, Path(folder) / "cypp-backup.zip")
         data = path.read_bytes()
     store.audit(conn, account.name, "backup", f"{len(data):,} bytes downloaded")
     return data

@@ -116,15 +116,16 @@ with uploads_tab:
 
 with backup_tab:
     st.subheader("Download a backup")
-    st.caption("A copy of the whole store as one DuckDB file, including the accounts' password hashes: "
-               "keep it as safely as the server.")
+    st.caption("A copy of the whole store as one zip file (a table per Parquet file; it restores into the "
+               "embedded store or PostgreSQL alike), including the accounts' password hashes: keep it as safely "
+               "as the server.")
     st.download_button("Download backup", data=lambda: auth.backup(store.process_connection(), account),
-                       file_name="cypp-backup.duckdb", mime="application/octet-stream", icon=":material/download:")
+                       file_name="cypp-backup.zip", mime="application/zip", icon=":material/download:")
     st.subheader("Restore from a backup")
     st.caption("Replaces every figure, upload and plan table with the backup's. Today's accounts and audit log "
                "are kept, and the restore is recorded in the audit log.")
     with st.form("restore", clear_on_submit=True):
-        backup_file = st.file_uploader("Backup file", type=["duckdb"])
+        backup_file = st.file_uploader("Backup file", type=["zip", "duckdb"])
         sure = st.checkbox("Yes, replace the figures with this backup's")
         if st.form_submit_button("Restore") and backup_file is not None:
             if sure:

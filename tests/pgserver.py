@@ -11,7 +11,17 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-PG_BIN = Path(os.environ.get("CYPP_PG_BIN", "/usr/lib/postgresql/15/bin"))
+
+def _newest_bin() -> Path:
+    """Debian's newest installed PostgreSQL (15 or later), or CYPP_PG_BIN."""
+    if os.environ.get("CYPP_PG_BIN"):
+        return Path(os.environ["CYPP_PG_BIN"])
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parts[-3])
+                   if p.parts[-3].isdigit() else 0)
+    return found[-1].parent if found else Path("/usr/lib/postgresql/15/bin")
+
+
+PG_BIN = _newest_bin()
 SUPERUSER = "cypp"
 
 

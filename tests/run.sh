@@ -13,6 +13,17 @@ if [ ! -x /usr/bin/chromium ] || [ ! -d /usr/share/fonts/truetype/liberation2 ] 
     echo "== chromium or fonts missing and apt-get is not available as root: browser tests will be skipped"
   fi
 fi
+# PostgreSQL 15 or later for the second store's tests (tests/pgserver.py starts a throw-away server as an
+# unprivileged user on a Unix socket); HAProxy for deploy/replicas.sh and its browser test.
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ! command -v haproxy >/dev/null 2>&1; then
+  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = "0" ]; then
+    echo "== installing Debian's postgresql and haproxy for the PostgreSQL store's tests"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql haproxy >/dev/null
+  else
+    echo "== postgresql or haproxy missing and apt-get is not available as root: their tests will be skipped"
+  fi
+fi
 echo "== installing Python packages"
 python -m pip install -q --disable-pip-version-check -r requirements-dev.txt
 echo "== lint (ruff)"

@@ -58,7 +58,7 @@ def _accounts_store(tmp_path_factory, _built_store_file, config):
     conn = store.connect(path)
     for name, role in ROLE_OF.items():
         auth.add_user(conn, name, role, PASSWORDS[name], actor="test setup")
-    backup = store.backup(conn, folder / "before-setup-upload.duckdb")
+    backup = store.backup(conn, folder / "before-setup-upload.zip")
     outcome = loading.import_file(conn, config, SETUP_UPLOAD, "setup.csv", "test setup")
     assert outcome.loaded, outcome.validated.problems
     conn.execute("CHECKPOINT")
@@ -296,7 +296,7 @@ def _done(path: str, conn, actor: str, ctx: dict) -> None:
     elif path == "set password":
         assert auth.sign_in(conn, "tom", "another long password", sleep=no_wait) == Account("tom", "viewer")
     elif path == "download backup":
-        assert ctx["backup_bytes"][8:12] == b"DUCK"
+        assert ctx["backup_bytes"][:4] == b"PK\x03\x04"  # the backup zip
 
 
 @pytest.mark.parametrize("role", ["nobody", "viewer", "editor", "admin"])
@@ -456,14 +456,14 @@ def _restore_on_page(at, name: str, content: bytes):
 
 def test_an_admin_restores_a_backup_uploaded_on_the_admin_page(page, accounts):
     conn, backup, batch_id = accounts
-    at = _restore_on_page(page("admin.py", state=signed_in("admin")), "before.duckdb", backup.read_bytes())
+    at = _restore_on_page(page("admin.py", state=signed_in("admin")), "before.zip", backup.read_bytes())
     assert not at.exception
-    assert "Restored from before.duckdb." in at.success[0].value
+    assert "Restored from before.zip." in at.success[0].value
     assert conn.execute("SELECT count(*) FROM batches WHERE batch_id = ?", [batch_id]).fetchone()[0] == 0
     assert set(auth.list_users(conn)["name"]) == set(PASSWORDS)
     log = store.audit_log(conn)
     assert (log.iloc[0]["user_name"], log.iloc[0]["action"], log.iloc[0]["detail"]) == ("ada", "restore",
-                                                                                        "before.duckdb")
+                                                                                        "before.zip")
 
 
 def test_a_file_that_is_not_a_backup_is_refused_on_the_admin_page_and_nothing_changes(page, accounts):
