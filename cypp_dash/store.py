@@ -75,6 +75,17 @@ SCHEMA = [
 ]
 
 
+# PostgreSQL finds rows by index where DuckDB scans columns (DuckDB keeps no indexes: they would slow its loads).
+PG_INDEXES = [
+    """CREATE INDEX IF NOT EXISTS observations_current ON observations (indicator_id, area_code, period_end)
+        WHERE superseded_at IS NULL""",
+    "CREATE INDEX IF NOT EXISTS observations_area ON observations (area_code) WHERE superseded_at IS NULL",
+    "CREATE INDEX IF NOT EXISTS observations_batch ON observations (batch_id)",
+    "CREATE INDEX IF NOT EXISTS observations_superseded_by ON observations (superseded_by)",
+    "CREATE INDEX IF NOT EXISTS actions_plan ON actions (plan_id)",
+]
+
+
 class StoreError(Exception):
     """A problem with the store that a person can act on (the message says what to do)."""
 
@@ -191,7 +202,7 @@ def ensure_schema(conn: duckdb.DuckDBPyConnection) -> None:
 
 
 def _create_schema(conn) -> None:
-    for statement in SCHEMA:
+    for statement in SCHEMA + (PG_INDEXES if backend(conn) == "postgresql" else []):
         conn.execute(statement)
     conn.execute("INSERT INTO meta VALUES ('project', ?) ON CONFLICT DO NOTHING", [PROJECT_MARK])
     conn.execute("INSERT INTO meta VALUES ('schema_version', ?) ON CONFLICT DO NOTHING", [SCHEMA_VERSION])
@@ -781,3 +792,9 @@ def restore(conn: duckdb.DuckDBPyConnection, source: str | os.PathLike, user: st
                 raise StoreError(f"{source.name}: the table {t} did not restore exactly; nothing was replaced")
         refresh_held_periods(wcur)  # a backup from before held_periods existed has none
         wcur.execute("INSERT INTO audit VALUES (?, ?, 'restore', ?)", [now(), user, source.name])
+    if backend(conn) == "postgresql":
+        cur = conn.cursor()
+        try:
+            cur.execute("ANALYZE")  # fresh planner statistics after every table was replaced
+        finally:
+            cur.close()
