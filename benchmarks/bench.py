@@ -13,6 +13,11 @@ it as JSON (artifacts/bench.json). What it measures:
 - the peak memory (RSS) of the process that ran the pages at national scale.
 Each step runs in its own child process (its own peak memory, a clean Streamlit cache); this one
 only orchestrates.
+
+With `--postgresql` it also runs the PostgreSQL store (issue 20) on a throw-away local server
+(tests/pgserver.py): the national store copied in through the engine-neutral backup, the pages at demo
+and national scale, and the upload, each beside the embedded store's figure (target: cached page runs
+within 2x the embedded ones).
 """
 from __future__ import annotations
 
@@ -204,7 +209,32 @@ def _timed_run(at) -> float:
     return elapsed * 1000
 
 
-def measure_pages(db: Path, runs: int, build_demo: bool) -> dict:
+def _store_arg(db: str) -> Path | str:
+    """A --db value: a DuckDB file's path, or a postgresql:// address kept as text."""
+    return db if db.startswith(("postgresql://", "postgres://")) else Path(db)
+
+
+def copy_to_postgresql(source: Path, address: str, workdir: Path) -> dict:
+    """The national store into PostgreSQL the way an operator would move it: backup, then restore."""
+    from cypp_dash import store
+
+    duck = store.connect(source)
+    started = time.perf_counter()
+    zipped = store.backup(duck, workdir / "national-backup.zip")
+    backup_s = time.perf_counter() - started
+    checksum = store.content_checksum(duck)
+    duck.close()
+    pg = store.connect(address)
+    started = time.perf_counter()
+    store.restore(pg, zipped, "bench")
+    restore_s = time.perf_counter() - started
+    pg.execute("DELETE FROM audit WHERE action = 'restore'")
+    same = store.content_checksum(pg) == checksum
+    return {"backup_s": round(backup_s, 1), "restore_s": round(restore_s, 1),
+            "backup_mb": round(zipped.stat().st_size / 2**20, 1), "same_checksum": same}
+
+
+def measure_pages(db: Path | str, runs: int, build_demo: bool) -> dict:
     """Median server-side run time of every page, cold (first run after the store changed) and
     cached (a repeat view), and of a bare one-line page, all in this process."""
     import streamlit as st
@@ -317,7 +347,7 @@ def upload_csv(path: Path, config: Config, rows: int) -> list[str]:
     return areas
 
 
-def measure_upload(workdir: Path, rows: int) -> dict:
+def measure_upload(workdir: Path, rows: int, db: Path | str | None = None) -> dict:
     """A 1M-row upload end to end (read, validate, load into a store) beside DuckDB's read_csv of the same file."""
     import duckdb
 
@@ -330,10 +360,10 @@ def measure_upload(workdir: Path, rows: int) -> dict:
     lookup = {**config.area_lookup(), **{a.lower(): a for a in areas}}
     rules = ingest.UploadRules(indicator_units=config.indicator_units(), area_lookup=lookup, today=date.today(),
                                max_bytes=1 << 31)
-    db = workdir / "upload.duckdb"
+    db = db or workdir / "upload.duckdb"
     conn = store.connect(db)
     loading.build_store(conn, config, progress=lambda m: None)
-    conn.execute("CHECKPOINT")
+    conn.execute("CHECKPOINT")  # (nothing to do on PostgreSQL)
 
     started = time.perf_counter()
     data = csv_path.read_bytes()
@@ -347,6 +377,7 @@ def measure_upload(workdir: Path, rows: int) -> dict:
     conn.close()
     del validated, data
 
+    (workdir / "read_csv.duckdb").unlink(missing_ok=True)
     raw = duckdb.connect(str(workdir / "read_csv.duckdb"))
     started = time.perf_counter()
     raw.execute("CREATE TABLE upload AS SELECT * FROM read_csv(?)", [str(csv_path)])
@@ -415,6 +446,57 @@ def summarise(national: dict, demo_pages: dict, national_pages: dict, upload: di
     return rows
 
 
+def summarise_postgresql(pg: dict, demo_pages: dict, national_pages: dict, upload: dict) -> list[dict]:
+    """The PostgreSQL store's figures beside the embedded store's (target: cached pages within 2x)."""
+    rows = []
+    for scale, embedded, on_pg in (("demo", demo_pages, pg["demo_pages"]), ("national", national_pages,
+                                                                          pg["national_pages"])):
+        for kind in ("cold", "cached"):
+            for name, page in on_pg["pages"].items():
+                own = embedded["pages"][name][f"{kind}_ms"]
+                ms = page[f"{kind}_ms"]
+                rows.append({"figure": f"PostgreSQL: page {name}, {scale} scale, {kind}", "value": ms, "unit": "ms",
+                             "compared_with": f"embedded {own:.0f} ms", "ratio": round(ms / own, 2),
+                             "target": f"<= 2x embedded = {2 * own:.0f} ms" if kind == "cached" else "(reported)",
+                             "holds": ms <= 2 * own if kind == "cached" else True})
+    up = pg["upload"]
+    rows.append({"figure": f"PostgreSQL: upload of {up['rows']:,} rows (validate {up['validate_s']:.1f} s + "
+                           f"load {up['load_s']:.1f} s)", "value": up["upload_s"], "unit": "s",
+                 "compared_with": f"embedded {upload['upload_s']:.2f} s",
+                 "ratio": round(up["upload_s"] / upload["upload_s"], 2), "target": "(reported)", "holds": True})
+    copy = pg["copy"]
+    rows.append({"figure": f"PostgreSQL: national store moved in by backup ({copy['backup_s']} s) and restore, "
+                           f"same checksum: {copy['same_checksum']}", "value": copy["restore_s"], "unit": "s",
+                 "compared_with": f"backup zip {copy['backup_mb']} MB", "ratio": 1.0, "target": "same checksum",
+                 "holds": bool(copy["same_checksum"])})
+    return rows
+
+
+def _postgresql_run(work: Path, runs: int, upload_rows: int) -> dict:
+    """The PostgreSQL half: a throw-away server, the national store copied in, pages and the upload."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    import pgserver
+
+    server = pgserver.start()
+    try:
+        print("== PostgreSQL: the national store moved in by backup and restore", flush=True)
+        national = server.create_database("national")
+        copy = _child("to-postgresql", work / "pg_copy.json", source=work / "national.duckdb", db=national,
+                      workdir=work)
+        print(f"   restore {copy['restore_s']} s, same checksum: {copy['same_checksum']}", flush=True)
+        print("== PostgreSQL: pages at demo scale", flush=True)
+        demo_pages = _child("pages", work / "pg_demo_pages.json", db=server.create_database("demo"), runs=runs,
+                            build_demo=True)
+        print("== PostgreSQL: pages at national scale", flush=True)
+        national_pages = _child("pages", work / "pg_national_pages.json", db=national, runs=runs)
+        print(f"== PostgreSQL: upload of {upload_rows:,} rows", flush=True)
+        upload = _child("upload", work / "pg_upload.json", workdir=work, rows=upload_rows,
+                        db=server.create_database("upload"))
+    finally:
+        server.stop()
+    return {"copy": copy, "demo_pages": demo_pages, "national_pages": national_pages, "upload": upload}
+
+
 def table_text(rows: list[dict]) -> str:
     """The figures as a Markdown table (it reads as plain text too)."""
     lines = ["| figure | measured | compared with | ratio | target | holds |", "|---|---:|---|---:|---|---|"]
@@ -448,9 +530,11 @@ def run_step(args: argparse.Namespace) -> None:
     if args.step == "national-store":
         out = build_national_store(Path(args.db), load_config(), args.rows)
     elif args.step == "pages":
-        out = measure_pages(Path(args.db), args.runs, args.build_demo)
+        out = measure_pages(_store_arg(args.db), args.runs, args.build_demo)
     elif args.step == "upload":
-        out = measure_upload(Path(args.workdir), args.rows)
+        out = measure_upload(Path(args.workdir), args.rows, _store_arg(args.db) if args.db else None)
+    elif args.step == "to-postgresql":
+        out = copy_to_postgresql(Path(args.source), args.db, Path(args.workdir))
     else:
         raise SystemExit(f"unknown step {args.step}")
     Path(args.result).write_text(json.dumps(out, indent=2, default=str), encoding="utf-8")
@@ -467,6 +551,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", help="where the stores and the upload file go (default: a temporary folder)")
     parser.add_argument("--keep", action="store_true", help="keep the work folder (the national store can be "
                         "opened with CYPP_DB=<workdir>/national.duckdb streamlit run app.py)")
+    parser.add_argument("--postgresql", action="store_true", help="also run the PostgreSQL store on a throw-away "
+                        "local server (PostgreSQL 15 or later installed) beside the embedded one")
+    parser.add_argument("--source", help=argparse.SUPPRESS)
     parser.add_argument("--step", help=argparse.SUPPRESS)
     parser.add_argument("--result", help=argparse.SUPPRESS)
     parser.add_argument("--db", help=argparse.SUPPRESS)
@@ -493,12 +580,15 @@ def main(argv: list[str] | None = None) -> int:
         national_pages = _child("pages", work / "national_pages.json", db=work / "national.duckdb", runs=runs)
         print(f"== upload of {args.upload_rows:,} rows", flush=True)
         upload = _child("upload", work / "upload.json", workdir=work, rows=args.upload_rows)
+        postgresql = _postgresql_run(work, runs, args.upload_rows) if args.postgresql else None
     finally:
         if not args.keep and not args.workdir:
             shutil.rmtree(work, ignore_errors=True)
         else:
             print(f"the stores and the upload file are in {work}")
     rows = summarise(national, demo_pages, national_pages, upload)
+    if postgresql:
+        rows += summarise_postgresql(postgresql, demo_pages, national_pages, upload)
     text = table_text(rows)
     print()
     print(text)
@@ -507,7 +597,7 @@ def main(argv: list[str] | None = None) -> int:
               "seconds": round(time.perf_counter() - started, 1), "load_average_at_start": load_at_start,
               "load_average_at_end": load_average(), "targets": TARGETS, "table": rows,
               "national_store": national, "demo_pages": demo_pages, "national_pages": national_pages,
-              "upload": upload}
+              "upload": upload, "postgresql": postgresql}
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2, default=str), encoding="utf-8")

@@ -211,6 +211,9 @@ class PgConnection:
     def fetchall(self):
         return self._cur.fetchall()
 
+    def fetchmany(self, size: int):
+        return self._cur.fetchmany(size)
+
     def arrow(self) -> pa.Table:
         cur = self._cur
         names = [d.name for d in cur.description]
