@@ -67,15 +67,20 @@ _SQL_TYPES = [(pa.types.is_string, "VARCHAR"), (pa.types.is_large_string, "VARCH
               (pa.types.is_boolean, "BOOLEAN"), (pa.types.is_date32, "DATE"), (pa.types.is_timestamp, "TIMESTAMP"),
               (pa.types.is_null, "VARCHAR")]
 
-_local = threading.local()
+_converter: list = []  # one in-memory DuckDB per process (opening one costs tens of ms); a cursor per call
+_converter_lock = threading.Lock()
 
 
 def _to_pandas(table: pa.Table):
     """An Arrow table as DuckDB's .df() would give it (same dtypes on both back ends)."""
-    converter = getattr(_local, "duckdb", None)
-    if converter is None:
-        converter = _local.duckdb = duckdb.connect()
-    return converter.from_arrow(table).df()
+    with _converter_lock:
+        if not _converter:
+            _converter.append(duckdb.connect())
+        cur = _converter[0].cursor()
+    try:
+        return cur.from_arrow(table).df()
+    finally:
+        cur.close()
 
 
 def translate(sql: str) -> str:
