@@ -120,7 +120,7 @@ def now() -> datetime:
 
 _write_lock = threading.RLock()
 _process_connections: dict[str, duckdb.DuckDBPyConnection] = {}
-_process_lock = threading.Lock()
+_process_lock = threading.RLock()  # re-entered when a PostgreSQL pool is made for a process connection
 _pools: dict[str, pgstore.Pool] = {}
 
 
@@ -171,9 +171,8 @@ def connect(path: str | os.PathLike | None = None, wait_seconds: float | None = 
 def process_connection(path: str | os.PathLike | None = None) -> duckdb.DuckDBPyConnection:
     """The one connection this process keeps to a store file (sessions take cursors from it)."""
     target = path or db_path()
-    if pgstore.is_address(str(target)):
-        return _pg_connect(str(target))  # each cursor borrows its own database connection from the pool
-    key = str(Path(target).resolve())
+    # On PostgreSQL each cursor of it borrows a database connection of its own from the process's pool.
+    key = str(target) if pgstore.is_address(str(target)) else str(Path(target).resolve())
     with _process_lock:
         conn = _process_connections.get(key)
         if conn is None:
