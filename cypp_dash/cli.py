@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from cypp_dash import loading, status, store
+from cypp_dash import loading, stats_cli, status, store
 from cypp_dash.config import ConfigError, load_config
 from cypp_dash.periods import PeriodError, parse_period
 
@@ -211,12 +211,14 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("name")
     a = us.add_parser("passwd")
     a.add_argument("name")
+    stats_cli.add_parser(sub)
     return p
 
 
 COMMANDS = {"init-db": cmd_init_db, "status": cmd_status, "indicators": cmd_indicators, "import": cmd_import,
             "history": cmd_history, "rollback": cmd_rollback, "backup": cmd_backup, "restore": cmd_restore,
-            "report": cmd_report, "users": cmd_users}
+            "report": cmd_report, "users": cmd_users,
+            "stats": stats_cli.run}
 
 
 def main(argv: list[str] | None = None) -> int:
