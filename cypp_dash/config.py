@@ -53,6 +53,14 @@ class Target:
 
 
 @dataclass(frozen=True)
+class SpcRebase:
+    """A change point the plan names for a KPI's SPC chart: limits are recalculated from `period` on."""
+
+    period: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class Kpi:
     code: str
     name: str
@@ -71,6 +79,7 @@ class Kpi:
     relation_note: str = ""
     licence: str = ""
     illustrative: bool = True      # whether the plan's illustrative series covers it
+    spc_rebase: tuple[SpcRebase, ...] = ()  # change points where SPC limits are recalculated
 
     @property
     def unit_text(self) -> str:
@@ -159,7 +168,7 @@ class Settings:
     improvement_threshold: float = 0.02
     absolute_amber_gap: float = 10.0
     provisional_quarters: int = 1
-    spc_min_points: int = 15
+    spc_min_points: int = 12
     trend_points: int = 5
     viewing_requires_sign_in: bool = False
     idle_minutes: int = 30
@@ -367,7 +376,28 @@ def _target(c: _Checker, node: Any, path: str) -> Target:
 
 
 _KPI_KEYS = {"code", "name", "definition", "unit", "unit_label", "polarity", "owner", "baseline", "england",
-             "target", "source", "indicator_id", "relation", "relation_note", "licence", "illustrative"}
+             "target", "source", "indicator_id", "relation", "relation_note", "licence", "illustrative",
+             "spc_rebase"}
+
+
+def _spc_rebase(c: _Checker, node: Any, path: str) -> tuple[SpcRebase, ...]:
+    """`spc_rebase: [{period: "2024/25 Q1", reason: "new recording system"}]`: each a period and a reason."""
+    if node is None:
+        return ()
+    if not isinstance(node, list):
+        c.fail(path, "must be a list of {period, reason}")
+    out = []
+    for i, item in enumerate(node):
+        p = f"{path}[{i}]"
+        item = c.mapping(item, p)
+        c.unknown_keys(item, {"period", "reason"}, p)
+        period = c.required(item, "period", p)
+        try:
+            period = parse_period(period).label
+        except PeriodError as e:
+            c.fail(f"{p}.period", str(e))
+        out.append(SpcRebase(period, c.required(item, "reason", p)))
+    return tuple(out)
 
 
 def _kpi(c: _Checker, node: Any, path: str, partnership_id: str) -> Kpi:
@@ -392,6 +422,7 @@ def _kpi(c: _Checker, node: Any, path: str, partnership_id: str) -> Kpi:
         relation=relation, relation_note=c.optional(node, "relation_note", path, str, ""),
         licence=c.optional(node, "licence", path, str, ""),
         illustrative=c.optional(node, "illustrative", path, bool, True),
+        spc_rebase=_spc_rebase(c, node.get("spc_rebase"), f"{path}.spc_rebase"),
     )
 
 
