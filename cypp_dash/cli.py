@@ -16,7 +16,8 @@ from cypp_dash.config import ConfigError, load_config
 from cypp_dash.periods import PeriodError, parse_period
 
 STATUS_EXTRA = ["area_name", "england_period", "baseline", "baseline_period", "note", "illustrative", "source",
-                "licence", "comparison_text", "trend_text", "spc_text", "numerator", "denominator"]
+                "licence", "comparison_text", "trend_text", "spc_text", "numerator", "denominator",
+                "england_out_of_date", "compared_with_parent", "headline", "spc_rebase"]
 
 
 def _print_frame(df: pd.DataFrame, fmt: str) -> None:

@@ -305,9 +305,9 @@ def _rule_improving_trend(ev: Evidence, rule: TargetRule) -> Judgement:
         text = t.text[0].lower() + t.text[1:]
         return Judgement({"getting better": "green", "getting worse": "red"}.get(t.direction, "amber"), text)
     if ev.spc is not None and ev.spc.variation:
-        text = ev.spc.variation_text[0].lower() + ev.spc.variation_text[1:]
+        text = ev.spc.variation_text[0].lower() + ev.spc.variation_text[1:].rstrip(".")
         return Judgement({"special cause improving": "green", "special cause concerning": "red"}.get(
-            ev.spc.variation, "amber"), f"statistical process control: {text}")
+            ev.spc.variation, "amber"), f"judged by statistical process control on quarterly figures ({text})")
     return Judgement(None, t.text[0].lower() + t.text[1:] if t else "there are not enough figures for a trend")
 
 
@@ -393,6 +393,8 @@ def rag_for(ev: Evidence) -> tuple[str, str]:
         # (with England, as the plan's England rules say; else with its parent) unless the plan gives it
         # a baseline of its own.
         rules = tuple(r for r in rules if r.type not in _PLAN_AREA_RULES or ev.baseline is not None)
+        if ev.england is None or ev.england_out_of_date:
+            rules = tuple(r for r in rules if r.type not in _NEED_ENGLAND)
         if not rules:
             return _district_by_comparison(ev, figure)
     for rule in rules:
@@ -721,11 +723,14 @@ def plan_status(conn: duckdb.DuckDBPyConnection, config: Config, plan: Plan, are
     rows = store.series(conn, ids, [area_code, ENGLAND], up_to=up_to, as_at=as_at)
     names = {p.id: p.name for p in plan.partnerships}
     out = []
+    parents = (store.series(conn, ids, [plan.area], up_to=up_to, as_at=as_at) if area_code in plan.districts
+               else None)
     for k in kpis:
         mine = rows[rows["indicator_id"] == k.indicator_id]
+        parent = parents[parents["indicator_id"] == k.indicator_id] if parents is not None else None
         out.append(kpi_status(k, plan, config, area_code, mine[mine["area_code"] == area_code],
                               mine[mine["area_code"] == ENGLAND] if area_code != ENGLAND else mine.iloc[0:0],
-                              names[k.partnership_id]))
+                              names[k.partnership_id], parent_rows=parent))
     return out
 
 
