@@ -482,3 +482,66 @@ def funnel_table(areas: Sequence[str], numerators: Sequence[float], denominators
                 row["position"] = funnel_position(row["value"], n, centre, multiplier, method)
         rows.append(row)
     return pd.DataFrame(rows, columns=FUNNEL_TABLE_COLUMNS)
+
+
+# --- the methods in plain English (About the data draws these, so the page cannot drift from the code) -----
+
+@dataclass(frozen=True)
+class MethodNote:
+    """One statistical method as the board reads it: what it is for, how it works, and its source."""
+
+    name: str
+    plain: str
+    source: str
+
+
+def method_notes(trend_points: int = trend_mod.POINTS, spc_min_points: int = spc_mod.MIN_POINTS) -> list[MethodNote]:
+    """Each method this dashboard uses, in plain English, with the constants the code itself uses."""
+    return [
+        MethodNote(
+            "Confidence intervals",
+            "A range that would contain the true figure 95 times in 100. Percentages use the Wilson score method; "
+            f"counts and rates use the exact Poisson method below {EXACT_BELOW} events and Byar's method from "
+            f"{EXACT_BELOW}. A figure whose interval includes the figure it is compared with (England, a baseline "
+            "or a target) is \"not significantly different\": the board sees \"too few to tell\", neither green "
+            "nor red on that rule.",
+            "OHID Fingertips Public Health Technical Guidance (confidence intervals); DHSC PHEindicatormethods "
+            "(phe_proportion, phe_rate) and PHStatsMethods."),
+        MethodNote(
+            "Compared with England",
+            "Better or worse when the whole 95% interval lies on one side of England's figure, similar when it "
+            "includes it. England's figure is for the same period where held; an older one is named with its "
+            "period, and one more than two years older is \"comparator out of date\", never better or worse. "
+            "Districts are compared with England and with the plan's area in the same way.",
+            "OHID Fingertips: comparison with a benchmark by confidence interval (sub-areas rated the same way)."),
+        MethodNote(
+            "Recent trend",
+            f"Only for yearly figures: the {trend_points} most recent, non-overlapping years. Percentages with "
+            "numerators and denominators use the chi-squared test for trend; other figures need 95% intervals "
+            "and use a weighted regression. The trend counts only if it would arise by chance less than 2 times "
+            f"in 1,000 (chi-squared above {trend_mod.CRITICAL}, 99.8%), and only if leaving out any one year "
+            "keeps its direction. Without numerators or intervals it \"cannot be calculated\". Quarterly figures "
+            "are read with statistical process control instead.",
+            "OHID Fingertips Public Health Technical Guidance, \"Fingertips trend markers\"."),
+        MethodNote(
+            "Statistical process control (SPC)",
+            "An XmR chart separates ordinary ups and downs (common cause) from change worth acting on (special "
+            f"cause). The centre line is the mean; the process limits are the mean plus or minus {spc_mod.LIMIT} "
+            f"times the average moving range, after leaving out moving ranges of {spc_mod.SCREEN} times the "
+            f"average or more. Special cause: a point outside the limits; {spc_mod.RUN} points each higher (or "
+            f"lower) than the last; two of three points in a row near a limit (beyond two sigma) with all three "
+            f"on the same side; {spc_mod.RUN} points in a row on one side of the mean; if rules disagree, in that "
+            "order. The icon is the latest point's. Assurance compares the target with the limits: consistently "
+            "passing, hit and miss, or consistently failing. Limits are recalculated from a change point the plan "
+            f"names (shown on the chart). With fewer than {spc_min_points} points there are no limits and no icon.",
+            "NHS England, Making Data Count; NHS-R Community, NHSRplotthedots (ptd_spc)."),
+        MethodNote(
+            "Funnel plots",
+            "Each district's figure against its size, inside lines where 95% and 99.8% of figures would fall by "
+            "chance around the centre: the plan's area (drawn as the line, not a point) or the districts pooled. "
+            "Percentages use Wilson score limits, rates exact Poisson limits on the rate's own scale; there is no "
+            "funnel for plain counts. Marker shape says where a point lies against the limits; colour says better "
+            "or worse by the measure's direction.",
+            "Spiegelhalter (2005); PHE funnel plot guidance as coded in PHEindicatormethods "
+            "(calculate_funnel_limits)."),
+    ]
