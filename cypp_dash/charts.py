@@ -317,9 +317,9 @@ def spc_chart(kpi: Kpi, periods: list[str], spc: stats.SpcResult, st_row: KpiSta
     rebased = [(order[i], why) for i, why in spc.rebases if i < len(order)]
     if rebased:
         marks = pd.DataFrame({"period": [p for p, _ in rebased],
-                              "t": [f"Limits recalculated from {p}" for p, _ in rebased]})
+                              "t": [f"Change point: limits recalculated from {p}" for p, _ in rebased]})
         layers.append(alt.Chart(marks).mark_rule(color=DARK_BLUE, strokeDash=[2, 2], strokeWidth=1.5).encode(x=x))
-        layers.append(alt.Chart(marks).mark_text(align="left", dx=4, dy=4, baseline="top", color=DARK_BLUE,
+        layers.append(alt.Chart(marks).mark_text(align="left", dx=4, dy=-3, baseline="bottom", color=DARK_BLUE,
                                                  fontSize=11).encode(x=x, y=alt.value(0), text="t:N"))
     chart = alt.layer(*layers).properties(width=WIDTH, height=HEIGHT)
     last = spc.points.dropna(subset=["mean"])
@@ -340,21 +340,21 @@ def spc_chart(kpi: Kpi, periods: list[str], spc: stats.SpcResult, st_row: KpiSta
 
 FUNNEL_MARKERS = {  # position -> (legend words, shape): fixed by meaning on every funnel chart
     "above 99.8% limit": ("Above the 99.8% limit", "triangle-up"),
-    "above 95% limit": ("Above the 95% limit", "triangle"),
+    "above 95% limit": ("Above the 95% limit", "square"),
     "within 95% limits": ("Within the 95% limits", "circle"),
-    "below 95% limit": ("Below the 95% limit", "triangle-down"),
-    "below 99.8% limit": ("Below the 99.8% limit", "diamond"),
+    "below 95% limit": ("Below the 95% limit", "diamond"),
+    "below 99.8% limit": ("Below the 99.8% limit", "triangle-down"),
 }
-FUNNEL_MEANING_COLOURS = {"better": DARK_BLUE, "similar": "#A0A0A0", "worse": ORANGE, "neither": DARK_PINK}
+FUNNEL_MEANING_COLOURS = {"Better": DARK_BLUE, "Similar": "#A0A0A0", "Worse": ORANGE, "No better direction": DARK_PINK}
 
 
 def _funnel_meaning(position: str, polarity: str) -> str:
     """better / worse by the KPI's polarity, "similar" inside the 95% limits, "neither" with no polarity."""
     if position.startswith("within"):
-        return "similar"
+        return "Similar"
     if polarity not in ("higher", "lower"):
-        return "neither"
-    return "better" if position.startswith("above") == (polarity == "higher") else "worse"
+        return "No better direction"
+    return "Better" if position.startswith("above") == (polarity == "higher") else "Worse"
 
 
 def funnel_chart(kpi: Kpi, rows: list[KpiStatus], centre: float, centre_name: str, period_text: str):
@@ -404,8 +404,11 @@ def funnel_chart(kpi: Kpi, rows: list[KpiStatus], centre: float, centre_name: st
     # Labels: neighbours by value alternate above and below their points; points in the right quarter of the
     # axis are labelled to their left so no label runs off the picture.
     df = df.sort_values("value").reset_index(drop=True)
-    df["right_side"] = [math.log(d / low) > 0.75 * math.log(high / low) if high > low else False
-                        for d in df["denominator"]]
+    span = math.log(high / low) if high > low else 1.0
+    # A label goes to the left of its point only where it would otherwise run past the plot's right edge
+    # (about 6.5 pixels a character at 11 px).
+    df["right_side"] = [WIDTH * math.log(d / low) / span + 9 + 6.5 * len(t) > WIDTH
+                        for d, t in zip(df["denominator"], df["label"])]
     for parity, dy in ((0, -10), (1, 10)):
         for right in (False, True):
             part = df[(df.index % 2 == parity) & (df["right_side"] == right)]
