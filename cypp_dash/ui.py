@@ -502,7 +502,7 @@ def kpi_tiles(statuses: list[status.KpiStatus], intro: str = "") -> None:
                      f'<p class="cypp-value">{h(s.figure_text)}</p>'
                      f'<p class="cypp-small">{h(meta)}</p>{related}'
                      f"<p>{rag_badge_html(s.rag)}</p>"
-                     + (f'<p class="cypp-headline"><strong>{h(s.headline)}</strong></p>' if s.headline else "")
+                     + (f'<p class="cypp-verdict"><strong>{h(s.headline)}</strong></p>' if s.headline else "")
                      + f"<p>{h(s.reason)}</p></section>")
     st.html((f'<p class="cypp-intro">{h(intro)}</p>' if intro else "")
             + f'<div class="cypp-tiles">{"".join(tiles)}</div>')
