@@ -38,6 +38,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from cypp_dash.periods import PeriodError, parse_period
+
 LIMIT = 2.66  # process limits: mean +/- 2.66 x mean moving range (ptd_spc_standard: `limit`)
 CLOSE = 2 * LIMIT / 3  # the 2-sigma line (ptd_spc_standard: `limitclose`)
 SCREEN = 3.267  # moving ranges of 3.267 x the mean moving range or more are screened out
@@ -359,5 +361,13 @@ def spc(values: Sequence, polarity: str = "none", target: float | None = None, p
 
 def rebase_positions(periods: Sequence[str], rebase_periods: Sequence[str]) -> list[int]:
     """Positions in `periods` of the change points (a change point not in the series is ignored)."""
-    wanted = {str(p).strip() for p in rebase_periods}
-    return [i for i, p in enumerate(periods) if str(p).strip() in wanted]
+    wanted = {_period_key(p) for p in rebase_periods}
+    return [i for i, p in enumerate(periods) if _period_key(p) in wanted]
+
+
+def _period_key(period) -> str:
+    """A period's standard label ("2024/25 q1" and "2024/25 Q1" are one), else its text."""
+    try:
+        return parse_period(str(period)).label
+    except PeriodError:
+        return str(period).strip()

@@ -85,7 +85,7 @@ def spc_rows(frame: pd.DataFrame, polarity: str, target: float | None, rebase: l
     """The `stats spc` rows: one per point, then the summary."""
     periods = [str(p).strip() for p in frame["period"]]
     values = _column(frame, "value")
-    missing = [p for p in rebase if p not in periods]
+    missing = [p for p in rebase if not spc.rebase_positions(periods, [p])]
     if missing:
         raise UsageError(f"--rebase {', '.join(missing)}: not a period in the file")
     result = stats.xmr(values, polarity, target=target, min_points=min_points, periods=periods,
