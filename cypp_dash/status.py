@@ -521,12 +521,16 @@ def kpi_status(kpi: Kpi, plan: Plan, config: Config, area_code: str, area_rows: 
     yearly = not run.empty and parse_period(run["period"].iloc[-1]).kind in ("financial year", "calendar year")
     trend = None
     if not headline.empty:
+        # Fingertips: proportions by the chi-squared test for trend on numerators and denominators; every
+        # other type (counts, rates) by weighted regression on 95% intervals, held or worked out from the counts.
+        proportion = kpi.unit == "percent"
+        intervals = [_interval_from_row(r, kpi) if _num(r.get("value")) is not None else None
+                     for _, r in run.iterrows()]
         trend = stats.recent_trend(
             run["value"].tolist(), kpi.polarity,
-            numerators=run["numerator"].tolist() if "numerator" in run else None,
-            denominators=run["denominator"].tolist() if "denominator" in run else None,
-            ci_low=run["ci_low"].tolist() if "ci_low" in run else None,
-            ci_high=run["ci_high"].tolist() if "ci_high" in run else None,
+            numerators=run["numerator"].tolist() if proportion and "numerator" in run else None,
+            denominators=run["denominator"].tolist() if proportion and "denominator" in run else None,
+            ci_low=[i.low if i else None for i in intervals], ci_high=[i.high if i else None for i in intervals],
             periods=run["period"].tolist(), points=s.trend_points)
     same_units = not england_unit or england_unit == kpi.unit
     target = _assurance_target(kpi, None if out_of_date else england, same_units)

@@ -14,9 +14,12 @@ Formulas re-implemented here; no code copied.
 - Neither numerator/denominator nor intervals: "cannot be calculated". A slope p-value on bare values
   is never given (an exact straight line would give p = 0).
 - Significant when chi-squared > 9.5495 (p < 0.002, the 99.8% level).
+- Direction: for proportions the least-squares slope of the log-odds log(r / (n - r)) on time (as Fingertips'
+  TrendMarkerCalculator); otherwise the weighted regression's slope. Time is 1..5.
 - Leave-one-out: a significant trend is reported only if leaving out each of the five points in turn
-  leaves the gradient in the same direction; otherwise "no significant change" (the trend rests on one
-  point).
+  leaves the direction unchanged; otherwise "no significant change" (the trend rests on one point).
+  Cross-checked against Fingertips' own code (PholioVisualisation TrendMarkerCalculator.cs: ChiSquareConfidence
+  9.54953570608324, SE = CI width / 3.92) and PHEindicatormethods' assign_trend_markers.
 """
 from __future__ import annotations
 
@@ -25,14 +28,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.stats import chi2, norm
+from scipy.stats import chi2
 
 from cypp_dash.periods import PeriodError, parse_period
 
 POINTS = 5
 CRITICAL = 9.5495  # chi-squared, 1 df, at p = 0.002 (99.8%)
 ALPHA = 0.002
-Z95 = float(norm.ppf(0.975))
+SE_DIVISOR = 3.92  # 95% interval width / 3.92 = standard error (Fingertips' TrendMarkerCalculator)
 
 INCREASING, DECREASING = "increasing", "decreasing"
 NO_CHANGE, CANNOT = "no significant change", "cannot be calculated"
@@ -84,8 +87,8 @@ def weighted_regression(values: np.ndarray, ci_low: np.ndarray, ci_high: np.ndar
                         ) -> tuple[float, float]:
     """Inverse-variance weighted least squares of value on time: (slope^2 / var(slope), slope).
 
-    Weight = 1 / SE^2 with SE = (upper - lower) / (2 x 1.96) from each point's 95% interval."""
-    se = (ci_high - ci_low) / (2 * Z95)
+    Weight = 1 / SE^2 with SE = (upper - lower) / 3.92 from each point's 95% interval."""
+    se = (ci_high - ci_low) / SE_DIVISOR
     if np.any(se <= 0):
         return 0.0, 0.0
     w = 1 / se**2
@@ -97,6 +100,27 @@ def weighted_regression(values: np.ndarray, ci_low: np.ndarray, ci_high: np.ndar
     slope = (sw * swty - swt * swy) / spread
     variance = sw / spread
     return float(slope**2 / variance), float(slope)
+
+
+def logit_slope(numerators: np.ndarray, denominators: np.ndarray, t: np.ndarray) -> float:
+    """Direction of a proportion's trend as Fingertips finds it: the least-squares slope of
+    log(r / (n - r)) on time. Where a count is 0 or equals its denominator (log-odds infinite) the gradient
+    of the proportion weighted by the denominators is used instead."""
+    r, n = numerators, denominators
+    if np.any(r <= 0) or np.any(r >= n):
+        spread = n.sum() * (n * t * t).sum() - (n * t).sum() ** 2
+        return float((n.sum() * (r * t).sum() - r.sum() * (n * t).sum()) / spread) if spread > 0 else 0.0
+    y = np.log(r / (n - r))
+    k = len(t)
+    spread = k * (t * t).sum() - t.sum() ** 2
+    return float((k * (y * t).sum() - y.sum() * t.sum()) / spread) if spread > 0 else 0.0
+
+
+def _side(slope: float) -> int:
+    """The slope's sign, 0 for a flat line. PHEindicatormethods' assign_trend_markers compares sign(beta), so a
+    flat line when a year is left out breaks the trend; Fingertips' C# TrendMarkerCalculator counts a zero slope
+    as rising. We follow the R package (the trend then rests on one year)."""
+    return -1 if slope < 0 else 1 if slope > 0 else 0
 
 
 def _meaning(sign: float, polarity: str) -> str:
@@ -151,8 +175,11 @@ def recent_trend(values: Sequence, polarity: str = "none", numerators: Sequence 
         d = np.array([dens[i] for i in last])
         method = "chi-squared test for trend"
 
-        def test(keep):
-            return chi_squared_for_trend(r[keep], d[keep], t[keep])
+        def statistic_of(keep):
+            return chi_squared_for_trend(r[keep], d[keep], t[keep])[0]
+
+        def slope_of(keep):
+            return logit_slope(r[keep], d[keep], t[keep])
     elif lows and highs and all(lows[i] is not None and highs[i] is not None and highs[i] > lows[i]
                                 for i in last):
         y = np.array([vals[i] for i in last])
@@ -160,25 +187,27 @@ def recent_trend(values: Sequence, polarity: str = "none", numerators: Sequence 
         hi = np.array([highs[i] for i in last])
         method = "weighted regression"
 
-        def test(keep):
-            return weighted_regression(y[keep], lo[keep], hi[keep], t[keep])
+        def statistic_of(keep):
+            return weighted_regression(y[keep], lo[keep], hi[keep], t[keep])[0]
+
+        def slope_of(keep):
+            return weighted_regression(y[keep], lo[keep], hi[keep], t[keep])[1]
     else:
         return TrendResult(CANNOT, "", None, None, points, "",
                            "Cannot be calculated: the figures have neither numerators and denominators nor "
                            "confidence intervals, so change cannot be told from chance.")
     everything = np.ones(points, dtype=bool)
-    statistic, gradient = test(everything)
+    statistic = statistic_of(everything)
     p = float(chi2.sf(statistic, 1))
-    if statistic <= CRITICAL or gradient == 0:
+    sign = _side(slope_of(everything))
+    if statistic <= CRITICAL:
         return TrendResult(NO_CHANGE, "", statistic, p, points, method,
                            f"No significant change over the last {points} years ({_fmt_p(p)}; "
                            "Fingertips' test at 99.8%).")
-    sign = math.copysign(1.0, gradient)
     for j in range(points):
         keep = everything.copy()
         keep[j] = False
-        left_out = test(keep)[1]
-        if left_out == 0 or math.copysign(1.0, left_out) != sign:
+        if _side(slope_of(keep)) != sign:
             return TrendResult(NO_CHANGE, "", statistic, p, points, method,
                                f"No significant change over the last {points} years: the apparent trend "
                                f"({_fmt_p(p)}) rests on a single year.")
