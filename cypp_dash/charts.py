@@ -146,7 +146,9 @@ def trend_chart(kpi: Kpi, rows: pd.DataFrame, st_row: KpiStatus, period_text: st
         refs.append(("Baseline " + fmt(st_row.baseline, kpi.unit), st_row.baseline, GREY, [2, 2]))
     if st_row.england is not None and (not kpi.england.unit or kpi.england.unit == kpi.unit or
                                        st_row.england_period != kpi.england.period):
-        refs.append(("England " + fmt(st_row.england, kpi.unit), st_row.england, TURQUOISE, [6, 3]))
+        when = f" {st_row.england_period}" if st_row.england_period else ""
+        stale = " (out of date)" if st_row.england_out_of_date else ""
+        refs.append((f"England{when}: " + fmt(st_row.england, kpi.unit) + stale, st_row.england, TURQUOISE, [6, 3]))
     if target is not None:
         refs.append(("Target " + fmt(target, kpi.unit), target, DARK_PINK, [8, 4]))
     # A fixed y domain (with a margin) so the labels of the reference lines can be placed in pixels.
@@ -235,9 +237,11 @@ def district_chart(kpi: Kpi, rows: list[KpiStatus], period_text: str):
         base.mark_text(align="left", baseline="middle", fontSize=13, color=TEXT).encode(
             y=y, x=alt.value(plot_width + 12), text=alt.Text("label:N")),
     ]
-    england = next((r.england for r in rows if r.england is not None), None)
+    eng_row = next((r for r in rows if r.england is not None), None)
+    england = eng_row.england if eng_row else None
     if england is not None and (not kpi.england.unit or kpi.england.unit == kpi.unit):
-        eng = pd.DataFrame({"x": [england], "t": [f"England {fmt(england, kpi.unit)}"]})
+        when = f" {eng_row.england_period}" if eng_row.england_period else ""
+        eng = pd.DataFrame({"x": [england], "t": [f"England{when}: {fmt(england, kpi.unit)}"]})
         layers.append(alt.Chart(eng).mark_rule(color=TURQUOISE, strokeDash=[6, 3], strokeWidth=2).encode(x=alt.X("x:Q")))
         layers.append(alt.Chart(eng).mark_text(align="center", baseline="bottom", dy=-4, color=TURQUOISE,
                                                fontWeight="bold", fontSize=13).encode(

@@ -12,12 +12,12 @@ Sources (formulas re-implemented here; no code copied):
   Breslow & Day (1987); Armitage & Berry (2002); Fingertips guide appendices 1-2; the rule
   "exact below 10, Byar's from 10" is the one PHEindicatormethods::phe_rate and DHSC
   PHStatsMethods use.
-- Recent trend: Fingertips "Trend markers" (five most recent points, chi-squared test for
-  trend for proportions, a leave-one-out check that no single point decides the direction).
-- XmR charts: NHS England Making Data Count; NHSRplotthedots (ptd_spc_standard,
-  ptd_calculate_point_type, ptd_calculate_assurance_type).
-- Funnel plots: Spiegelhalter (2005); PHE funnel plot guidance as coded in
-  PHEindicatormethods::phe_funnels and PHStatsMethods.calculate_funnel_limits.
+- Recent trend: cypp_dash.trend (Fingertips "Trend markers": five annual points, chi-squared test for trend
+  or weighted regression, 9.5495 at 99.8%, leave-one-out).
+- XmR charts: cypp_dash.spc (NHSRplotthedots: screening at 3.267, limits at 2.66, 7-point shift and trend,
+  two-in-three, precedence, rebasing, assurance).
+- Funnel plots: Spiegelhalter (2005); PHEindicatormethods calculate_funnel_limits (Wilson for proportions,
+  exact Poisson for rates) and PHStatsMethods.
 """
 from __future__ import annotations
 
