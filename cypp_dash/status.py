@@ -184,7 +184,7 @@ class Evidence:
     def england_words(self) -> str:
         """England's figure named with its period: "2021/22: 81.0%"."""
         figure = fmt(self.england, self.kpi.unit)
-        return f"{self.england_period}: {figure}" if self.england_period else figure
+        return f"{self.england_period}: {figure}" if self.england_period else f"period not stated: {figure}"
 
 
 def _ci_text(ci: stats.Interval, unit: str) -> str:
