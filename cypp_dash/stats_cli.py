@@ -185,7 +185,7 @@ def add_parser(sub) -> None:
         p.add_argument("--format", choices=["table", "csv", "json"], default="table")
 
     p = ss.add_parser("spc", help="XmR chart as NHSRplotthedots: CSV with period,value in time order")
-    p.add_argument("file")
+    p.add_argument("file", nargs="?")  # optional here only so `--rebase P FILE` also works (see run)
     p.add_argument("--polarity", choices=POLARITIES, default="higher",
                    help="which way is better (default higher, as NHSRplotthedots' improvement_direction)")
     p.add_argument("--target", type=float)
@@ -216,6 +216,10 @@ def run(args, config=None) -> int:
     """Run a `stats` subcommand: 0 done, 2 usage (the message on stderr)."""
     try:
         if args.stats_command == "spc":
+            if args.file is None and args.rebase and Path(args.rebase[-1]).is_file():
+                args.file = args.rebase.pop()  # `--rebase PERIOD FILE`: the list took the file too
+            if args.file is None:
+                raise UsageError("stats spc needs FILE, a CSV with period,value")
             frame = read_table(args.file, ["period", "value"])
             _print(spc_rows(frame, args.polarity, args.target, args.rebase, args.min_points), SPC_COLUMNS,
                    args.format)

@@ -121,3 +121,10 @@ def test_stats_spc_gives_the_same_results_as_the_partnership_page(conn, config, 
     assert [r["special_cause"] for r in got[:-1]] == list(page.points["special_cause"])
     assert got[0]["mean"] == pytest.approx(page.points["mean"].iloc[0], nan_ok=True)
     assert st_row.spc_variation == page.variation
+
+
+def test_stats_spc_takes_the_file_after_the_rebase_periods_too(tmp_path, capsys):
+    names = periods(26)
+    path = write_series(tmp_path, ALT * 7 + [20.0, 22.0] * 6, names)
+    code, out, _ = stats_cmd(capsys, "spc", "--rebase", names[14], path, "--format", "json")
+    assert code == 0 and json.loads(out)[14]["mean"] == pytest.approx(21.0)
