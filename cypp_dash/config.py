@@ -37,6 +37,11 @@ class Figure:
     period: str | None
     text: str
     unit: str | None = None
+    districts: tuple[tuple[str, float], ...] = ()  # baselines the plan gives its districts: (area code, value)
+
+    def for_area(self, code: str) -> float | None:
+        """The plan's baseline for a district, or None when the plan gives none for it."""
+        return dict(self.districts).get(code)
 
 
 @dataclass(frozen=True)
@@ -349,13 +354,15 @@ def _areas(c: _Checker, node: Any, path: str = "areas") -> list[Area]:
 
 def _figure(c: _Checker, node: Any, path: str, default_unit: str | None) -> Figure:
     node = c.mapping(node, path)
-    c.unknown_keys(node, {"value", "period", "text", "unit"}, path)
+    c.unknown_keys(node, {"value", "period", "text", "unit", "districts"}, path)
     unit = c.optional(node, "unit", path, str, default_unit)
     if unit is not None:
         c.one_of(unit, UNITS, f"{path}.unit")
+    districts = c.optional(node, "districts", path, dict, {})
+    pairs = tuple((str(code), c.typed(v, f"{path}.districts.{code}", float)) for code, v in districts.items())
     return Figure(value=c.optional(node, "value", path, float),
                   period=c.period(node.get("period"), f"{path}.period"),
-                  text=c.required(node, "text", path), unit=unit)
+                  text=c.required(node, "text", path), unit=unit, districts=pairs)
 
 
 def _target(c: _Checker, node: Any, path: str) -> Target:

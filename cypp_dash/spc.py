@@ -352,7 +352,8 @@ def spc(values: Sequence, polarity: str = "none", target: float | None = None, p
         elif pd.isna(last["mean"]):
             reason = (f"Too few points for process limits: {in_group} in the latest "
                       f"{'period since the last recalculation' if group[-1] else 'series'}; SPC needs at least "
-                      f"{max(2, min_points)} (as NHSRplotthedots).")
+                      f"{max(2, min_points)}. NHSRplotthedots would draw provisional \"trial limits\" here; this "
+                      "dashboard shows none, as a board reads an icon as settled.")
         else:
             variation = VARIATION[last["special_cause"]]
             assurance = assurance_type(goal, float(last["lower_limit"]), float(last["upper_limit"]), direction)

@@ -533,7 +533,9 @@ def method_notes(trend_points: int = trend_mod.POINTS, spc_min_points: int = spc
             f"on the same side; {spc_mod.RUN} points in a row on one side of the mean; if rules disagree, in that "
             "order. The icon is the latest point's. Assurance compares the target with the limits: consistently "
             "passing, hit and miss, or consistently failing. Limits are recalculated from a change point the plan "
-            f"names (shown on the chart). With fewer than {spc_min_points} points there are no limits and no icon.",
+            f"names (shown on the chart). With fewer than {spc_min_points} points there are no limits and no icon "
+            "(NHSRplotthedots draws provisional \"trial limits\" there; we show none, because a board reads an "
+            "icon as settled).",
             "NHS England, Making Data Count; NHS-R Community, NHSRplotthedots (ptd_spc)."),
         MethodNote(
             "Funnel plots",

@@ -390,9 +390,10 @@ def rag_for(ev: Evidence) -> tuple[str, str]:
     rules = kpi.target.rules
     if ev.is_district:
         # The plan's baseline and target belong to the plan's area: a district is rated by comparison
-        # (with England, as the plan's England rules say; else with its parent) unless the plan gives it
-        # a baseline of its own.
-        rules = tuple(r for r in rules if r.type not in _PLAN_AREA_RULES or ev.baseline is not None)
+        # (with England, as the plan's England rules say; else with its parent), and against a baseline only
+        # where the plan gives the district one (`baseline.districts`).
+        rules = tuple(r for r in rules if r.type not in _PLAN_AREA_RULES
+                      or (r.type == "improving_vs_baseline" and ev.baseline is not None))
         if ev.england is None or ev.england_out_of_date:
             rules = tuple(r for r in rules if r.type not in _NEED_ENGLAND)
         if not rules:
@@ -515,7 +516,11 @@ def kpi_status(kpi: Kpi, plan: Plan, config: Config, area_code: str, area_rows: 
     if kpi.baseline.period:
         baseline_label = f"{kpi.baseline.period} baseline"
     if area_code != plan.area:
-        baseline, baseline_period, baseline_label = None, None, "baseline"
+        # A district has a baseline only where the plan gives one for it (`baseline.districts`).
+        own = kpi.baseline.for_area(area_code)
+        baseline, baseline_period = own, (kpi.baseline.period if own is not None else None)
+        baseline_label = f"{area_name} {kpi.baseline.period} baseline" if kpi.baseline.period else \
+            f"{area_name} baseline"
     ci = _interval_from_row(latest, kpi) if latest is not None and value is not None else None
     run = _same_frequency(area_rows[area_rows["period"].notna()])
     yearly = not run.empty and parse_period(run["period"].iloc[-1]).kind in ("financial year", "calendar year")

@@ -73,6 +73,8 @@ BROKEN = [
     ("no plans", lambda r: r.update(plans=[]), r"plans: no plan is configured"),
     ("SPC change point not a period", lambda r: _kpi(r).update(spc_rebase=[{"period": "soon", "reason": "new system"}]),
      r'kpis\[0\]\.spc_rebase\[0\]\.period: "soon" is not a period'),
+    ("district baseline not a number", lambda r: _kpi(r)["baseline"].update(districts={"E07000234": "high"}),
+     r"baseline\.districts\.E07000234: must be a number"),
     ("SPC change point without a reason", lambda r: _kpi(r).update(spc_rebase=[{"period": "2024/25 Q1"}]),
      r"kpis\[0\]\.spc_rebase\[0\]\.reason: is missing"),
 ]

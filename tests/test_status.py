@@ -209,3 +209,14 @@ def test_a_district_is_not_rated_against_the_county_baseline_or_its_own_first_fi
     assert s.baseline is None
     assert "first figure" not in s.reason and "Worcester 2022/23 Q1 figure" not in s.reason
     assert s.rag == "not rated" or "England" in s.reason
+
+
+def test_a_district_is_rated_against_a_baseline_only_where_the_plan_gives_it_one(config):
+    plan = config.plan()
+    base = plan.kpi("MH01")
+    kpi = dataclasses.replace(base, baseline=dataclasses.replace(base.baseline, districts=(("E07000237", 50.0),)))
+    rows = _rows([50.0, 40.0], ["2022/23 Q1", "2022/23 Q2"])
+    worcester = kpi_status(kpi, plan, config, "E07000237", rows, rows.iloc[0:0], "Mental health")
+    assert worcester.baseline == 50.0 and "Worcester 2021/22 baseline of 50" in worcester.reason
+    redditch = kpi_status(kpi, plan, config, "E07000236", rows, rows.iloc[0:0], "Mental health")
+    assert redditch.baseline is None and "baseline of" not in redditch.reason
