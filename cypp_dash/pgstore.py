@@ -137,14 +137,16 @@ class Pool:
     def take(self) -> "_Lease":
         with self._lock:
             raw = self._free.pop() if self._free else None
-        if raw is None or raw.closed:
+        if raw is None or raw.closed or raw.broken:
             raw = self._open()
             with self._lock:
                 self._all.append(raw)
         return _Lease(raw)
 
     def give(self, raw) -> None:
-        if raw.closed:
+        if raw.closed or raw.broken:  # (a restarted server): the next cursor opens a fresh connection
+            if not raw.closed:
+                raw.close()
             return
         status = raw.info.transaction_status
         if status != pq.TransactionStatus.IDLE:
