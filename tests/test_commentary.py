@@ -303,3 +303,58 @@ def test_the_command_line_imports_lists_and_exports(people, config, tmp_path, ca
     capsys.readouterr()
     assert cli.main(["commentary", "import", str(out_file), "--user", "pat"]) == 0
     assert "0 draft(s)" in capsys.readouterr().out
+
+
+# --- the partnership page (AppTest) -------------------------------------------------------------------
+
+QUERY = {"area": COUNTY, "partnership": "early-help", "kpi": "EH01"}
+
+
+def page_as(app_page, name):
+    from page_text import texts
+
+    at = app_page("partnership.py", query=QUERY, state={auth.SESSION_ACCOUNT: who(name)} if name else {})
+    assert not at.exception, [e.value for e in at.exception]
+    return at, texts(at)
+
+
+def test_the_page_shows_viewers_the_approved_commentary_and_editors_the_draft(people, config, app_page):
+    c = draft(people, config, "Approved: reviews recovered in March.")
+    commentary.approve(people, who("lena"), c.comment_id)
+    draft(people, config, "Draft: a fuller account.")
+    at, shown = page_as(app_page, "vera")
+    assert "Approved: reviews recovered in March." in shown
+    assert "approved by lena on" in shown
+    assert "Draft: a fuller account." not in shown
+    assert not at.text_area  # no form for a viewer
+    at, shown = page_as(app_page, "eddie")
+    assert "Draft: a fuller account." in shown and "Draft waiting for a lead's approval" in shown
+    assert "at most 1,500 characters" in shown
+    labels = [b.label for b in at.button]
+    assert "Save draft" in labels and "Approve" not in labels  # an editor cannot approve
+    at, shown = page_as(app_page, None)
+    assert "Draft: a fuller account." not in shown and "Written from the figures" in shown
+
+
+def test_an_editor_writes_and_a_lead_approves_on_the_page(people, config, app_page):
+    at, _ = page_as(app_page, "eddie")
+    at.text_area(key="w_commentary_EH01").input("Typed on the page.")
+    next(b for b in at.button if b.label == "Save draft").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert [s.value for s in at.success] == [f"Draft saved for EH01 ({PERIOD})."]
+    at, shown = page_as(app_page, "lena")
+    assert "Typed on the page." in shown
+    next(b for b in at.button if b.label == "Approve").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert commentary.approved(people, PLAN, COUNTY)[("EH01", PERIOD)].decided_by == "lena"
+    assert ("lena", "commentary approved") in audit_actions(people)
+
+
+def test_the_page_marks_figures_not_yet_signed_off(people, config, app_page):
+    _, shown = page_as(app_page, "vera")
+    assert "Not yet signed off" in shown
+    from cypp_dash import release
+
+    release.release(people, who("lena"), config.plan(), PERIOD)
+    _, shown = page_as(app_page, "vera")
+    assert "Not yet signed off" not in shown
