@@ -20,7 +20,7 @@ STYLES = """<style>
    padding: .5rem .8rem; margin: 0 0 .75rem; break-inside: avoid; page-break-inside: avoid;}
   .cypp-commentary p {margin: 0 0 .3rem;}
   .cypp-commentary .cypp-body {white-space: pre-wrap; overflow-wrap: break-word;}
-  .cypp-commentary.cypp-draft {border-left-color: #f47738; border-style: dashed;}
+  .cypp-commentary.cypp-draft {border-left-color: #f47738; border-style: dashed; border-left-style: solid;}
   .cypp-mark {display: inline-block; padding: .05rem .5rem; border-radius: .25rem; font-weight: 600;
    font-size: .875rem; background: #fff7bf; color: #0b0c0c; border: 1px solid #b1b4b6;}
 </style>"""

@@ -8,8 +8,8 @@ import streamlit as st
 
 from cypp_dash import commentary, commentary_view, ui
 
+paper = ui.open_page()
 cfg = ui.config()
-paper = ui.paper_view_if_asked()
 commentary_view.styles()
 if not cfg.settings.public_view:
     st.title("Public view")
