@@ -358,3 +358,30 @@ def test_the_page_marks_figures_not_yet_signed_off(people, config, app_page):
     release.release(people, who("lena"), config.plan(), PERIOD)
     _, shown = page_as(app_page, "vera")
     assert "Not yet signed off" not in shown
+
+
+def test_the_overview_marks_kpis_with_new_approved_commentary(people, config, app_page):
+    from page_text import texts
+
+    at = app_page("overview.py", query={"area": COUNTY})
+    assert "New commentary" not in texts(at)
+    c = draft(people, config)
+    commentary.approve(people, who("lena"), c.comment_id)
+    at = app_page("overview.py", query={"area": COUNTY})
+    assert not at.exception, [e.value for e in at.exception]
+    assert "New commentary approved in the last 30 days on EH01" in " ".join(texts(at).split())
+
+
+def test_a_lead_signs_off_a_quarter_on_the_commentary_page(people, config, app_page):
+    from page_text import texts
+
+    from cypp_dash import release
+
+    at = app_page("commentary.py", state={auth.SESSION_ACCOUNT: who("vera")})
+    assert not at.exception and "Sign off for the public view" not in [b.label for b in at.button]
+    at = app_page("commentary.py", state={auth.SESSION_ACCOUNT: who("lena")})
+    assert "No period of this plan has been signed off yet" in texts(at)
+    next(b for b in at.button if b.label == "Sign off for the public view").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert release.public_release(people, PLAN).released_by == "lena"
+    assert f"The public view shows figures up to {release.public_release(people, PLAN).period}" in texts(at)

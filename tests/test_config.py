@@ -71,6 +71,10 @@ BROKEN = [
     ("bad period", lambda r: _kpi(r)["baseline"].update(period="Spring 2022"), r"baseline\.period: \"Spring 2022\" is not a period"),
     ("duplicate KPI code", lambda r: _kpi(r, 0, 1).update(code="EH01"), r'the code "EH01" is used twice'),
     ("no plans", lambda r: r.update(plans=[]), r"plans: no plan is configured"),
+    ("public view not true or false", lambda r: r["settings"].update(public_view="yes"),
+     r'settings\.public_view: must be true or false, not text \("yes"\)'),
+    ("no room for commentary", lambda r: r["settings"].update(commentary_max_chars=0),
+     r"settings\.commentary_max_chars: must be at least 1"),
 ]
 
 
