@@ -25,4 +25,5 @@ PAGES = [
             url_path="accessibility"),
 ]
 
-st.navigation(PAGES).run()
+# Expanded: with fourteen pages Streamlit would otherwise hide the last four behind "View more".
+st.navigation(PAGES, expanded=True).run()
