@@ -180,6 +180,15 @@ def history(conn: duckdb.DuckDBPyConnection, key: Key) -> list[Commentary]:
                  [key.plan_id, key.kpi_code, key.area_code, key.period])
 
 
+def versions(conn: duckdb.DuckDBPyConnection, account, plan_id: str) -> list[Commentary]:
+    """Every version of every commentary of a plan, drafts and returned ones too (editors and leads only,
+    checked in the store now)."""
+    from cypp_dash import auth
+
+    auth.authorise(conn, account, "editor", "read the history of commentary")
+    return _read(conn, "plan_id = ?", [plan_id])
+
+
 def current_rows(conn: duckdb.DuckDBPyConnection) -> list[Commentary]:
     """The approved commentary in force and the drafts waiting, for every plan (the command line's list)."""
     return _read(conn, "superseded_at IS NULL AND state IN ('draft', 'returned', 'approved')", [])

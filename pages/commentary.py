@@ -80,6 +80,11 @@ for c in waiting.values():
     if c.state == commentary.DRAFT and auth.has_role(account, "lead") and view.as_at is None:
         commentary_view.decide_form(view, account, c)
 
+with st.expander("History: every version of every commentary"):
+    every = commentary.frame(commentary.versions(view.conn, account, plan.id), names)
+    st.dataframe(every, hide_index=True, width="stretch")
+    ui.downloads_for_table(every, f"{plan.id}-commentary-history", what="History")
+
 st.header("Upload commentary", divider="gray")
 st.caption(f"A CSV with the columns kpi, area, period and commentary (any order, any case); plain text of at most "
            f"{view.config.settings.commentary_max_chars:,} characters per commentary. Each row becomes a draft for a "

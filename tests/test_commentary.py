@@ -385,3 +385,13 @@ def test_a_lead_signs_off_a_quarter_on_the_commentary_page(people, config, app_p
     assert not at.exception, [e.value for e in at.exception]
     assert release.public_release(people, PLAN).released_by == "lena"
     assert f"The public view shows figures up to {release.public_release(people, PLAN).period}" in texts(at)
+
+
+def test_the_history_of_every_version_is_for_editors_and_leads(people, config):
+    c = draft(people, config, "One.")
+    commentary.return_draft(people, who("lena"), c.comment_id, "More, please.")
+    draft(people, config, "One, and more.")
+    with pytest.raises(auth.PermissionDenied):
+        commentary.versions(people, who("vera"), PLAN)
+    states = [(v.body, v.state) for v in commentary.versions(people, who("eddie"), PLAN)]
+    assert states == [("One.", "replaced"), ("One, and more.", "draft")]
