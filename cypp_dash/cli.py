@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from cypp_dash import loading, status, store
+from cypp_dash import auth, loading, status, store
 from cypp_dash.config import ConfigError, load_config
 from cypp_dash.periods import PeriodError, parse_period
 
@@ -147,15 +147,13 @@ def cmd_report(args, config) -> int:
 
 
 def cmd_commentary(args, config) -> int:
-    from cypp_dash import commentary
+    from cypp_dash import commentary_cli
 
-    return commentary.command(_open(config), config, args, _print_frame, getattr(args, "user", None)
+    return commentary_cli.command(_open(config), config, args, _print_frame, getattr(args, "user", None)
                               or getpass.getuser())
 
 
 def cmd_users(args, config) -> int:
-    from cypp_dash import auth
-
     return auth.users_command(_open(config), args)
 
 
@@ -218,9 +216,9 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("name")
     a = us.add_parser("passwd")
     a.add_argument("name")
-    from cypp_dash import commentary
+    from cypp_dash import commentary_cli
 
-    commentary.add_arguments(sub)
+    commentary_cli.add_arguments(sub)
     return p
 
 

@@ -13,7 +13,6 @@ import csv
 import hashlib
 import io
 import re
-import sys
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -470,7 +469,9 @@ class ImportResult:
     unchanged: int
 
 
-def _save_upload(conn: duckdb.DuckDBPyConnection, user: str, upload: CommentaryUpload) -> ImportResult:
+def save_upload_as(conn: duckdb.DuckDBPyConnection, user: str, upload: CommentaryUpload) -> ImportResult:
+    """Save a checked file as drafts by `user` with no role check: for the command line (machine access,
+    like `import`), and for `save_upload` once it has checked the role."""
     if not upload.ok:
         raise CommentaryError("this file did not pass the checks, so nothing can be loaded from it")
     with store.write_transaction(conn) as cur:
@@ -488,60 +489,4 @@ def save_upload(conn: duckdb.DuckDBPyConnection, account, upload: CommentaryUplo
     from cypp_dash import auth
 
     account = auth.authorise(conn, account, "editor", "upload commentary")
-    return _save_upload(conn, account.name, upload)
-
-
-# --- the command line: `python -m cypp_dash commentary list|export|import FILE [--user NAME]` ------------
-
-def add_arguments(sub) -> None:
-    """Register `commentary` on the command line's sub-parsers."""
-    s = sub.add_parser("commentary", help="officer commentary per KPI and period, with its sign-off state")
-    cs = s.add_subparsers(dest="commentary_command", required=True)
-    a = cs.add_parser("list", help="the approved commentary in force and the drafts waiting")
-    a.add_argument("--format", choices=["table", "csv", "json"], default="table")
-    a = cs.add_parser("export", help="the same as CSV (formula-like text neutralised), to edit and import")
-    a.add_argument("--out", help="write to this file instead of the screen")
-    a = cs.add_parser("import", help="check a CSV of kpi, area, period, commentary and save it as drafts")
-    a.add_argument("file")
-    a.add_argument("--user")
-
-
-def command(conn: duckdb.DuckDBPyConnection, config: Config, args, print_frame, user: str) -> int:
-    """Run `commentary list|export|import` (machine access, like `import`: no role check; NAME is recorded
-    as the author). import: 0 loaded, 1 refused with every problem named."""
-    from pathlib import Path
-
-    from cypp_dash import export
-
-    if args.commentary_command == "import":
-        path = Path(args.file)
-        if not path.is_file():
-            print(f"refused: {path} does not exist", file=sys.stderr)
-            return 1
-        upload = validate_csv(config, path.read_bytes(), path.name)
-        if not upload.ok:
-            print(f"refused: {path.name}: {len(upload.problems)} problem(s); nothing was loaded")
-            for p in upload.problems:
-                print(f"  {p}")
-            print(f"refused: {path.name} ({len(upload.problems)} problem(s)); nothing was loaded", file=sys.stderr)
-            return 1
-        for w in upload.warnings:
-            print(f"note: {w}")
-        result = _save_upload(conn, user, upload)
-        print(f"loaded {path.name}: {result.drafts} draft(s) waiting for a lead's approval, "
-              f"{result.unchanged} unchanged")
-        return 0
-    df = frame(current_rows(conn), store.area_names(conn))
-    if args.commentary_command == "export":
-        data = export.table_csv(df)
-        if args.out:
-            Path(args.out).write_bytes(data)
-            print(f"wrote {args.out} ({len(df)} row(s))")
-        else:
-            sys.stdout.buffer.write(data)
-        return 0
-    if args.format == "table":
-        df = df.assign(commentary=df["commentary"].map(lambda t: t if len(t) <= 60 else t[:57] + "..."))
-        df = df[["kpi", "area", "period", "state", "written_by", "decided_by", "commentary"]]
-    print_frame(df if args.format != "csv" else export.safe_frame(df), args.format)
-    return 0
+    return save_upload_as(conn, account.name, upload)

@@ -3,7 +3,8 @@ commentary), and the quarters a lead has signed off for the public view (sign of
 import pandas as pd
 import streamlit as st
 
-from cypp_dash import auth, commentary, commentary_view, export, release, ui
+from cypp_dash import auth, commentary, export, release, ui
+from cypp_dash.web import commentary_view, session
 
 view = ui.page("Commentary and sign-off", needs_area=False)
 plan = view.plan
@@ -13,7 +14,7 @@ st.caption(f"{plan.name} · editors write commentary on each KPI's figure; a lea
            "shows it")
 commentary_view.styles()
 commentary_view.show_notice()
-account = auth.current_account()
+account = session.current_account()
 names = ui.area_names(view.conn)
 
 st.header("Quarters signed off for the public view", divider="gray")

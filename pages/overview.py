@@ -1,7 +1,8 @@
 """Overview: the whole plan at a glance, partnership by partnership."""
 import streamlit as st
 
-from cypp_dash import commentary_view, status, ui
+from cypp_dash import status, ui
+from cypp_dash.web import commentary_view
 
 view = ui.page("Overview")
 statuses = view.statuses()

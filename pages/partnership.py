@@ -2,7 +2,8 @@
 England and target, then the SPC chart). Paper view shows every KPI in turn, as a board paper would."""
 import streamlit as st
 
-from cypp_dash import auth, charts, commentary_view, status, ui
+from cypp_dash import charts, status, ui
+from cypp_dash.web import commentary_view, session
 
 view = ui.page("Partnership")
 plan = view.plan
@@ -34,7 +35,7 @@ commentary_view.styles()
 commentary_view.show_notice()
 marks = commentary_view.release_marks(view, statuses, pid)
 commentary_view.narrative_block(statuses)
-account = auth.current_account()
+account = session.current_account()
 approved = commentary_view.approved_for(view)
 waiting = commentary_view.waiting_for(view, account)
 

@@ -6,7 +6,8 @@ from datetime import date
 
 import streamlit as st
 
-from cypp_dash import commentary, commentary_view, ui
+from cypp_dash import commentary, ui
+from cypp_dash.web import commentary_view
 
 paper = ui.open_page()
 cfg = ui.config()

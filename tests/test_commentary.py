@@ -11,6 +11,7 @@ import pytest
 
 from cypp_dash import auth, cli, commentary, store
 from cypp_dash.auth import Account
+from cypp_dash.web import session
 
 PASSWORD = "a long enough password"
 ROLE_OF = {"vera": "viewer", "eddie": "editor", "lena": "lead", "leo": "lead", "ada": "admin"}
@@ -313,7 +314,7 @@ QUERY = {"area": COUNTY, "partnership": "early-help", "kpi": "EH01"}
 def page_as(app_page, name):
     from page_text import texts
 
-    at = app_page("partnership.py", query=QUERY, state={auth.SESSION_ACCOUNT: who(name)} if name else {})
+    at = app_page("partnership.py", query=QUERY, state={session.SESSION_ACCOUNT: who(name)} if name else {})
     assert not at.exception, [e.value for e in at.exception]
     return at, texts(at)
 
@@ -377,9 +378,9 @@ def test_a_lead_signs_off_a_quarter_on_the_commentary_page(people, config, app_p
 
     from cypp_dash import release
 
-    at = app_page("commentary.py", state={auth.SESSION_ACCOUNT: who("vera")})
+    at = app_page("commentary.py", state={session.SESSION_ACCOUNT: who("vera")})
     assert not at.exception and "Sign off for the public view" not in [b.label for b in at.button]
-    at = app_page("commentary.py", state={auth.SESSION_ACCOUNT: who("lena")})
+    at = app_page("commentary.py", state={session.SESSION_ACCOUNT: who("lena")})
     assert "No period of this plan has been signed off yet" in texts(at)
     next(b for b in at.button if b.label == "Sign off for the public view").click().run()
     assert not at.exception, [e.value for e in at.exception]

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import os
 
+import devserver
 import pytest
 import yaml
+from devserver import DRAWN
 from security_payloads import BROWSER_CHECK_JS
-
-from cypp_dash import devserver
-from cypp_dash.devserver import DRAWN
 
 pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
 

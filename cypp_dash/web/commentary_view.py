@@ -11,6 +11,7 @@ import streamlit as st
 
 from cypp_dash import auth, commentary, narrative, release, status, store, ui
 from cypp_dash.ui import h
+from cypp_dash.web.resources import _config, _connection
 
 NOTICE = "cypp_commentary_notice"
 STYLES = """<style>
@@ -43,8 +44,8 @@ def show_notice() -> None:
 @st.cache_data(show_spinner=False, max_entries=128)
 def cached_public(version: int, plan_id: str, area: str, as_at: date | None,
                   partnership_id: str | None = None) -> tuple[release.Release | None, list[status.KpiStatus]]:
-    cfg = ui._config()
-    conn = ui._connection(str(store.db_path())).cursor()
+    cfg = _config()
+    conn = _connection(str(store.db_path())).cursor()
     try:
         return release.public_statuses(conn, cfg, cfg.plan(plan_id), area, as_at, partnership_id)
     finally:
