@@ -26,10 +26,11 @@ else:
                + (f" (as at the end of {view.as_at:%d %B %Y})." if view.as_at else "."))
 history = release.releases(view.conn, plan.id, include_withdrawn=True)
 if history:
-    table = pd.DataFrame([{"Period": r.period, "Signed off by": r.released_by, "Signed off (UTC)": r.released_at,
-                           "Withdrawn by": r.withdrawn_by or "", "Withdrawn (UTC)": r.withdrawn_at,
-                           "Reason for withdrawal": r.withdrawal_reason or ""} for r in history])
-    ui.table_html(table.astype(object).where(table.notna(), "–"), caption="Every sign-off and withdrawal")
+    table = pd.DataFrame([{"Period": r.period, "Signed off by": r.released_by,
+                           "Signed off (UTC)": f"{r.released_at:%d %b %Y %H:%M}", "Withdrawn by": r.withdrawn_by or "–",
+                           "Withdrawn (UTC)": f"{r.withdrawn_at:%d %b %Y %H:%M}" if r.withdrawn_at else "–",
+                           "Reason for withdrawal": r.withdrawal_reason or "–"} for r in history])
+    ui.table_html(table, caption="Every sign-off and withdrawal")
 
 if auth.has_role(account, "lead") and view.as_at is None:
     periods = ui.cached_periods(view.version, tuple(sorted({k.indicator_id for k in plan.kpis}))) if plan.kpis else []
@@ -59,6 +60,7 @@ approved_table = commentary.frame(rows, names)
 if approved_table.empty:
     st.info("No commentary has been approved yet.")
 else:
+    approved_table["decided_at"] = approved_table["decided_at"].map(lambda t: f"{t:%d %b %Y %H:%M}")
     shown_table = approved_table[["kpi", "area_name", "period", "commentary", "written_by", "decided_by", "decided_at"]]
     shown_table = shown_table.rename(columns={"kpi": "KPI", "area_name": "Area", "period": "Period",
                                               "commentary": "Commentary", "written_by": "Written by",

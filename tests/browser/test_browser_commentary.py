@@ -122,15 +122,19 @@ def test_the_partnership_page_shows_narrative_commentary_and_the_sign_off_mark(p
         shot(page, screenshots / f"partnership-commentary-{width}.png")
 
 
-def test_an_editor_sees_the_draft_and_the_form(public_app, page, screenshots):
-    page.goto(public_app + "/sign-in")
+def sign_in(page, url: str, name: str) -> None:
+    page.goto(url + "/sign-in")
     drawn(page)
     page.wait_for_timeout(1000)
     drawn(page)
-    page.get_by_label("Name").fill("eddie", timeout=20_000)
+    page.get_by_label("Name").fill(name, timeout=20_000)
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Sign in", exact=True).click()
     page.wait_for_function("() => document.body.innerText.includes('You are signed in as')", polling=100)
+
+
+def test_an_editor_sees_the_draft_and_the_form(public_app, page, screenshots):
+    sign_in(page, public_app, "eddie")
     page.locator('[data-testid="stSidebarNav"]').get_by_text("Partnerships", exact=True).click()
     drawn(page)
     page.get_by_label("KPI to show").click()
@@ -142,3 +146,16 @@ def test_an_editor_sees_the_draft_and_the_form(public_app, page, screenshots):
     assert "at most 1,500 characters" in text
     page.get_by_text("Draft waiting for a lead's approval").first.scroll_into_view_if_needed()
     page.screenshot(path=str(screenshots / "partnership-commentary-editor.png"))
+
+
+def test_a_lead_sees_the_drafts_waiting_and_the_sign_off_on_the_commentary_page(public_app, page, screenshots):
+    sign_in(page, public_app, "lena")
+    page.locator('[data-testid="stSidebarNav"]').get_by_text("Commentary and sign-off", exact=True).click()
+    drawn(page)
+    text = page.locator('[data-testid="stMain"]').inner_text()
+    assert f"The public view shows figures up to {RELEASED}" in text
+    assert DRAFT in text and "Sign off for the public view" in text
+    shot(page, screenshots / "commentary-sign-off-lead.png")
+    page.set_viewport_size({"width": 390, "height": 900})
+    drawn(page)
+    assert no_sideways_scroll(page)
