@@ -56,7 +56,8 @@ def command(conn: duckdb.DuckDBPyConnection, config: Config, args, print_frame, 
             sys.stdout.buffer.write(data)
         return 0
     if args.format == "table":
-        df = df.assign(commentary=df["commentary"].map(lambda t: t if len(t) <= 60 else t[:57] + "..."))
+        one_line = df["commentary"].map(lambda t: " ".join(t.split()))
+        df = df.assign(commentary=one_line.map(lambda t: t if len(t) <= 60 else t[:57] + "..."))
         df = df[["kpi", "area", "period", "state", "written_by", "decided_by", "commentary"]]
     print_frame(df if args.format != "csv" else export.safe_frame(df), args.format)
     return 0
