@@ -45,7 +45,8 @@ def add_release_line(doc, conn: duckdb.DuckDBPyConnection, plan: Plan, period: s
     """Whether the figures in the report are signed off for release (as at the report's date)."""
     shown = release.public_release(conn, plan.id, as_at)
     if shown is None:
-        labelled(doc, "Sign-off", "no period of this plan has been signed off for release yet")
+        labelled(doc, "Sign-off", f"these figures are {release.NOT_SIGNED_OFF}: no period of this plan has "
+                                  "been signed off for release yet")
         return
     wanted = parse_period(period).end if period else None
     if wanted is not None and wanted <= shown.period_end:

@@ -396,3 +396,19 @@ def test_the_history_of_every_version_is_for_editors_and_leads(people, config):
         commentary.versions(people, who("vera"), PLAN)
     states = [(v.body, v.state) for v in commentary.versions(people, who("eddie"), PLAN)]
     assert states == [("One.", "replaced"), ("One, and more.", "draft")]
+
+
+def test_the_word_report_carries_the_narrative_and_the_approved_commentary_only(people, config):
+    from cypp_dash import export, narrative, status
+
+    c = draft(people, config, "Approved words for the board paper.")
+    commentary.approve(people, who("lena"), c.comment_id)
+    draft(people, config, "Draft words never in the paper.")
+    doc = export.report_document(people, config, config.plan(), "early-help", area=COUNTY)
+    paragraphs = [p.text for p in doc.paragraphs]
+    rows = status.plan_status(people, config, config.plan(), COUNTY, partnership_id="early-help")
+    assert f"{narrative.LABEL}: {narrative.paragraph(rows)}" in paragraphs
+    assert "Officer commentary: Approved words for the board paper." in paragraphs
+    assert any(p.startswith("Written by eddie on ") and "approved by lena" in p for p in paragraphs)
+    assert not any("Draft words" in p for p in paragraphs)
+    assert any(p.startswith("Sign-off: ") and "not yet signed off" in p for p in paragraphs)
