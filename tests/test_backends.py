@@ -187,7 +187,8 @@ PAGES = [("overview.py", {}), ("overview.py", {"area": "E07000237"}),
          ("partnership.py", {"partnership": "early-help", "kpi": "EH01"}),
          ("partnership.py", {"partnership": "safeguarding", "area": "E07000238", "kpi": "SG01"}),
          ("districts.py", {"kpi": "EH01"}), ("about_data.py", {}), ("about_plan.py", {}), ("actions.py", {}),
-         ("voice.py", {}), ("wider_outcomes.py", {}), ("wider_outcomes.py", {"plan": "bromley-2011-14"})]
+         ("voice.py", {}), ("wider_outcomes.py", {}), ("wider_outcomes.py", {"plan": "bromley-2011-14"}),
+         ("commentary.py", {})]  # (public.py is off in config.yaml; its read is compared in the commentary test)
 _CLOCK = re.compile(r"\b\d{1,2}:\d{2}(:\d{2})?\b")  # load times differ between the two stores' builds
 
 
@@ -213,3 +214,32 @@ def test_every_page_shows_the_same_on_both_back_ends(both, monkeypatch, name, qu
     shown = {backend: _page_text(monkeypatch, both[backend], name, query) for backend in ("duckdb", "postgresql")}
     assert shown["duckdb"] == shown["postgresql"]
     assert len(shown["duckdb"]) > 200
+
+
+def test_commentary_sign_off_and_a_released_quarter_read_the_same_on_both_back_ends(both, config, monkeypatch):
+    from datetime import timedelta
+
+    from cypp_dash import commentary, release
+    from cypp_dash.auth import Account
+
+    plan, period = config.plan(), "2025/26 Q4"
+    at = store.now().replace(microsecond=0) + timedelta(hours=1)
+    monkeypatch.setattr(store, "now", lambda: at)
+    seen = {}
+    for name, conn in both["conns"].items():
+        for user, role in (("eddie", "editor"), ("lena", "lead")):
+            auth.add_user(conn, user, role, "a long enough password", actor="test")
+        eddie, lena = Account("eddie", "editor"), Account("lena", "lead")
+        first = commentary.write_draft(conn, eddie, config, "EH01", "E10000034", period, "Extra clinics until March.")
+        commentary.approve(conn, lena, first.comment_id)
+        second = commentary.write_draft(conn, eddie, config, "EH02", "E10000034", period, "Take-up fell; see why.")
+        commentary.return_draft(conn, lena, second.comment_id, "Say why it fell.")
+        release.release(conn, lena, plan, period)
+        shown, rows = release.public_statuses(conn, config, plan, "E10000034", partnership_id="early-help")
+        seen[name] = (commentary.frame(commentary.current_rows(conn)), shown,
+                      status.status_frame(rows), commentary.approved(conn, plan.id, "E10000034"))
+    (d_frame, d_shown, d_rows, d_approved), (p_frame, p_shown, p_rows, p_approved) = seen["duckdb"], seen["postgresql"]
+    assert d_frame.equals(p_frame) and len(d_frame) == 2
+    assert d_shown == p_shown and d_shown.period == period
+    assert d_rows.equals(p_rows) and len(d_rows) > 3
+    assert d_approved == p_approved and d_approved[("EH01", period)].body == "Extra clinics until March."
