@@ -211,12 +211,21 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("name")
     a = us.add_parser("passwd")
     a.add_argument("name")
+    from cypp_dash import benchmark_cli
+
+    benchmark_cli.add_parser(sub)
     return p
 
 
 COMMANDS = {"init-db": cmd_init_db, "status": cmd_status, "indicators": cmd_indicators, "import": cmd_import,
             "history": cmd_history, "rollback": cmd_rollback, "backup": cmd_backup, "restore": cmd_restore,
-            "report": cmd_report, "users": cmd_users}
+            "report": cmd_report, "users": cmd_users, "benchmark": lambda a, c: _benchmark(a, c)}
+
+
+def _benchmark(args, config) -> int:
+    from cypp_dash import benchmark_cli
+
+    return benchmark_cli.run(args, _open(config), _print_frame, _usage)
 
 
 def main(argv: list[str] | None = None) -> int:

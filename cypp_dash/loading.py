@@ -140,6 +140,15 @@ def build_store(conn: duckdb.DuckDBPyConnection, config: Config, progress: Calla
                                                "(not real data)" if illustrative else ""),
                                licence=meta.get("licence", ""))
             progress(f"{plan.id}: {rel} loaded (batch {r.batch_id}, {r.added} added)")
+    _load_published(conn, progress)
+
+
+def _load_published(conn: duckdb.DuckDBPyConnection, progress: Callable[[str], None]) -> None:
+    """DfE's published figures for every English local authority (LAIT), when bundled in data/lait."""
+    from cypp_dash import lait
+
+    if lait.bundled().data.exists():
+        lait.import_lait(conn, progress=progress)
 
 
 def _source_beside(path: Path) -> dict[str, str]:

@@ -1,0 +1,257 @@
+"""Benchmarking published figures as DfE's LAIT does (R/fn_analysis.R and the mod_*_table.R modules of
+dfe-analytical-services/local-authority-interactive-tool): an area against England, its region and
+the mean of its ten statistical neighbours, with its national rank and quartile band.
+
+The rules, function by function (each vectorised over a frame of every area's figures):
+- `rank`: among local authorities (LA number below 970) in the measure's latest year, 1 is best by
+  polarity (`High`: largest first, `Low`: smallest first), ties share the lower rank (R's
+  ties.method = "min"), an authority with no figure has no rank; `rank_of` counts those with a figure.
+- `quartile_band`: R's default (type 7) quantiles of every authority's figure that year; for `High`
+  a figure in (Q3, max] is A, (median, Q3] B, (Q1, median] C, [min, Q1] D; for `Low` the reverse.
+- a measure whose polarity is `-` (or which the dictionary marks "no quartiles") gets neither, and says why.
+- `neighbours_average`: the mean of the ten neighbours that have a figure that year.
+- `change_from_previous`: the latest year's figure less the year before's (no figure if either is missing).
+- the region is the one the neighbour file gives; for a London borough, Inner or Outer London,
+  or London as a whole when the half has no figure in the measure's latest year (clean_ldn_region).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from cypp_dash import published_store
+
+COLUMNS = ["indicator_id", "name", "period", "value", "england", "region", "neighbours_average", "neighbours",
+           "rank", "rank_of", "quartile_band", "polarity", "change_from_previous"]
+EXTRA = ["topic", "region_name", "england_period", "why_no_rank", "next_update", "last_update", "decimals",
+         "unit_label", "source", "licence", "note"]
+ENGLAND = "E92000001"
+
+
+class BenchmarkError(ValueError):
+    """An area or measure the published data does not hold (the message says which)."""
+
+
+# --- LAIT's rules, each over plain arrays --------------------------------------------------------
+
+def rank(values: pd.Series, polarity: str) -> pd.Series:
+    """calculate_rank: 1 = best by polarity, ties share the lower rank, no figure no rank."""
+    if polarity not in ("High", "Low"):
+        return pd.Series(pd.NA, index=values.index, dtype="Int64")
+    return values.rank(method="min", ascending=polarity == "Low", na_option="keep").astype("Int64")
+
+
+def quantiles(values) -> list[float] | None:
+    """R's quantile(x, na.rm = TRUE) with its default type 7, computed as R computes it
+    (x[lo] * (1 - h) + x[hi] * h, only where x[hi] differs), for the 0, 25, 50, 75 and 100% points."""
+    x = np.sort(np.asarray([v for v in values if v is not None and not (isinstance(v, float) and math.isnan(v))],
+                           dtype=float))
+    n = len(x)
+    if n == 0:
+        return None
+    out = []
+    for p in (0.0, 0.25, 0.5, 0.75, 1.0):
+        index = (n - 1) * p  # zero-based: R's 1 + (n - 1) * p
+        lo, hi = math.floor(index), math.ceil(index)
+        q = x[lo]
+        if index > lo and x[hi] != q:
+            h = index - lo
+            q = (1 - h) * q + h * x[hi]
+        out.append(float(q))
+    return out
+
+
+def quartile_band(value, bands: list[float] | None, polarity: str, no_quartile: bool = False) -> str:
+    """calculate_quartile_band: A the best quarter by polarity; "" where there is no band."""
+    if no_quartile or polarity not in ("High", "Low") or bands is None or value is None or pd.isna(value):
+        return ""
+    q0, q25, q50, q75, q100 = bands
+    order = "ABCD" if polarity == "Low" else "DCBA"
+    if q0 <= value <= q25:
+        return order[0]
+    if q25 < value <= q50:
+        return order[1]
+    if q50 < value <= q75:
+        return order[2]
+    if q75 < value <= q100:
+        return order[3]
+    return ""
+
+
+def change_from_previous(series: pd.DataFrame) -> float | None:
+    """calculate_change_from_prev_yr: the newest row's figure less the one before it (by year)."""
+    if len(series) < 2:
+        return None
+    ordered = series.sort_values("year", ascending=False, kind="stable")
+    a, b = ordered["value"].iloc[0], ordered["value"].iloc[1]
+    return None if pd.isna(a) or pd.isna(b) else float(a - b)
+
+
+def neighbours_average(figures: pd.DataFrame, neighbour_codes: list[str]) -> pd.DataFrame:
+    """The mean of the neighbours with a figure, per year (no figure when none has one)."""
+    sn = figures[figures["area_code"].isin(neighbour_codes)]
+    out = sn.groupby(["indicator_id", "period", "year"], as_index=False).agg(
+        value=("value", "mean"), count=("value", "count"))
+    return out
+
+
+def why_no_rank(polarity: str, no_quartile: bool) -> str:
+    if polarity not in ("High", "Low"):
+        return "not ranked or banded: the measure has no polarity (neither higher nor lower is better)"
+    if no_quartile:
+        return "not banded: DfE shows no quartile bands for this measure (its range is too small)"
+    return ""
+
+
+# --- an area's benchmarks -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Place:
+    """The area benchmarked, with its region and statistical neighbours as the published data has them."""
+
+    code: str
+    name: str
+    region_name: str
+    region_code: str | None
+    neighbours: tuple[tuple[str, str], ...]  # (code, name), closest first
+
+
+def place(conn, area_code: str) -> Place:
+    areas = published_store.areas(conn)
+    row = areas[areas["code"] == area_code]
+    if row.empty or row["kind"].iloc[0] != "la":
+        raise BenchmarkError(f"{area_code} is not a local authority in the published (LAIT) data")
+    region_name = row["region_name"].iloc[0] or ""
+    region = areas[(areas["kind"] == "region") & (areas["name"] == region_name)]
+    sn = published_store.neighbours(conn, area_code)
+    return Place(area_code, row["name"].iloc[0], region_name, region["code"].iloc[0] if len(region) else None,
+                 tuple(zip(sn["code"], sn["name"])))
+
+
+def _with_year(figures: pd.DataFrame) -> pd.DataFrame:
+    return figures.assign(year=pd.to_datetime(figures["period_start"]).dt.year)
+
+
+def benchmark_rows(conn, area_code: str, indicator_ids: list[str] | None = None) -> pd.DataFrame:
+    """One row per published measure held for the area (or only those asked for) at its latest year:
+    the contract's `benchmark` columns, then topic, region name, next update and why a rank is missing."""
+    where = place(conn, area_code)
+    measures = published_store.measures(conn, indicator_ids)
+    if indicator_ids is not None:
+        unknown = sorted(set(indicator_ids) - set(measures["indicator_id"]))
+        if unknown:
+            raise BenchmarkError(f"no published measure {', '.join(unknown)}")
+    figures = published_store.figures(conn, list(measures["indicator_id"]) if indicator_ids is not None else None)
+    if figures.empty:
+        return pd.DataFrame(columns=COLUMNS + EXTRA)
+    figures = _with_year(figures)
+    las = figures[figures["kind"] == "la"]
+    latest = las.groupby("indicator_id")["year"].max().rename("latest")
+    las = las.join(latest, on="indicator_id")
+    national = las[las["year"] == las["latest"]]
+    own = figures[figures["area_code"] == area_code]
+    if own.empty:
+        return pd.DataFrame(columns=COLUMNS + EXTRA)
+    own_latest = own.sort_values("year").groupby("indicator_id").tail(1).set_index("indicator_id")
+    sn_codes = [c for c, _ in where.neighbours]
+    sn_avg = neighbours_average(figures, sn_codes).set_index(["indicator_id", "period"])
+    by_area = figures.set_index(["indicator_id", "area_code", "period"])["value"]
+    region_latest_values = _region_latest(figures, where)
+    meta = measures.set_index("indicator_id")
+    rows = []
+    for iid, mine in own_latest.iterrows():
+        if iid not in meta.index:
+            continue
+        m = meta.loc[iid]
+        polarity = m["polarity"]
+        year_rows = national[national["indicator_id"] == iid]
+        ranks = rank(year_rows["value"].reset_index(drop=True), polarity)
+        ranked = dict(zip(year_rows["area_code"], ranks))
+        rank_of = int(year_rows["value"].notna().sum())
+        band = quartile_band(mine["value"], quantiles(year_rows["value"]), polarity, bool(m["no_quartile"]))
+        period = mine["period"]
+        region_code = region_latest_values.get(iid, where.region_code)
+        series = own[own["indicator_id"] == iid]
+        avg = sn_avg["value"].get((iid, period))
+        r = ranked.get(area_code)
+        rows.append({
+            "indicator_id": iid, "name": m["name"], "period": period, "value": _num(mine["value"]),
+            "england": _num(by_area.get((iid, ENGLAND, period))),
+            "region": _num(by_area.get((iid, region_code, period))) if region_code else None,
+            "neighbours_average": _num(avg), "neighbours": "; ".join(n for _, n in where.neighbours),
+            "rank": None if r is None or pd.isna(r) or polarity not in ("High", "Low") else int(r),
+            "rank_of": rank_of if polarity in ("High", "Low") else None,
+            "quartile_band": band, "polarity": polarity,
+            "change_from_previous": change_from_previous(series),
+            "topic": m["topic"], "region_name": _region_name(region_code, where), "england_period": period,
+            "why_no_rank": why_no_rank(polarity, bool(m["no_quartile"])), "next_update": m["next_update"],
+            "last_update": m["last_update"], "decimals": int(m["decimals"]), "unit_label": m["unit_label"],
+            "source": mine["source"], "licence": mine["licence"], "note": mine["note"] or "",
+        })
+    out = pd.DataFrame(rows, columns=COLUMNS + EXTRA)
+    out["rank"] = out["rank"].astype("Int64")
+    out["rank_of"] = out["rank_of"].astype("Int64")
+    return out.sort_values(["topic", "name"], kind="stable").reset_index(drop=True)
+
+
+def _num(v):
+    return None if v is None or pd.isna(v) else float(v)
+
+
+def _region_name(code: str | None, where: Place) -> str:
+    return {"E12000007": "London", "E13000001": "London (Inner)", "E13000002": "London (Outer)"}.get(
+        code or "", where.region_name)
+
+
+def _region_latest(figures: pd.DataFrame, where: Place) -> dict[str, str]:
+    """clean_ldn_region: a London half with no figure in a measure's latest year gives way to London."""
+    if not where.region_name.startswith("London") or where.region_code is None:
+        return {}
+    latest = figures.groupby("indicator_id")["year"].max()
+    half = figures[(figures["area_code"] == where.region_code)]
+    half = half[half["year"] == half["indicator_id"].map(latest)]
+    has = set(half.loc[half["value"].notna(), "indicator_id"])
+    return {iid: (where.region_code if iid in has else "E12000007") for iid in latest.index}
+
+
+def series_frame(conn, area_code: str, indicator_id: str) -> pd.DataFrame:
+    """The measure over time for the area, England, its region and its neighbours' average:
+    columns `period, year, line, value` (line is the area's name, "England", the region, "Neighbour average")."""
+    where = place(conn, area_code)
+    figures = _with_year(published_store.figures(conn, [indicator_id]))
+    region = _region_latest(figures, where).get(indicator_id, where.region_code)
+    parts = []
+    for code, label in ((area_code, where.name), (ENGLAND, "England"), (region, _region_name(region, where))):
+        if code:
+            parts.append(figures[figures["area_code"] == code][["period", "year", "value"]].assign(line=label))
+    avg = neighbours_average(figures, [c for c, _ in where.neighbours])
+    parts.append(avg[["period", "year", "value"]].assign(line="Neighbour average"))
+    out = pd.concat(parts, ignore_index=True)
+    return out.sort_values(["year", "line"]).reset_index(drop=True)[["period", "year", "line", "value"]]
+
+
+def neighbour_frame(conn, area_code: str, indicator_id: str, period: str | None = None) -> pd.DataFrame:
+    """One bar each for the area, its ten neighbours, its region and England in a year (the latest
+    by default), sorted best first by polarity: columns `name, value, role` (area, neighbour, region, England)."""
+    where = place(conn, area_code)
+    figures = _with_year(published_store.figures(conn, [indicator_id]))
+    meta = published_store.measures(conn, [indicator_id])
+    polarity = meta["polarity"].iloc[0] if len(meta) else "-"
+    if period is None:
+        own = figures[figures["area_code"] == area_code].sort_values("year")
+        period = own["period"].iloc[-1] if len(own) else None
+    year = figures[figures["period"] == period]
+    region = _region_latest(figures, where).get(indicator_id, where.region_code)
+    roles = {area_code: (where.name, "area"), ENGLAND: ("England", "England")}
+    if region:
+        roles[region] = (_region_name(region, where), "region")
+    for code, name in where.neighbours:
+        roles[code] = (name, "neighbour")
+    rows = [{"name": roles[c][0], "value": _num(v), "role": roles[c][1], "code": c}
+            for c, v in zip(year["area_code"], year["value"]) if c in roles]
+    out = pd.DataFrame(rows, columns=["name", "value", "role", "code"])
+    out = out.sort_values("value", ascending=polarity == "Low", na_position="last", kind="stable")
+    return out.reset_index(drop=True)
