@@ -148,53 +148,65 @@ def benchmark_rows(conn, area_code: str, indicator_ids: list[str] | None = None)
     if figures.empty:
         return pd.DataFrame(columns=COLUMNS + EXTRA)
     figures = _with_year(figures)
-    las = figures[figures["kind"] == "la"]
-    latest = las.groupby("indicator_id")["year"].max().rename("latest")
-    las = las.join(latest, on="indicator_id")
-    national = las[las["year"] == las["latest"]]
     own = figures[figures["area_code"] == area_code]
     if own.empty:
         return pd.DataFrame(columns=COLUMNS + EXTRA)
-    own_latest = own.sort_values("year").groupby("indicator_id").tail(1).set_index("indicator_id")
-    sn_codes = [c for c, _ in where.neighbours]
-    sn_avg = neighbours_average(figures, sn_codes).set_index(["indicator_id", "period"])
-    by_area = figures.set_index(["indicator_id", "area_code", "period"])["value"]
-    region_latest_values = _region_latest(figures, where)
     meta = measures.set_index("indicator_id")
-    rows = []
-    for iid, mine in own_latest.iterrows():
-        if iid not in meta.index:
-            continue
-        m = meta.loc[iid]
-        polarity = m["polarity"]
-        year_rows = national[national["indicator_id"] == iid]
-        ranks = rank(year_rows["value"].reset_index(drop=True), polarity)
-        ranked = dict(zip(year_rows["area_code"], ranks))
-        rank_of = int(year_rows["value"].notna().sum())
-        band = quartile_band(mine["value"], quantiles(year_rows["value"]), polarity, bool(m["no_quartile"]))
-        period = mine["period"]
-        region_code = region_latest_values.get(iid, where.region_code)
-        series = own[own["indicator_id"] == iid]
-        avg = sn_avg["value"].get((iid, period))
-        r = ranked.get(area_code)
-        rows.append({
-            "indicator_id": iid, "name": m["name"], "period": period, "value": _num(mine["value"]),
-            "england": _num(by_area.get((iid, ENGLAND, period))),
-            "region": _num(by_area.get((iid, region_code, period))) if region_code else None,
-            "neighbours_average": _num(avg), "neighbours": "; ".join(n for _, n in where.neighbours),
-            "rank": None if r is None or pd.isna(r) or polarity not in ("High", "Low") else int(r),
-            "rank_of": rank_of if polarity in ("High", "Low") else None,
-            "quartile_band": band, "polarity": polarity,
-            "change_from_previous": change_from_previous(series),
-            "topic": m["topic"], "region_name": _region_name(region_code, where), "england_period": period,
-            "why_no_rank": why_no_rank(polarity, bool(m["no_quartile"])), "next_update": m["next_update"],
-            "last_update": m["last_update"], "decimals": int(m["decimals"]), "unit_label": m["unit_label"],
-            "source": mine["source"], "licence": mine["licence"], "note": mine["note"] or "",
-        })
-    out = pd.DataFrame(rows, columns=COLUMNS + EXTRA)
-    out["rank"] = out["rank"].astype("Int64")
-    out["rank_of"] = out["rank_of"].astype("Int64")
-    return out.sort_values(["topic", "name"], kind="stable").reset_index(drop=True)
+    polarity = meta["polarity"]
+    # The measure's latest year among local authorities (LAIT: slice_max(Years) of the LA rows).
+    las = figures[figures["kind"] == "la"]
+    national = las[las["year"] == las["indicator_id"].map(las.groupby("indicator_id")["year"].max())].copy()
+    sign = national["indicator_id"].map(polarity).map({"High": -1.0, "Low": 1.0})
+    national["rank"] = (national["value"] * sign).groupby(national["indicator_id"]).rank(method="min")
+    rank_of = national.groupby("indicator_id")["value"].count()
+    bands = national.groupby("indicator_id")["value"].agg(lambda v: quantiles(v.tolist()))
+    own_rank = national[national["area_code"] == area_code].set_index("indicator_id")["rank"]
+    # The area's own latest row (LAIT: filter_la_regions(la, latest = TRUE)) and its change from the year before.
+    own = own.sort_values(["indicator_id", "year"], ascending=[True, False], kind="stable")
+    mine = own.drop_duplicates("indicator_id").set_index("indicator_id")
+    second = own[own.duplicated("indicator_id")].drop_duplicates("indicator_id").set_index("indicator_id")["value"]
+    change = mine["value"] - second.reindex(mine.index)
+    key = pd.MultiIndex.from_arrays([mine.index, mine["period"]])
+    by_area = figures.set_index(["area_code", "indicator_id", "period"])["value"]
+    by_area = by_area[~by_area.index.duplicated()]
+
+    def at(code: str | None, ids=None) -> np.ndarray:
+        if not code:
+            return np.full(len(mine), np.nan)
+        idx = pd.MultiIndex.from_arrays([[code] * len(mine), mine.index, mine["period"]])
+        return by_area.reindex(idx).to_numpy(dtype=float)
+
+    region_by_measure = _region_latest(figures, where)
+    region_codes = [region_by_measure.get(i, where.region_code) for i in mine.index]
+    region_values = np.array([by_area.get((c, i, p), np.nan) if c else np.nan
+                              for c, i, p in zip(region_codes, mine.index, mine["period"])], dtype=float)
+    sn = neighbours_average(figures, [c for c, _ in where.neighbours]).set_index(["indicator_id", "period"])["value"]
+    out = pd.DataFrame({
+        "indicator_id": mine.index, "name": meta["name"].reindex(mine.index).to_numpy(),
+        "period": mine["period"].to_numpy(), "value": mine["value"].to_numpy(dtype=float),
+        "england": at(ENGLAND), "region": region_values, "neighbours_average": sn.reindex(key).to_numpy(dtype=float),
+        "neighbours": "; ".join(n for _, n in where.neighbours),
+        "rank": own_rank.reindex(mine.index).to_numpy(dtype=float), "rank_of": rank_of.reindex(mine.index).to_numpy(),
+        "polarity": polarity.reindex(mine.index).fillna("-").to_numpy(),
+        "change_from_previous": change.to_numpy(dtype=float)})
+    no_q = meta["no_quartile"].reindex(mine.index).fillna(False).astype(bool).to_numpy()
+    out["quartile_band"] = [quartile_band(v, bands.get(i), p, nq) for v, i, p, nq in
+                            zip(out["value"], out["indicator_id"], out["polarity"], no_q)]
+    ranked = out["polarity"].isin(["High", "Low"])
+    out["rank"] = out["rank"].where(ranked).astype("Int64")
+    out["rank_of"] = pd.to_numeric(out["rank_of"]).where(ranked).astype("Int64")
+    out["topic"] = meta["topic"].reindex(mine.index).to_numpy()
+    out["region_name"] = [_region_name(c, where) for c in region_codes]
+    out["england_period"] = out["period"]
+    out["why_no_rank"] = [why_no_rank(p, nq) for p, nq in zip(out["polarity"], no_q)]
+    for col in ("next_update", "last_update", "decimals", "unit_label"):
+        out[col] = meta[col].reindex(mine.index).to_numpy()
+    out["source"] = mine["source"].to_numpy()
+    out["licence"] = mine["licence"].to_numpy()
+    out["note"] = mine["note"].fillna("").to_numpy()
+    for col in ("value", "england", "region", "neighbours_average", "change_from_previous"):
+        out[col] = out[col].astype(object).where(out[col].notna(), None)
+    return out[COLUMNS + EXTRA].sort_values(["topic", "name"], kind="stable").reset_index(drop=True)
 
 
 def _num(v):
