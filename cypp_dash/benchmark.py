@@ -267,3 +267,75 @@ def neighbour_frame(conn, area_code: str, indicator_id: str, period: str | None 
     out = pd.DataFrame(rows, columns=["name", "value", "role", "code"])
     out = out.sort_values("value", ascending=polarity == "Low", na_position="last", kind="stable")
     return out.reset_index(drop=True)
+
+
+# --- a plan's KPIs beside their published measures ---------------------------------------------------
+
+RELATION_WORDS = {"same": "the plan's measure", "related": "related, not the plan's measure (not rated)"}
+
+
+def plan_rows(conn, plan, area_code: str | None = None, all_rows: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per KPI of the plan that has a published measure (config `published:`): the KPI, how the
+    measure relates to it, and the measure's benchmark for the plan's area. A related measure is shown
+    for context only: it is never rated against the plan's aim."""
+    area_code = area_code or plan.area
+    kpis = [k for k in plan.kpis if k.published is not None]
+    cols = ["code", "kpi", "relation", "relation_text", "relation_note", *COLUMNS, *EXTRA]
+    if not kpis:
+        return pd.DataFrame(columns=cols)
+    ids = sorted({k.published.measure for k in kpis})
+    rows = all_rows if all_rows is not None else benchmark_rows(conn, area_code, ids)
+    rows = rows.set_index("indicator_id")
+    out = []
+    for k in kpis:
+        base = {"code": k.code, "kpi": k.name, "relation": k.published.relation,
+                "relation_text": RELATION_WORDS[k.published.relation], "relation_note": k.published.note}
+        if k.published.measure in rows.index:
+            r = rows.loc[k.published.measure]
+            base |= {"indicator_id": k.published.measure, **{c: r[c] for c in COLUMNS[1:] + EXTRA}}
+        else:
+            base |= {"indicator_id": k.published.measure}
+        out.append(base)
+    return pd.DataFrame(out).reindex(columns=cols)
+
+
+def first_plan_measure(plan_rows: pd.DataFrame, ids: list[str]) -> list[str]:
+    """The plan's published measures among `ids`, those that are the plan's own measure first."""
+    if plan_rows.empty:
+        return []
+    ordered = plan_rows.sort_values("relation", key=lambda r: r.ne("same"), kind="stable")
+    return [i for i in ordered["indicator_id"] if i in ids]
+
+
+def figure_text(value, decimals: int | None = 1) -> str:
+    """A published figure as LAIT shows it (its measure's decimal places); "no figure" when none."""
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+        return "no figure"
+    d = 1 if decimals is None or pd.isna(decimals) else int(decimals)
+    return f"{float(value):,.{d}f}"
+
+
+def rank_text(rank_value, rank_of, why: str = "") -> str:
+    if rank_value is None or pd.isna(rank_value):
+        return "not ranked" if why else "no figure"
+    return f"{int(rank_value)} of {int(rank_of)}"
+
+
+def display_frame(rows: pd.DataFrame) -> pd.DataFrame:
+    """The benchmark rows in the board's words, figures to each measure's decimal places."""
+    d = rows["decimals"]
+    return pd.DataFrame({
+        "Measure": rows["name"], "Topic": rows["topic"], "Year": rows["period"],
+        "Value": [figure_text(v, n) for v, n in zip(rows["value"], d)],
+        "England": [figure_text(v, n) for v, n in zip(rows["england"], d)],
+        "Region": [f"{figure_text(v, n)} ({r})" if r else figure_text(v, n)
+                   for v, n, r in zip(rows["region"], d, rows["region_name"])],
+        "Neighbour average": [figure_text(v, n) for v, n in zip(rows["neighbours_average"], d)],
+        "Rank": [rank_text(r, o, w) for r, o, w in zip(rows["rank"], rows["rank_of"], rows["why_no_rank"])],
+        "Quartile band": [b or ("none: " + w.split(": ", 1)[-1] if w else "no figure")
+                          for b, w in zip(rows["quartile_band"], rows["why_no_rank"])],
+        "Better": rows["polarity"].map({"High": "higher", "Low": "lower"}).fillna("neither"),
+        "Change from previous year": [figure_text(v, n) if v is not None and not pd.isna(v) else "no figure"
+                                      for v, n in zip(rows["change_from_previous"], d)],
+        "Next update": rows["next_update"].fillna(""),
+    })

@@ -1,0 +1,47 @@
+"""The Benchmarking page under AppTest: the plan's KPIs with published measures first, every measure by
+topic, one measure against its neighbours; any English upper-tier plan area with no extra configuration."""
+from __future__ import annotations
+
+from tests.page_text import chart_pictures, texts
+
+
+def test_worcestershire_page_shows_the_mapped_kpis_with_rank_band_and_neighbours(app_page):
+    at = app_page("benchmarking.py", timeout=180)
+    assert not at.exception
+    text = texts(at)
+    assert "MH03 Health assessments for children looked after" in text
+    assert "148 of 151" in text and "90.5" in text
+    assert "related, not the plan's measure (not rated)" in text  # SG01 and PrevRegCPR
+    assert "Statistical neighbours of Worcestershire" in text and "Somerset" in text
+    assert [s.label for s in at.selectbox][:2] == ["Topic", "Measure"]
+    assert at.selectbox(key="w_bench_measure").value == "lait:%_2yr_olds"  # the first plan KPI with a published measure (EH05)
+    assert len(chart_pictures(at)) == 2
+    labels = [b.label for b in at.get("download_button")]
+    assert {"Table as CSV", "Table as Excel", "Chart as PNG", "Series as CSV"} <= set(labels)
+
+
+def test_filtering_by_topic_keeps_only_that_topics_measures(app_page):
+    at = app_page("benchmarking.py", timeout=180)
+    everything = len(at.selectbox(key="w_bench_measure").options)
+    at.selectbox(key="w_bench_topic").select("Children Looked After").run()
+    assert not at.exception
+    assert "Percentage of CLA having Health Checks" in at.selectbox(key="w_bench_measure").options
+    assert len(at.selectbox(key="w_bench_measure").options) < everything
+    assert "Infant Mortality" not in at.selectbox(key="w_bench_measure").options
+
+
+def test_a_plan_on_another_authority_needs_no_extra_configuration(app_page):
+    at = app_page("benchmarking.py", query={"plan": "herefordshire-2019-23"}, timeout=180)
+    assert not at.exception
+    text = texts(at)
+    assert "Statistical neighbours of Herefordshire" in text
+    assert "No KPI of this plan is mapped" in text
+    assert "Percentage of CLA having Health Checks" in text
+
+
+def test_partnership_page_shows_published_rank_band_and_neighbour_average(app_page):
+    at = app_page("partnership.py", query={"partnership": "mental-health"}, timeout=180)
+    assert not at.exception
+    text = texts(at)
+    assert "Published figures against England, region and statistical neighbours" in text
+    assert "148 of 151" in text and "Neighbour average" in text
