@@ -98,6 +98,9 @@ def neighbours_average(figures: pd.DataFrame, neighbour_codes: list[str]) -> pd.
     return out
 
 
+SHORT_WHY = {"not ranked or banded": "none (no better direction)", "not banded": "none (DfE shows no bands)"}
+
+
 def why_no_rank(polarity: str, no_quartile: bool) -> str:
     if polarity not in ("High", "Low"):
         return "not ranked or banded: the measure has no polarity (neither higher nor lower is better)"
@@ -321,18 +324,19 @@ def rank_text(rank_value, rank_of, why: str = "") -> str:
     return f"{int(rank_value)} of {int(rank_of)}"
 
 
-def display_frame(rows: pd.DataFrame) -> pd.DataFrame:
-    """The benchmark rows in the board's words, figures to each measure's decimal places."""
+def display_frame(rows: pd.DataFrame, region_name: str = "") -> pd.DataFrame:
+    """The benchmark rows in the board's words, figures to each measure's decimal places; a region other
+    than `region_name` (London for a London half with no figure) is named beside its figure."""
     d = rows["decimals"]
     return pd.DataFrame({
         "Measure": rows["name"], "Topic": rows["topic"], "Year": rows["period"],
         "Value": [figure_text(v, n) for v, n in zip(rows["value"], d)],
         "England": [figure_text(v, n) for v, n in zip(rows["england"], d)],
-        "Region": [f"{figure_text(v, n)} ({r})" if r else figure_text(v, n)
+        "Region": [f"{figure_text(v, n)} ({r})" if r and r != region_name else figure_text(v, n)
                    for v, n, r in zip(rows["region"], d, rows["region_name"])],
         "Neighbour average": [figure_text(v, n) for v, n in zip(rows["neighbours_average"], d)],
         "Rank": [rank_text(r, o, w) for r, o, w in zip(rows["rank"], rows["rank_of"], rows["why_no_rank"])],
-        "Quartile band": [b or ("none: " + w.split(": ", 1)[-1] if w else "no figure")
+        "Quartile band": [b or (SHORT_WHY.get(w.split(":")[0], "none") if w else "no figure")
                           for b, w in zip(rows["quartile_band"], rows["why_no_rank"])],
         "Better": rows["polarity"].map({"High": "higher", "Low": "lower"}).fillna("neither"),
         "Change from previous year": [figure_text(v, n) if v is not None and not pd.isna(v) else "no figure"

@@ -58,16 +58,16 @@ def benchmark_series(series: pd.DataFrame, measure: str, area_name: str, source:
              "Neighbour average"]
     colours = [DARK_BLUE, TURQUOISE, ORANGE, DARK_PINK][:len(lines)] + [GREY] * max(0, len(lines) - 4)
     dashes = [[1, 0], [6, 3], [2, 2], [8, 2, 2, 2]][:len(lines)] + [[1, 0]] * max(0, len(lines) - 4)
-    enc = dict(x=alt.X("period:N", sort=order, title=None, axis=alt.Axis(labelAngle=0 if len(order) < 8 else -40)),
+    enc = dict(x=alt.X("period:N", sort=order, title=None, axis=alt.Axis(labelAngle=0 if len(order) <= 10 else -40)),
                y=alt.Y("value:Q", title=unit_label or "Value", scale=alt.Scale(zero=False)),
                color=alt.Color("line:N", title=None, sort=lines, scale=alt.Scale(domain=lines, range=colours)),
-               strokeDash=alt.StrokeDash("line:N", sort=lines, scale=alt.Scale(domain=lines, range=dashes),
-                                         legend=None))
+               strokeDash=alt.StrokeDash("line:N", title=None, sort=lines,
+                                         scale=alt.Scale(domain=lines, range=dashes)))
     base = alt.Chart(df)
     chart = alt.layer(
         base.mark_line(strokeWidth=3).encode(**enc),
         base.mark_point(filled=True, size=60).encode(
-            **enc, shape=alt.Shape("line:N", sort=lines, legend=None),
+            **enc, shape=alt.Shape("line:N", title=None, sort=lines, scale=alt.Scale(domain=lines)),
             tooltip=[alt.Tooltip("line:N", title="Line"), alt.Tooltip("period:N", title="Year"),
                      alt.Tooltip("value:Q", title="Value", format=",.1f")]),
         width=WIDTH, height=260)

@@ -43,7 +43,8 @@ def cached_place(version: int, area: str) -> benchmark.Place | None:
 def published_panel(view, kpis) -> None:
     """Rank, quartile band and neighbour average for these KPIs' published measures, where held."""
     mapped = [k for k in kpis if getattr(k, "published", None) is not None]
-    if not mapped or cached_place(view.version, view.plan.area) is None:
+    place = cached_place(view.version, view.plan.area) if mapped else None
+    if place is None:
         return
     ids = tuple(sorted({k.published.measure for k in mapped}))
     rows = cached_rows_for(view.version, view.plan.area, ids)
@@ -51,13 +52,13 @@ def published_panel(view, kpis) -> None:
         return
     plan_rows = benchmark.plan_rows(None, view.plan, view.plan.area, all_rows=rows)
     plan_rows = plan_rows[plan_rows["code"].isin([k.code for k in mapped])]
-    shown = benchmark.display_frame(plan_rows)
+    shown = benchmark.display_frame(plan_rows, place.region_name)
     shown.insert(0, "KPI", plan_rows["code"].to_numpy())
     shown.insert(2, "Is", plan_rows["relation_text"].to_numpy())
     shown = shown.drop(columns=["Topic", "Better", "Next update"])
     st.subheader("Published figures against England, region and statistical neighbours")
-    ui.table_html(shown, caption=f"DfE published figures for {view.config.area_name(view.plan.area)} "
-                                 "(LAIT), latest year each")
+    ui.table_html(shown, caption=f"DfE published figures for {place.name} (LAIT), latest year each; "
+                                 f"region: {place.region_name}")
     st.caption("Rank 1 is the best of England's local authorities; quartile band A is the best quarter. "
                "A related measure is shown for context and is not rated against the plan's aim. "
                "Source: Department for Education, Local Authority Interactive Tool. Open Government Licence v3.0.")

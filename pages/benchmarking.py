@@ -33,7 +33,7 @@ if plan_rows.empty:
     st.info("No KPI of this plan is mapped to a published measure (a KPI's `published:` key in the plan file). "
             "Every published measure for the area is listed below.")
 else:
-    shown = benchmark.display_frame(plan_rows)
+    shown = benchmark.display_frame(plan_rows, place.region_name)
     shown.insert(0, "KPI", [f"{c} {k}" for c, k in zip(plan_rows["code"], plan_rows["kpi"])])
     shown.insert(2, "Is", plan_rows["relation_text"].to_numpy())
     ui.table_html(shown.drop(columns=["Topic"]),
@@ -43,20 +43,8 @@ else:
         if note:
             st.caption(f"{code}: {note}")
 
-st.header("Every published measure")
-topics = ["All topics", *benchmark_ui.topics(rows)]
-topic = st.selectbox("Topic", topics, key="w_bench_topic")
-chosen = rows if topic == "All topics" else rows[rows["topic"].str.split(" / ").map(lambda t: topic in t)]
-table = benchmark.display_frame(chosen)
-ui.table_html(table if topic == "All topics" else table.drop(columns=["Topic"]),
-              caption=f"{area_name}: {topic.lower() if topic == 'All topics' else topic}, "
-                      f"{len(chosen)} measures, latest year each")
-ui.downloads_for_table(table.assign(Indicator=chosen["indicator_id"].to_numpy()),
-                       f"benchmark-{area}-{topic}")
-st.caption(SOURCE)
-
 st.header("One measure against the neighbours")
-ids = list(chosen["indicator_id"])
+ids = list(rows.sort_values("name")["indicator_id"])
 first = benchmark.first_plan_measure(plan_rows, ids)
 names = dict(zip(rows["indicator_id"], rows["name"]))
 measure = st.selectbox("Measure", ids, index=ids.index(first[0]) if first else 0, key="w_bench_measure",
@@ -83,3 +71,17 @@ ui.downloads_for_table(wide.drop(columns=["year"]), f"benchmark-{area}-{measure}
 if row["why_no_rank"]:
     st.caption(row["why_no_rank"].capitalize() + ".")
 st.caption(SOURCE)
+
+st.header("Every published measure")
+topics = ["All topics", *benchmark_ui.topics(rows)]
+topic = st.selectbox("Topic", topics, key="w_bench_topic",
+                     index=topics.index(row["topic"].split(" / ")[0]) if row["topic"].split(" / ")[0] in topics else 0)
+chosen = rows if topic == "All topics" else rows[rows["topic"].str.split(" / ").map(lambda t: topic in t)]
+table = benchmark.display_frame(chosen, place.region_name)
+ui.table_html(table if topic == "All topics" else table.drop(columns=["Topic"]),
+              caption=f"{area_name}: {topic.lower() if topic == 'All topics' else topic}, "
+                      f"{len(chosen)} measures, latest year each; region: {place.region_name}")
+ui.downloads_for_table(table.assign(Indicator=chosen["indicator_id"].to_numpy()),
+                       f"benchmark-{area}-{topic}")
+st.caption(SOURCE)
+
