@@ -168,7 +168,7 @@ def benchmark_rows(conn, area_code: str, indicator_ids: list[str] | None = None)
     own = own.sort_values(["indicator_id", "year"], ascending=[True, False], kind="stable")
     mine = own.drop_duplicates("indicator_id").set_index("indicator_id")
     second = own[own.duplicated("indicator_id")].drop_duplicates("indicator_id").set_index("indicator_id")["value"]
-    change = mine["value"] - second.reindex(mine.index)
+    change = (mine["value"] - second.reindex(mine.index)).round(10)  # 75 - 70.4, not 4.600000000000001
     key = pd.MultiIndex.from_arrays([mine.index, mine["period"]])
     by_area = figures.set_index(["area_code", "indicator_id", "period"])["value"]
     by_area = by_area[~by_area.index.duplicated()]

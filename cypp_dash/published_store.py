@@ -87,8 +87,17 @@ def neighbours(conn: duckdb.DuckDBPyConnection, area_code: str) -> pd.DataFrame:
                            WHERE n.area_code = ? ORDER BY n.position""", [area_code])
 
 
-def figures(conn: duckdb.DuckDBPyConnection, indicator_ids: list[str] | None = None,
-            source: str = "lait") -> pd.DataFrame:
+def upsert_measures(conn: duckdb.DuckDBPyConnection, measures: pd.DataFrame) -> None:
+    """Add or replace these measures' descriptions (an EES file's indicators), leaving the others."""
+    with store.write_transaction(conn) as cur:
+        ensure_schema(cur)
+        cur.register("incoming_measures", measures[MEASURE_COLUMNS])
+        cur.execute("DELETE FROM published_measures WHERE indicator_id IN (SELECT indicator_id FROM incoming_measures)")
+        cur.execute("INSERT INTO published_measures SELECT * FROM incoming_measures")
+        cur.unregister("incoming_measures")
+
+
+def figures(conn: duckdb.DuckDBPyConnection, indicator_ids: list[str] | None = None) -> pd.DataFrame:
     """The current published figures of these measures (or every measure of a source) for every area the
     published data knows, with each area's kind: the input to ranks, quartiles and averages."""
     wanted = ("JOIN (SELECT DISTINCT unnest(?::VARCHAR[]) AS indicator_id) w USING (indicator_id)"
@@ -101,8 +110,8 @@ def figures(conn: duckdb.DuckDBPyConnection, indicator_ids: list[str] | None = N
               {wanted}
               JOIN published_areas a ON a.code = o.area_code
               LEFT JOIN batches b USING (batch_id)
-              WHERE o.superseded_at IS NULL AND o.category = '' AND m.source = ?"""  # noqa: S608 (constant SQL)
-    return _frame(conn, sql, [*params, source])
+              WHERE o.superseded_at IS NULL AND o.category = ''"""  # noqa: S608 (constant SQL)
+    return _frame(conn, sql, params)
 
 
 def has_published(conn: duckdb.DuckDBPyConnection, area_code: str) -> bool:

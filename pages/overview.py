@@ -1,7 +1,7 @@
 """Overview: the whole plan at a glance, partnership by partnership."""
 import streamlit as st
 
-from cypp_dash import status, ui
+from cypp_dash import benchmark_ui, status, ui
 
 view = ui.page("Overview")
 statuses = view.statuses()
@@ -26,3 +26,6 @@ if statuses:
     ui.downloads_for_table(status.status_frame(statuses)[status.CONTRACT_COLUMNS],
                            f"{view.plan.id}-{view.area}-{view.period or 'latest'}-status", what="All these figures")
 st.caption(ui.source_line(statuses))
+
+# Real published figures (DfE LAIT) for the KPIs that have a published measure: a separate section.
+benchmark_ui.published_panel(view, view.plan.kpis)

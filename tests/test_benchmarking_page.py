@@ -45,3 +45,12 @@ def test_partnership_page_shows_published_rank_band_and_neighbour_average(app_pa
     text = texts(at)
     assert "Published figures against England, region and statistical neighbours" in text
     assert "148 of 151" in text and "Neighbour average" in text
+
+
+def test_overview_shows_real_published_figures_for_the_mapped_kpis_with_source_and_year(app_page):
+    at = app_page("overview.py", timeout=180)
+    assert not at.exception
+    text = texts(at)
+    assert "Published figures against England, region and statistical neighbours" in text
+    assert "MH03" in text and "148 of 151" in text and "2025" in text
+    assert "Local Authority Interactive Tool" in text and "not illustrative" in text
