@@ -274,7 +274,7 @@ def neighbour_frame(conn, area_code: str, indicator_id: str, period: str | None 
 
 # --- a plan's KPIs beside their published measures ---------------------------------------------------
 
-RELATION_WORDS = {"same": "the plan's measure", "related": "related, not the plan's measure (not rated)"}
+RELATION_WORDS = {"same": "same measure", "related": "related only (not rated)"}
 
 
 def plan_rows(conn, plan, area_code: str | None = None, all_rows: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -343,3 +343,22 @@ def display_frame(rows: pd.DataFrame, region_name: str = "") -> pd.DataFrame:
                                       for v, n in zip(rows["change_from_previous"], d)],
         "Next update": rows["next_update"].fillna(""),
     })
+
+
+def england_series(conn, indicator_id: str) -> pd.DataFrame:
+    """England's own published series of a measure (`period, year, value`, oldest first): the comparator
+    for the same period, where a plan KPI's published measure is the plan's own (`relation: same`)."""
+    figures = published_store.figures(conn, [indicator_id])
+    figures = _with_year(figures[figures["area_code"] == ENGLAND]) if not figures.empty else figures
+    if figures.empty:
+        return pd.DataFrame(columns=["period", "year", "value"])
+    return figures.sort_values("year")[["period", "year", "value"]].reset_index(drop=True)
+
+
+def england_for_kpi(conn, kpi) -> pd.DataFrame:
+    """England's published series for a KPI whose published measure is the same measure; empty otherwise
+    (a related measure is never the KPI's comparator)."""
+    published = getattr(kpi, "published", None)
+    if published is None or published.relation != "same":
+        return pd.DataFrame(columns=["period", "year", "value"])
+    return england_series(conn, published.measure)

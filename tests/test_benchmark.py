@@ -252,3 +252,10 @@ def test_a_newer_lait_file_revises_figures_with_history_and_rollback(conn, tmp_p
     assert benchmark.benchmark_rows(conn, "E10000034", ["lait:LACHealth%"])["value"].iloc[0] == 72
     store.rollback(conn, r.batch_id, "tester")
     assert benchmark.benchmark_rows(conn, "E10000034", ["lait:LACHealth%"])["value"].iloc[0] == 70
+
+
+def test_englands_own_series_is_the_comparator_only_for_the_same_measure(conn, config):
+    plan = config.plan("worcs-2022-24")
+    mh03 = benchmark.england_for_kpi(conn, plan.kpi("MH03")).set_index("period")["value"]
+    assert mh03["2025"] == 90 and mh03["2024"] == 89
+    assert benchmark.england_for_kpi(conn, plan.kpi("SG01")).empty  # related, not the measure

@@ -11,7 +11,7 @@ def test_worcestershire_page_shows_the_mapped_kpis_with_rank_band_and_neighbours
     text = texts(at)
     assert "MH03 Health assessments for children looked after" in text
     assert "148 of 151" in text and "90.5" in text
-    assert "related, not the plan's measure (not rated)" in text  # SG01 and PrevRegCPR
+    assert "related only (not rated)" in text  # SG01 and PrevRegCPR
     assert "Statistical neighbours of Worcestershire" in text and "Somerset" in text
     assert [s.label for s in at.selectbox][:2] == ["Topic", "Measure"]
     assert at.selectbox(key="w_bench_measure").value == "lait:%_2yr_olds"  # the first plan KPI with a published measure (EH05)
