@@ -71,6 +71,16 @@ BROKEN = [
     ("bad period", lambda r: _kpi(r)["baseline"].update(period="Spring 2022"), r"baseline\.period: \"Spring 2022\" is not a period"),
     ("duplicate KPI code", lambda r: _kpi(r, 0, 1).update(code="EH01"), r'the code "EH01" is used twice'),
     ("no plans", lambda r: r.update(plans=[]), r"plans: no plan is configured"),
+    ("unknown published measure", lambda r: _kpi(r, 1, 2)["published"].update(measure="lait:LACHealth"),
+     r'kpis\[2\]\.published\.measure: "LACHealth" is not a measure in the LAIT data dictionary'),
+    ("published measure not an id", lambda r: _kpi(r, 1, 2)["published"].update(measure="LACHealth%"),
+     r'kpis\[2\]\.published\.measure: "LACHealth%" is not a published measure id'),
+    ("bad published relation", lambda r: _kpi(r, 1, 2)["published"].update(relation="similar"),
+     r'kpis\[2\]\.published\.relation: "similar" is not one of "same", "related"'),
+    ("related measure without a note", lambda r: _kpi(r, 3, 0)["published"].pop("note"),
+     r"kpis\[0\]\.published\.note: is missing: a related measure needs a note"),
+    ("misspelt published key", lambda r: _kpi(r, 1, 2)["published"].update(measur="x"),
+     r"kpis\[2\]\.published\.measur: is not a key"),
 ]
 
 
