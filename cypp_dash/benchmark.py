@@ -147,7 +147,11 @@ def benchmark_rows(conn, area_code: str, indicator_ids: list[str] | None = None)
         unknown = sorted(set(indicator_ids) - set(measures["indicator_id"]))
         if unknown:
             raise BenchmarkError(f"no published measure {', '.join(unknown)}")
-    figures = published_store.figures(conn, list(measures["indicator_id"]) if indicator_ids is not None else None)
+    areas = published_store.areas(conn)
+    around = [area_code, ENGLAND, *[c for c, _ in where.neighbours],
+              *areas.loc[areas["kind"] == "region", "code"].tolist()]
+    figures = published_store.figures_around(conn, around, list(measures["indicator_id"])
+                                             if indicator_ids is not None else None)
     if figures.empty:
         return pd.DataFrame(columns=COLUMNS + EXTRA)
     figures = _with_year(figures)

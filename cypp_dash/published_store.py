@@ -114,5 +114,30 @@ def figures(conn: duckdb.DuckDBPyConnection, indicator_ids: list[str] | None = N
     return _frame(conn, sql, params)
 
 
+def figures_around(conn: duckdb.DuckDBPyConnection, area_codes: list[str],
+                   indicator_ids: list[str] | None = None) -> pd.DataFrame:
+    """What an area's benchmarks need, and no more: every year of these areas (the area, England, its
+    region, its neighbours) and every local authority's figure in each measure's latest year."""
+    wanted = ("JOIN (SELECT DISTINCT unnest(?::VARCHAR[]) AS indicator_id) w USING (indicator_id)"
+              if indicator_ids is not None else "")
+    params: list = [list(indicator_ids)] if indicator_ids is not None else []
+    sql = f"""WITH cur AS (
+                  SELECT o.indicator_id, o.area_code, o.period, o.period_start, o.period_end, o.value, o.note,
+                         o.flags, a.kind, o.batch_id
+                  FROM observations o
+                  JOIN published_measures m USING (indicator_id)
+                  {wanted}
+                  JOIN published_areas a ON a.code = o.area_code
+                  WHERE o.superseded_at IS NULL AND o.category = ''),
+              latest AS (SELECT indicator_id, max(year(period_start)) AS y FROM cur WHERE kind = 'la'
+                         GROUP BY indicator_id)
+              SELECT c.indicator_id, c.area_code, c.period, c.period_start, c.period_end, c.value, c.note, c.flags,
+                     c.kind, b.source, b.licence
+              FROM cur c LEFT JOIN latest l USING (indicator_id) LEFT JOIN batches b USING (batch_id)
+              WHERE list_contains(?::VARCHAR[], c.area_code) OR (c.kind = 'la' AND year(c.period_start) = l.y)
+              """  # noqa: S608 (constant SQL)
+    return _frame(conn, sql, [*params, list(area_codes)])
+
+
 def has_published(conn: duckdb.DuckDBPyConnection, area_code: str) -> bool:
     return bool(_frame(conn, "SELECT count(*) AS n FROM published_areas WHERE code = ?", [area_code])["n"].iloc[0])
