@@ -56,7 +56,7 @@ def published_panel(view, kpis) -> None:
     shown.insert(0, "KPI", plan_rows["code"].to_numpy())
     shown.insert(2, "Is", plan_rows["relation_text"].to_numpy())
     shown = shown.drop(columns=["Topic", "Better", "Next update"])
-    st.subheader("Published figures against England, region and statistical neighbours")
+    st.markdown("#### Published figures against England, region and statistical neighbours")
     st.caption("Real figures published by DfE (annual, latest year each), beside the council's own quarterly "
                "figures above; not illustrative.")
     ui.table_html(shown, caption=f"DfE published figures for {place.name} (LAIT), latest year each; "
