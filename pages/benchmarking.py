@@ -3,7 +3,8 @@ statistical neighbours, in the LAIT manner: the plan's KPIs with a published mea
 measure by topic, then one measure as sorted bars and over time."""
 import streamlit as st
 
-from cypp_dash import benchmark, benchmark_charts, benchmark_ui, ui
+from cypp_dash import benchmark, benchmark_charts, ui
+from cypp_dash.web import benchmark as benchmark_ui
 
 view = ui.page("Benchmarking", needs_area=False)
 area = view.plan.area

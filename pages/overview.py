@@ -1,7 +1,8 @@
 """Overview: the whole plan at a glance, partnership by partnership."""
 import streamlit as st
 
-from cypp_dash import benchmark_ui, status, ui
+from cypp_dash import status, ui
+from cypp_dash.web import benchmark as benchmark_ui
 
 view = ui.page("Overview")
 statuses = view.statuses()

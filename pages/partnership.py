@@ -2,7 +2,8 @@
 England and target, then the SPC chart). Paper view shows every KPI in turn, as a board paper would."""
 import streamlit as st
 
-from cypp_dash import benchmark_ui, charts, status, ui
+from cypp_dash import charts, status, ui
+from cypp_dash.web import benchmark as benchmark_ui
 
 view = ui.page("Partnership")
 plan = view.plan

@@ -6,10 +6,11 @@ import pandas as pd
 import streamlit as st
 
 from cypp_dash import benchmark, published_store, store, ui
+from cypp_dash.web.resources import _connection
 
 
 def _cursor():
-    return ui._connection(str(store.db_path())).cursor()
+    return _connection(str(store.db_path())).cursor()
 
 
 @st.cache_data(show_spinner="Working out ranks and bands for every published measure…", max_entries=32)
