@@ -37,7 +37,7 @@ else:
     shown = benchmark.display_frame(plan_rows, place.region_name)
     shown.insert(0, "KPI", [f"{c} {k}" for c, k in zip(plan_rows["code"], plan_rows["kpi"])])
     shown.insert(2, "Is", plan_rows["relation_text"].to_numpy())
-    ui.table_html(shown.drop(columns=["Topic", "Better"]),
+    ui.table_html(shown.drop(columns=["Topic", "Better", "Next update"]),
                   caption=f"{view.plan.name}: KPIs with a DfE published measure ({area_name})")
     ui.downloads_for_table(shown, f"benchmark-{area}-plan-kpis")
     for code, note in zip(plan_rows["code"], plan_rows["relation_note"]):
