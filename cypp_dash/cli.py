@@ -21,7 +21,11 @@ STATUS_EXTRA = ["area_name", "england_period", "baseline", "baseline_period", "n
 
 def _print_frame(df: pd.DataFrame, fmt: str) -> None:
     if fmt == "csv":
-        df.to_csv(sys.stdout, index=False, lineterminator="\n")
+        # Operators redirect this into files they open in Excel: text that could start a formula gets a
+        # leading apostrophe, as in the dashboard's downloads (numbers stay numbers).
+        from cypp_dash.export import safe_frame
+
+        safe_frame(df).to_csv(sys.stdout, index=False, lineterminator="\n")
     elif fmt == "json":
         records = df.to_dict(orient="records")
         print(json.dumps([{k: _json_value(v) for k, v in r.items()} for r in records], indent=2, default=str))
@@ -127,8 +131,7 @@ def cmd_backup(args, config) -> int:
 
 
 def cmd_restore(args, config) -> int:
-    store.check_backup(args.file)
-    store.restore(_open(config), args.file, args.user or getpass.getuser())
+    store.restore(_open(config), args.file, args.user or getpass.getuser())  # refuses (and audits) a bad file
     print(f"restored from {args.file}")
     return 0
 
