@@ -18,7 +18,7 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
-from cypp_dash import charts, loading, status, store
+from cypp_dash import charts, loading, operator_channel, status, store
 from cypp_dash.config import Config, ConfigError, Kpi, Plan, load_config
 from cypp_dash.periods import parse_period
 
@@ -37,6 +37,7 @@ def _config() -> Config:
 def _connection(path: str) -> duckdb.DuckDBPyConnection:
     conn = store.process_connection(path)
     loading.ensure_store(conn, _config())
+    operator_channel.serve(path)  # the command line works while the dashboard holds the store
     return conn
 
 
