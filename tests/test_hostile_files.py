@@ -304,3 +304,30 @@ def test_generated_hostile_fingertips_cells_never_raise(key, cell):
         assert result.rows["period_start"].map(lambda d: 1900 <= d.year <= 2100).all()
         assert all(code.isascii() for code in result.rows["area_code"])
         assert all(i.isascii() and len(i) <= 12 for i in result.rows["indicator_id"])
+
+
+# --- the Upload page states the limits and refuses a hostile file once ---------------------------
+
+def test_the_upload_page_states_the_limits_and_refuses_a_hostile_workbook(app_page, conn, monkeypatch):
+    import time
+
+    from page_text import texts
+
+    from cypp_dash import auth, loading
+
+    auth.add_user(conn, "pat", "editor", "correct horse battery", actor="test")
+    editor = {auth.SESSION_ACCOUNT: auth.Account("pat", "editor"), auth.SESSION_SEEN: time.time()}
+    at = app_page("upload.py", state=editor)
+    shown = texts(at)
+    assert f"at most {upload_limits.MAX_COLUMNS} columns" in shown
+    assert f"{upload_limits.MAX_CELL_CHARS:,} characters in any cell" in shown
+    assert "a formula that was never calculated" in shown
+    checks = []
+    real = loading.validate
+    monkeypatch.setattr(loading, "validate", lambda *a, **k: checks.append(1) or real(*a, **k))
+    at.file_uploader[0].set_value(("padded.xlsx", padded_workbook(rows=200), "application/octet-stream")).run()
+    assert not at.exception
+    assert "padded.xlsx was not loaded" in texts(at)
+    assert "runs to column XFD" in texts(at)
+    at.run()  # a rerun (any widget) does not check the file again
+    assert len(checks) == 1
