@@ -164,11 +164,23 @@ def write_transaction(conn: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDB
             yield cur
             _bump_version(cur)
             cur.execute("COMMIT")
-        except BaseException:
-            cur.execute("ROLLBACK")
+        except BaseException as exc:
+            try:
+                cur.execute("ROLLBACK")
+            except duckdb.Error:
+                pass  # a COMMIT that failed has already ended the transaction
+            if isinstance(exc, (duckdb.IOException, OSError)) and not isinstance(exc, StoreError):
+                # e.g. the disk filled up during the write: nothing of it was kept.
+                raise StoreError(f"the store could not be written ({_first_line(exc)}); the disk may be full. "
+                                 "Nothing was changed: the store is as it was before") from exc
             raise
         finally:
             cur.close()
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return (text[0] if text else type(exc).__name__)[:200]
 
 
 def _bump_version(cur: duckdb.DuckDBPyConnection) -> None:

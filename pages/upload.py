@@ -84,6 +84,9 @@ if uploaded is not None:
                 except store.StoreBusy as e:
                     box.update(label="The store is busy", state="error")
                     message = f"Nothing was loaded: {e}"
+                except store.StoreError as e:  # e.g. the disk filled up: the load was undone whole
+                    box.update(label="Not loaded", state="error")
+                    message = f"Nothing was loaded: {e}"
                 except auth.PermissionDenied as e:
                     box.update(label="Not allowed", state="error")
                     message = str(e)
