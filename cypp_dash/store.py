@@ -187,6 +187,37 @@ def _bump_version(cur: duckdb.DuckDBPyConnection) -> None:
     cur.execute("UPDATE meta SET value = CAST(CAST(value AS BIGINT) + 1 AS VARCHAR) WHERE key = 'data_version'")
 
 
+class Snapshot:
+    """One version of the store to read from: a cursor inside a read transaction, so every read on it sees
+    the version `data_version` gives on it, whatever commits meanwhile. It stands in for a connection in
+    the read functions here: their `conn.cursor()` gives the snapshot itself (a real cursor would be a new
+    connection, outside the transaction) and their `close()` leaves it open; `release()` ends it. For
+    reading only, on one thread at a time."""
+
+    def __init__(self, conn: duckdb.DuckDBPyConnection) -> None:
+        self._cur = conn.cursor()
+        self._cur.execute("BEGIN TRANSACTION")
+
+    def cursor(self) -> Snapshot:
+        return self
+
+    def close(self) -> None:
+        """Kept open: the reader that asked for a cursor is done, the snapshot is not."""
+
+    def release(self) -> None:
+        try:
+            self._cur.close()
+        except duckdb.Error:
+            pass
+
+    def __getattr__(self, name: str):
+        return getattr(self._cur, name)
+
+
+def snapshot(conn: duckdb.DuckDBPyConnection) -> Snapshot:
+    return Snapshot(conn)
+
+
 def data_version(conn: duckdb.DuckDBPyConnection) -> int:
     """A number that changes with every write: the key for cached reads."""
     cur = conn.cursor()
