@@ -55,7 +55,7 @@ def connection() -> duckdb.DuckDBPyConnection:
     """A cursor on the process's one connection, for this run of this session."""
     config()
     try:
-        return _reader()
+        return _connection(str(store.db_path())).cursor()
     except store.StoreError as e:
         st.error(f"The store cannot be opened: {e}")
         st.stop()
