@@ -24,6 +24,7 @@ import struct
 import sys
 import threading
 from pathlib import Path
+from typing import Callable
 
 log = logging.getLogger(__name__)
 
@@ -41,9 +42,14 @@ def socket_path(db: str | os.PathLike) -> Path:
     return db.with_name(db.name + ".operator.sock")
 
 
-def serve(db: str | os.PathLike) -> Path | None:
-    """Start answering the command line for this store (once per process); the socket path, or None
-    when it cannot be made (the command line then waits for the store as before)."""
+Runner = Callable[[list, str], int]
+
+
+def serve(db: str | os.PathLike, run: Runner) -> Path | None:
+    """Start answering the command line for this store (once per process): `run(argv, cwd)` runs one
+    command in this process (the web layer passes `cli.main` on its own connection) and returns the exit
+    code. The socket path, or None when it cannot be made (the command line then waits for the store as
+    before)."""
     path = socket_path(db)
     key = str(path)
     with _serve_lock:
@@ -57,7 +63,7 @@ def serve(db: str | os.PathLike) -> Path | None:
         except OSError as exc:
             log.warning("operator channel not started at %s: %s", key, exc)
             return None
-        thread = threading.Thread(target=_accept_loop, args=(listener, Path(db).resolve()), daemon=True,
+        thread = threading.Thread(target=_accept_loop, args=(listener, run), daemon=True,
                                   name="cypp-operator-channel")
         thread.start()
         _served[key] = thread
@@ -88,23 +94,23 @@ def _peer_allowed(conn: socket.socket) -> bool:
     return uid in (os.getuid(), 0)
 
 
-def _accept_loop(listener: socket.socket, db: Path) -> None:
+def _accept_loop(listener: socket.socket, run: Runner) -> None:
     while True:
         try:
             conn, _ = listener.accept()
         except OSError:
             return
-        threading.Thread(target=_handle, args=(conn, db), daemon=True, name="cypp-operator-command").start()
+        threading.Thread(target=_handle, args=(conn, run), daemon=True, name="cypp-operator-command").start()
 
 
-def _handle(conn: socket.socket, db: Path) -> None:
+def _handle(conn: socket.socket, run: Runner) -> None:
     with conn:
         try:
             if not _peer_allowed(conn):
                 log.warning("operator channel: refused a connection from another user")
                 return
             request = json.loads(_read_all(conn))
-            answer = run_request(request, db)
+            answer = run_request(request, run)
         except Exception as exc:  # noqa: BLE001 - the caller gets a plain error, the log the detail
             log.exception("operator channel: command failed")
             answer = {"stdout": "", "stderr": f"error: the dashboard could not run the command ({type(exc).__name__})\n",
@@ -126,10 +132,8 @@ def _read_all(conn: socket.socket) -> bytes:
         chunks.append(chunk)
 
 
-def run_request(request: dict, db: Path) -> dict:
-    """Run one command-line request in this process, on its own connection to the store."""
-    from cypp_dash import cli, store
-
+def run_request(request: dict, run: Runner) -> dict:
+    """Run one command-line request in this process, capturing what it prints."""
     argv = [str(a) for a in request.get("argv", [])]
     cwd = str(request.get("cwd") or "/")
     user = str(request.get("user") or "")
@@ -142,7 +146,7 @@ def run_request(request: dict, db: Path) -> dict:
             os.environ["LOGNAME"] = user  # getpass.getuser(): the audit log names the operator who asked
         try:
             with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-                code = cli.main(argv, connection=store.process_connection(db).cursor(), cwd=cwd)
+                code = run(argv, cwd)
         except SystemExit as exit_:  # argparse usage errors
             code = exit_.code if isinstance(exit_.code, int) else 2
         finally:

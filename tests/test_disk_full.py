@@ -11,6 +11,7 @@ import pytest
 from page_text import texts
 
 from cypp_dash import auth, loading, store
+from cypp_dash.web import session
 
 GOOD = b"kpi,area,period,value,note\nEH01,Worcestershire,2026/27 Q1,93.1,Q1 return\n"
 FAILURES = {
@@ -40,7 +41,7 @@ def test_a_load_that_fills_the_disk_changes_nothing_and_says_so(kind, conn, conf
 def test_the_upload_page_says_nothing_was_loaded_when_the_disk_is_full(app_page, conn, monkeypatch):
     auth.add_user(conn, "pat", "editor", "correct horse battery", actor="test")
     before = store.content_checksum(conn)
-    editor = {auth.SESSION_ACCOUNT: auth.Account("pat", "editor"), auth.SESSION_SEEN: time.time()}
+    editor = {session.SESSION_ACCOUNT: auth.Account("pat", "editor"), session.SESSION_SEEN: time.time()}
     at = app_page("upload.py", state=editor)
     at.file_uploader[0].set_value(("q1.csv", GOOD, "text/csv")).run()
 

@@ -321,9 +321,10 @@ def test_the_upload_page_states_the_limits_and_refuses_a_hostile_workbook(app_pa
     from page_text import texts
 
     from cypp_dash import auth, loading
+    from cypp_dash.web import session
 
     auth.add_user(conn, "pat", "editor", "correct horse battery", actor="test")
-    editor = {auth.SESSION_ACCOUNT: auth.Account("pat", "editor"), auth.SESSION_SEEN: time.time()}
+    editor = {session.SESSION_ACCOUNT: auth.Account("pat", "editor"), session.SESSION_SEEN: time.time()}
     at = app_page("upload.py", state=editor)
     shown = texts(at)
     assert f"at most {upload_limits.MAX_COLUMNS} columns" in shown

@@ -13,9 +13,10 @@ import subprocess
 import sys
 import time
 
+import devserver
 import duckdb
 
-from cypp_dash import devserver, operator_channel, store
+from cypp_dash import operator_channel, store
 
 ROOT = devserver.ROOT
 UPLOAD = b"kpi,area,period,value,note\nEH02,E10000034,2024/25 Q1,71.5,=cmd|' /C calc'!A0\n"

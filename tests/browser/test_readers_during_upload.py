@@ -12,9 +12,8 @@ import subprocess
 import sys
 import time
 
+import devserver
 import pytest
-
-from cypp_dash import devserver
 
 websockets = pytest.importorskip("websockets")
 from streamlit.proto import BackMsg_pb2, ForwardMsg_pb2  # noqa: E402
