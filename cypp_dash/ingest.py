@@ -212,7 +212,7 @@ def _validate(data: bytes, rules: UploadRules, result: Validated, problems: _Col
         grid = None if text is None else _read_csv(text, problems)
     if grid is None:
         return None
-    table = _to_table(*grid, result, problems)
+    table = _to_table(*grid, result, problems, from_workbook=data.startswith((b"PK\x03\x04", b"PK\x05\x06")))
     if table is None:
         return None
     if _is_fingertips(table.header):
@@ -503,7 +503,8 @@ def _number_text(value: float) -> str:
     return repr(value)
 
 
-def _to_table(frame: pd.DataFrame, numbers: np.ndarray, result: Validated, problems: _Collector) -> _Table | None:
+def _to_table(frame: pd.DataFrame, numbers: np.ndarray, result: Validated, problems: _Collector,
+              from_workbook: bool = False) -> _Table | None:
     """Find the header (the first non-blank row), drop blank rows and strip every cell."""
     frame = frame.fillna("").astype(str)
     for column in frame.columns:
@@ -541,7 +542,8 @@ def _to_table(frame: pd.DataFrame, numbers: np.ndarray, result: Validated, probl
                           row=int(numbers[head]), column=_letter(position))
             continue
         column = cells[position]
-        problems.cells(column == NO_SAVED_VALUE, rows, named, lambda i: FORMULA_WITHOUT_VALUE)
+        if from_workbook:
+            problems.cells(column == NO_SAVED_VALUE, rows, named, lambda i: FORMULA_WITHOUT_VALUE)
         lengths = column.str.len().to_numpy(dtype="int64")
         problems.cells(lengths > MAX_CELL_CHARS, rows, named,
                        lambda i, n=lengths: f"the cell holds {int(n[i]):,} characters; at most {MAX_CELL_CHARS:,}")
