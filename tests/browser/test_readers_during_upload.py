@@ -87,12 +87,20 @@ async def readers(url: str, uploads_done) -> list[tuple[tuple[str, ...], list[st
     return [r for each in results for r in each]
 
 
+def run_async(coroutine):
+    """asyncio.run on its own thread: Playwright's sync API (the browser fixture) keeps a loop on this one."""
+    import concurrent.futures
+
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 def test_30_sessions_reading_while_uploads_land_see_one_upload_each(fresh_store, serve, tmp_path):
     db = fresh_store("readers")
     with serve(db, db.parent / "streamlit.log") as url:
-        asyncio.run(page_run(url))  # the app opens its store (and its operator socket)
+        run_async(page_run(url))  # the app opens its store (and its operator socket)
         upload(db, tmp_path, 40.0)
-        assert latest_figures(asyncio.run(page_run(url))[0]) == ("40.0%",) * 3
+        assert latest_figures(run_async(page_run(url))[0]) == ("40.0%",) * 3
 
         import threading
 
@@ -108,9 +116,9 @@ def test_30_sessions_reading_while_uploads_land_see_one_upload_each(fresh_store,
 
         writer = threading.Thread(target=editor)
         writer.start()
-        seen = asyncio.run(readers(url, done))
+        seen = run_async(readers(url, done))
         writer.join(300)
-        final = latest_figures(asyncio.run(page_run(url))[0])
+        final = latest_figures(run_async(page_run(url))[0])
     errors = [e for _, errs in seen for e in errs]
     assert not errors, errors[:3]
     assert len(seen) >= SESSIONS * RUNS_EACH
