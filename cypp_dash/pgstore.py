@@ -25,6 +25,9 @@ try:  # psycopg is needed only for a PostgreSQL store; the embedded default runs
 except ImportError:  # pragma: no cover - reported when a postgresql:// address is used
     psycopg = None
 
+# What a failed statement raises on PostgreSQL (the store catches it where it catches duckdb.Error).
+DatabaseError = psycopg.Error if psycopg is not None else type("DatabaseError", (Exception,), {})
+DiskFull = psycopg.errors.DiskFull if psycopg is not None else type("DiskFull", (Exception,), {})
 SCHEMES = ("postgresql://", "postgres://")
 # Advisory lock keys (any two fixed 64-bit numbers): one for writes, one for building a new store.
 WRITE_LOCK_KEY = 7_366_550_020_001

@@ -253,15 +253,58 @@ def write_transaction(conn: duckdb.DuckDBPyConnection, bump: bool = True) -> Ite
             if bump:
                 _bump_version(cur)
             cur.execute("COMMIT")
-        except BaseException:
-            cur.execute("ROLLBACK")
+        except BaseException as exc:
+            try:
+                cur.execute("ROLLBACK")
+            except (duckdb.Error, pgstore.DatabaseError):
+                pass  # a COMMIT that failed has already ended the transaction
+            if isinstance(exc, (duckdb.IOException, OSError, pgstore.DiskFull)) and not isinstance(exc, StoreError):
+                # e.g. the disk filled up during the write: nothing of it was kept.
+                raise StoreError(f"the store could not be written ({_first_line(exc)}); the disk may be full. "
+                                 "Nothing was changed: the store is as it was before") from exc
             raise
         finally:
             cur.close()
 
 
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return (text[0] if text else type(exc).__name__)[:200]
+
+
 def _bump_version(cur: duckdb.DuckDBPyConnection) -> None:
     cur.execute("UPDATE meta SET value = CAST(CAST(value AS BIGINT) + 1 AS VARCHAR) WHERE key = 'data_version'")
+
+
+class Snapshot:
+    """One version of the store to read from: a cursor inside a read transaction, so every read on it sees
+    the version `data_version` gives on it, whatever commits meanwhile. It stands in for a connection in
+    the read functions here: their `conn.cursor()` gives the snapshot itself (a real cursor would be a new
+    connection, outside the transaction) and their `close()` leaves it open; `release()` ends it. For
+    reading only, on one thread at a time."""
+
+    def __init__(self, conn: duckdb.DuckDBPyConnection) -> None:
+        self._cur = conn.cursor()
+        self._cur.execute("BEGIN TRANSACTION")
+
+    def cursor(self) -> Snapshot:
+        return self
+
+    def close(self) -> None:
+        """Kept open: the reader that asked for a cursor is done, the snapshot is not."""
+
+    def release(self) -> None:
+        try:
+            self._cur.close()
+        except duckdb.Error:
+            pass
+
+    def __getattr__(self, name: str):
+        return getattr(self._cur, name)
+
+
+def snapshot(conn: duckdb.DuckDBPyConnection) -> Snapshot:
+    return Snapshot(conn)
 
 
 def data_version(conn: duckdb.DuckDBPyConnection) -> int:
@@ -645,12 +688,13 @@ def _digests(cur) -> dict[str, str]:
     return {t: _table_digest(cur, t) for t in _tables(cur)}
 
 
-def content_checksum(conn: duckdb.DuckDBPyConnection) -> str:
+def content_checksum(conn: duckdb.DuckDBPyConnection, skip: tuple[str, ...] = ()) -> str:
     """A digest of every table's content, the same on either engine for the same content (to prove
-    that a refused upload changed nothing, and that a backup restored whole)."""
+    that a refused upload changed nothing, and that a backup restored whole); tables named in `skip`
+    (e.g. the audit log, which records the refusal) are left out."""
     cur = conn.cursor()
     try:
-        return _checksum_of(_digests(cur))
+        return _checksum_of({t: d for t, d in _digests(cur).items() if t not in skip})
     finally:
         cur.close()
 
@@ -785,8 +829,24 @@ def restore(conn: duckdb.DuckDBPyConnection, source: str | os.PathLike, user: st
             keep: tuple[str, ...] = ()) -> None:
     """Replace every table's content with the backup's, in one transaction; tables named in
     `keep` (e.g. users and audit, for a restore from the web) stay as they are. Each restored table's
-    content must match the digest the backup recorded, or nothing is replaced."""
+    content must match the digest the backup recorded. A file that is not a usable backup (corrupt,
+    truncated, foreign, crafted) is refused with a plain StoreError, the store is left as it was, and
+    the attempt is recorded in the audit log."""
     source = Path(source).resolve()
+    try:
+        _restore(conn, source, user, keep)
+    except (StoreError, duckdb.Error, pgstore.DatabaseError, pa.ArrowException) as exc:
+        reason = str(exc) if isinstance(exc, StoreError) else (
+            f"{source.name} is not a usable backup of this dashboard (its tables do not match this store's: "
+            f"{type(exc).__name__}); nothing was replaced")
+        try:
+            audit(conn, user, "restore refused", f"{source.name}: {reason}"[:500])
+        except (duckdb.Error, pgstore.DatabaseError):
+            pass  # the refusal itself still reaches the person
+        raise StoreError(reason) from None
+
+
+def _restore(conn: duckdb.DuckDBPyConnection, source: Path, user: str, keep: tuple[str, ...]) -> None:
     check_backup(source)
     found = _read_zip_backup(source) if zipfile.is_zipfile(source) else _read_duckdb_backup(source)
     with write_transaction(conn) as wcur:
