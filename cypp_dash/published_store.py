@@ -1,7 +1,8 @@
 """The store's side of published comparator data (LAIT and EES): what each published measure is
 (topic, polarity, next update), which areas are local authorities, regions or England, and each
 authority's statistical neighbours. The figures themselves are ordinary observations (history,
-revisions and rollback as for any upload); these tables describe them. Every query is parameterised."""
+revisions and rollback as for any upload); these tables describe them. Every query is parameterised, in
+SQL that DuckDB and PostgreSQL both run (the store's two back ends)."""
 from __future__ import annotations
 
 import duckdb
@@ -129,12 +130,13 @@ def figures_around(conn: duckdb.DuckDBPyConnection, area_codes: list[str],
                   {wanted}
                   JOIN published_areas a ON a.code = o.area_code
                   WHERE o.superseded_at IS NULL AND o.category = ''),
-              latest AS (SELECT indicator_id, max(year(period_start)) AS y FROM cur WHERE kind = 'la'
-                         GROUP BY indicator_id)
+              latest AS (SELECT indicator_id, max(EXTRACT(YEAR FROM period_start)) AS y FROM cur
+                         WHERE kind = 'la' GROUP BY indicator_id)
               SELECT c.indicator_id, c.area_code, c.period, c.period_start, c.period_end, c.value, c.note, c.flags,
                      c.kind, b.source, b.licence
               FROM cur c LEFT JOIN latest l USING (indicator_id) LEFT JOIN batches b USING (batch_id)
-              WHERE list_contains(?::VARCHAR[], c.area_code) OR (c.kind = 'la' AND year(c.period_start) = l.y)
+              WHERE c.area_code IN (SELECT unnest(?::VARCHAR[]))
+                 OR (c.kind = 'la' AND EXTRACT(YEAR FROM c.period_start) = l.y)
               """  # noqa: S608 (constant SQL)
     return _frame(conn, sql, [*params, list(area_codes)])
 

@@ -64,6 +64,8 @@ def test_the_same_uploads_give_the_same_content_on_both_back_ends(both):
     ("status", "--area", "E10000034", "--partnership", "early-help", "--format", "json"),
     ("indicators", "--area", "E10000034", "--format", "csv"),
     ("indicators", "--area", "E92000001", "--format", "json"),
+    ("benchmark", "--area", "E10000034", "--format", "csv"),
+    ("benchmark", "--area", "E06000019", "--format", "json"),
 ])
 def test_the_command_line_prints_the_same_on_both_back_ends(both, args):
     store.close_process_connections()  # the DuckDB file is opened by the command's own process
