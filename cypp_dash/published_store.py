@@ -111,7 +111,8 @@ def figures(conn: duckdb.DuckDBPyConnection, indicator_ids: list[str] | None = N
               {wanted}
               JOIN published_areas a ON a.code = o.area_code
               LEFT JOIN batches b USING (batch_id)
-              WHERE o.superseded_at IS NULL AND o.category = ''"""  # noqa: S608 (constant SQL)
+              WHERE o.superseded_at IS NULL AND o.category = ''
+              ORDER BY o.indicator_id, o.area_code, o.period_end"""  # noqa: S608 (constant SQL)
     return _frame(conn, sql, params)
 
 
@@ -137,7 +138,8 @@ def figures_around(conn: duckdb.DuckDBPyConnection, area_codes: list[str],
               FROM cur c LEFT JOIN latest l USING (indicator_id) LEFT JOIN batches b USING (batch_id)
               WHERE c.area_code IN (SELECT unnest(?::VARCHAR[]))
                  OR (c.kind = 'la' AND EXTRACT(YEAR FROM c.period_start) = l.y)
-              """  # noqa: S608 (constant SQL)
+              ORDER BY c.indicator_id, c.area_code, c.period_end
+              """  # noqa: S608 (constant SQL; the order makes averages sum alike on every engine and run)
     return _frame(conn, sql, [*params, list(area_codes)])
 
 

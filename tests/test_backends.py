@@ -190,7 +190,7 @@ PAGES = [("overview.py", {}), ("overview.py", {"area": "E07000237"}),
          ("partnership.py", {"partnership": "safeguarding", "area": "E07000238", "kpi": "SG01"}),
          ("districts.py", {"kpi": "EH01"}), ("about_data.py", {}), ("about_plan.py", {}), ("actions.py", {}),
          ("voice.py", {}), ("wider_outcomes.py", {}), ("wider_outcomes.py", {"plan": "bromley-2011-14"}),
-         ("commentary.py", {})]  # (public.py is off in config.yaml; its read is compared in the commentary test)
+         ("commentary.py", {}), ("benchmarking.py", {})]  # (public.py is off in config.yaml; its read is compared in the commentary test)
 _CLOCK = re.compile(r"\b\d{1,2}:\d{2}(:\d{2})?\b")  # load times differ between the two stores' builds
 
 
