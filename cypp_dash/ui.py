@@ -18,7 +18,7 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
-from cypp_dash import charts, loading, status, store
+from cypp_dash import charts, freshness, loading, overview, status, store
 from cypp_dash.config import Config, ConfigError, Kpi, Plan, load_config
 from cypp_dash.periods import parse_period
 
@@ -211,8 +211,21 @@ class View:
 
     @property
     def period_text(self) -> str:
-        p = self.period or "latest"
-        return f"{p}" + (f", as at {self.as_at:%d %B %Y}" if self.as_at else "")
+        """What the figures shown run to, in words: "figures to 2025/26 Q4" (the chosen period, else the latest
+        period among the area's figures), with the as-at date when one is chosen."""
+        words = freshness.figures_to([s.period for s in self.statuses()], self.period)
+        return words + (f", as at {self.as_at:%d %B %Y}" if self.as_at else "")
+
+    @property
+    def latest_period(self) -> str | None:
+        """The latest period among the area's figures (a KPI whose figures stop earlier lags behind it)."""
+        return self.period or freshness.latest_period(s.period for s in self.statuses())
+
+    @property
+    def produced_line(self) -> str:
+        """"Produced on <date> · figures to <period> · <as-at>", for paper view and exports."""
+        return freshness.produced_line(freshness.figures_to([s.period for s in self.statuses()], self.period),
+                                       self.as_at)
 
     def statuses(self, partnership_id: str | None = None) -> list[status.KpiStatus]:
         return cached_plan_status(self.version, self.plan.id, self.area, self.period, self.as_at, partnership_id)
@@ -236,12 +249,21 @@ def _param(name: str) -> str | None:
     return value if value else None
 
 
+LINK_WORDS = {"plan": "plan", "area": "area", "period": "period", "kpi": "KPI", "partnership": "partnership"}
+
+
 def remembered(name: str, options: list, default, widget_key: str | None = None):
     """A choice taken from a newly opened link first, then the widget, then this session, then
-    the default; the result is kept in session state (and written to the URL by keep_in_url)."""
+    the default; the result is kept in session state (and written to the URL by keep_in_url).
+    A link naming a choice that is not held gets a notice naming it (link_notice); the rest of the link
+    still applies."""
     key = f"cypp_{name}"
     from_url = _param(name)
     link_changed = from_url is not None and from_url != st.session_state.get(f"cypp_url_{name}")
+    if link_changed and from_url not in options:
+        link_notice(f"The link asks for the {LINK_WORDS.get(name, name)} “{from_url}”, which is not found here, "
+                    "so the usual choice is shown instead; the rest of the link still applies.")
+        st.session_state[f"cypp_url_{name}"] = from_url
     if link_changed and from_url in options:
         value = from_url
     elif widget_key and st.session_state.get(widget_key) in options:
@@ -255,6 +277,20 @@ def remembered(name: str, options: list, default, widget_key: str | None = None)
     if widget_key:
         st.session_state[widget_key] = value
     return value
+
+
+def link_notice(text: str) -> None:
+    """A notice at the top of the page about a link that asked for something not found (said once)."""
+    st.warning(markdown_literal(text), icon=":material/link_off:")
+
+
+def kpi_from_link(plan: Plan) -> Kpi | None:
+    """The KPI a newly opened link names (`?kpi=CODE`) when the plan holds it; None otherwise. Lets a page
+    open the partnership that holds it before choosing its KPI."""
+    code = _param("kpi")
+    if code is None or code == st.session_state.get("cypp_url_kpi"):
+        return None
+    return next((k for k in plan.kpis if k.code == code), None)
 
 
 def keep_in_url(**values: str | None) -> None:
@@ -345,7 +381,13 @@ def page(title: str, *, needs_area: bool = True) -> View:
         f"**Period:** {'latest available' if period == 'latest' else period}  ",
         "Figures as stored now" if as_at is None else f"Figures as they stood at the end of {as_at:%d %B %Y}"]))
     sign_in_box()
-    return View(cfg, plan, area or plan.area, None if period == "latest" else period, as_at, paper, conn, version)
+    view = View(cfg, plan, area or plan.area, None if period == "latest" else period, as_at, paper, conn, version)
+    ended = freshness.ended_text(plan.name, plan.end)
+    if ended:
+        st.info(ended, icon=":material/event_busy:")
+    if paper:
+        st.caption(view.produced_line)
+    return view
 
 
 def _as_at_picker(where) -> date | None:
@@ -441,6 +483,20 @@ HOUSE_STYLES = """<style>
    padding: 0 !important;}
   .cypp-definitions dt {font-weight: 700;}
   .cypp-definitions dd {margin: 0;}
+  .cypp-overview th[scope="row"] {font-weight: 600; text-align: left; vertical-align: top; padding: .35rem .5rem;
+   border-bottom: 1px solid #b1b4b6; min-width: 11rem;}
+  .cypp-overview a {color: #1d70b8;}
+  .cypp-overview .cypp-spark {display: block; width: 96px; height: 26px; max-width: none;}
+  .cypp-overview td {white-space: normal;}
+  .cypp-overview .cypp-ov-target {min-width: 9rem;}
+  @media (max-width: 700px) {
+    .cypp-overview table, .cypp-overview tbody, .cypp-overview tr, .cypp-overview th, .cypp-overview td
+    {display: block; width: auto;}
+    .cypp-overview thead {display: none;}
+    .cypp-overview tr {border: 1px solid #b1b4b6; border-radius: .25rem; margin: 0 0 .6rem; padding: .3rem 0;}
+    .cypp-overview td, .cypp-overview th[scope="row"] {border: 0; padding: .15rem .6rem;}
+    .cypp-overview td::before {content: attr(data-label) ": "; font-weight: 700;}
+  }
 """ + "".join(f"  .cypp-rag-{_rag_class(r)} {{border-color: {charts.RAG_COLOURS[r]};}}\n"
               f"  .cypp-badge-{_rag_class(r)} {{background: {RAG_TINTS[r]};}}\n" for r in RAG_TINTS) + "</style>"
 
@@ -504,6 +560,37 @@ def kpi_tiles(statuses: list[status.KpiStatus], intro: str = "") -> None:
                      f"<p>{rag_badge_html(s.rag)}</p><p>{h(s.reason)}</p></section>")
     st.html((f'<p class="cypp-intro">{h(intro)}</p>' if intro else "")
             + f'<div class="cypp-tiles">{"".join(tiles)}</div>')
+
+
+def kpi_link(code: str) -> str:
+    """The address of a KPI's detail (its partnership's page, `?kpi=CODE`), keeping the plan, area, period
+    and as-at date the reader has chosen. Relative, so it works under any base path."""
+    from urllib.parse import urlencode
+
+    params = {"kpi": code, **{name: _param(name) for name in ("plan", "area", "period", "as_at", "view")
+                              if _param(name)}}
+    return "partnership?" + urlencode(params)
+
+
+def spark_values(view: View, kpi: Kpi, points: int = 12) -> list[float]:
+    """The last figures of a KPI's run (same kind of period as its latest), oldest first, for a sparkline."""
+    rows = view.series(kpi, [view.area])
+    rows = rows[rows["value"].notna()]
+    if rows.empty:
+        return []
+    kinds = rows["period"].map(lambda p: parse_period(p).kind)
+    return [float(v) for v in rows[kinds == kinds.iloc[-1]]["value"].tail(points)]
+
+
+def overview_table(view: View, statuses: list[status.KpiStatus], caption: str,
+                   columns: list[overview.Column] | None = None) -> None:
+    """The Overview's table (cypp_dash.overview): one row per KPI, each opening its detail; flags said once
+    under it."""
+    values = {s.code: spark_values(view, view.plan.kpi(s.code)) for s in statuses}
+    rows = overview.rows_for(statuses, values, view.latest_period)
+    flags = overview.flags_once(statuses)
+    st.html(overview.table_html(rows, lambda s: kpi_link(s.code), caption, columns)
+            + (f'<p class="cypp-small">{h(flags)}</p>' if flags else ""))
 
 
 POLARITY_WORDS = {"higher": "higher", "lower": "lower", "none": "not stated in the plan"}
