@@ -154,7 +154,9 @@ def table_html(rows: list[Row], link: Callable[[KpiStatus], str], caption: str,
             text = c.text(r)
             label = f' data-label="{e(c.header)}"'
             if c.kind == "kpi":
-                cells.append(f'<th scope="row"><a href="{e(link(r.status))}">{e(text)}</a></th>')
+                related = (f'<br><span class="cypp-small">Related indicator, not the measure itself: '
+                           f"{e(r.status.relation_note)}</span>" if r.status.relation == "related" else "")
+                cells.append(f'<th scope="row"><a href="{e(link(r.status))}">{e(text)}</a>{related}</th>')
             elif c.kind == "spark":
                 svg = sparkline_svg(r.values)
                 picture = ("data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()) if svg else ""
@@ -164,8 +166,8 @@ def table_html(rows: list[Row], link: Callable[[KpiStatus], str], caption: str,
                 cells.append(f'<td{label}><img class="cypp-spark" alt="{e(alt)}" src="{picture}"></td>' if svg
                              else f"<td{label}>–</td>")
             elif c.kind == "rag":
-                cells.append(f'<td{label} class="cypp-badge-{e(r.status.rag.replace(" ", "-"))} cypp-rag-cell">{e(text)}'
-                             "</td>")
+                cells.append(f'<td{label} class="cypp-badge-{e(r.status.rag.replace(" ", "-"))} cypp-rag-cell" '
+                             f'title="{e(r.status.reason)}">{e(text)}</td>')
             else:
                 cells.append(f"<td{label}>" + "<br>".join(e(line) for line in text.split("\n")) + "</td>")
         body.append(f"<tr>{''.join(cells)}</tr>")

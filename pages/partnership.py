@@ -7,6 +7,9 @@ from cypp_dash import charts, status, ui
 view = ui.page("Partnership")
 plan = view.plan
 ids = [p.id for p in plan.partnerships]
+linked = ui.kpi_from_link(plan)  # `?kpi=CODE` opens the partnership that holds the KPI
+if linked is not None and st.query_params.get("partnership") != linked.partnership_id:
+    st.query_params["partnership"] = linked.partnership_id
 pid = ui.remembered("partnership", ids, ids[0] if ids else None, "w_partnership")
 if not ids:
     st.title("Partnerships")
@@ -20,7 +23,7 @@ partnership = plan.partnership(pid)
 statuses = view.statuses(pid)
 
 st.title(partnership.name)
-st.markdown(f":small[{plan.name} · {view.area_name} · period: {view.period_text}]  \n"
+st.markdown(f":small[{plan.name} · {view.area_name} · {view.period_text}]  \n"
             f"**Priority:** {partnership.priority}  \n**Board:** {partnership.board} · reports to "
             f"{partnership.reports_to} · meets {partnership.meets}")
 ui.illustrative_notice(statuses)
