@@ -435,9 +435,33 @@ def apply_paper_view() -> None:
       [data-testid="stVegaLiteChart"], [data-testid="stTable"], [data-testid="stAlert"], [data-testid="stVerticalBlockBorderWrapper"]
       {break-inside: avoid; page-break-inside: avoid;}
       h1, h2, h3 {break-after: avoid; page-break-after: avoid;}
+      .cypp-table {font-size: .8rem;}
+      .cypp-table th, .cypp-table td {padding: .25rem .35rem !important;}
+      .cypp-table .cypp-col-why, .cypp-table .cypp-col-reason {width: 38%;}
+      .cypp-table .cypp-col-code {width: 3.2rem;}
+      .cypp-facts {font-size: .8rem;}
+      .cypp-table-wrap {overflow: visible !important;}
+      .cypp-overview table {table-layout: fixed; font-size: .72rem;}
+      .cypp-overview th[scope="row"] {min-width: 0;}
+      .cypp-overview .cypp-ov-kpi {width: 21%;} .cypp-overview .cypp-ov-latest {width: 10%;}
+      .cypp-overview .cypp-ov-trend {width: 10%;} .cypp-overview .cypp-ov-since-previous {width: 9%;}
+      .cypp-overview .cypp-ov-england {width: 9%;} .cypp-overview .cypp-ov-target {width: 16%; min-width: 0;}
+      .cypp-overview .cypp-ov-rag {width: 12%;} .cypp-overview .cypp-ov-spc {width: 13%;}
+      .cypp-overview .cypp-ov-why {width: 14%;}
+      .cypp-overview .cypp-spark {width: 64px; height: 18px;}
+      .cypp-headline .cypp-count {font-size: 1.4rem;}
+      h1 {font-size: 1.9rem !important; padding-top: .3rem !important;} h2 {font-size: 1.35rem !important;}
+      .cypp-chart {break-inside: avoid; page-break-inside: avoid;}
+      [data-testid="stHorizontalBlock"] {break-inside: avoid; page-break-inside: avoid;}
+      [data-testid="stMainBlockContainer"] [data-testid="stVerticalBlock"] {gap: .5rem;}
       @page {size: A4 portrait; margin: 12mm;}
       @media print {
-        [data-testid="stMainBlockContainer"], .block-container {width: 100% !important; max-width: 100% !important; padding: 0 !important;}
+        /* The width of the A4 page inside its margins, in millimetres: a browser asked to print from a wide
+           window (or page.pdf) would otherwise lay the page out at the window's width and shrink it to fit. */
+        [data-testid="stMainBlockContainer"], .block-container {width: 186mm !important; max-width: 186mm !important;
+         padding: 0 !important; margin: 0 !important;}
+        html, body, .stApp, [data-testid="stAppViewContainer"], [data-testid="stMain"] {width: 186mm !important;
+         min-width: 0 !important;}
         * {-webkit-print-color-adjust: exact !important; print-color-adjust: exact !important;}
       }
     </style>""")
@@ -533,10 +557,15 @@ def rag_and_reason(s: status.KpiStatus) -> None:
     st.html(f'<p class="cypp-reason">{rag_badge_html(s.rag)} {h(s.reason)}</p>')
 
 
-def kpi_facts(s: status.KpiStatus) -> None:
+PAPER_CHART = {"width": 300, "height": 150}  # two charts side by side on A4, text still legible
+
+
+def kpi_facts(s: status.KpiStatus, leave_out: tuple[str, ...] = ()) -> None:
     """What the statistics say of a KPI's latest figure (England, trend, SPC), its flags, and the note that
-    came with it (shown exactly as uploaded)."""
-    items = "".join(f"<li><strong>{h(name)}:</strong> {h(text)}</li>" for name, text in s.facts if text)
+    came with it (shown exactly as uploaded); `leave_out` names facts said elsewhere (paper view says the
+    flags once, under the summary)."""
+    items = "".join(f"<li><strong>{h(name)}:</strong> {h(text)}</li>" for name, text in s.facts
+                    if text and name not in leave_out)
     st.html(f'<ul class="cypp-facts">{items}</ul>')
 
 
@@ -705,7 +734,8 @@ def _table_body(df: pd.DataFrame, rag: list[str] | None, rag_column: str | None,
     def cell(v: Any) -> str:
         return h(f"{v:.1f}" if isinstance(v, float) else v)
 
-    head = "".join(f'<th scope="col">{h(c)}</th>' for c in df.columns)
+    head = "".join(f'<th scope="col" class="cypp-col-{h(re.sub(r"[^a-z0-9]+", "-", str(c).lower()).strip("-"))}">'
+                   f"{h(c)}</th>" for c in df.columns)
     rows = []
     for i, values in enumerate(df.itertuples(index=False)):
         cells = [f'<td class="cypp-badge-{_rag_class(rag[i])} cypp-rag-cell">{cell(v)}</td>'

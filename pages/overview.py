@@ -9,8 +9,8 @@ view = ui.page("Overview")
 statuses = view.statuses()
 
 st.title(view.plan.name)
-st.caption(f"{view.area_name} · {view.period_text} · RAG is shown by word and symbol as well as colour · "
-           "select a KPI's name to open its detail")
+st.caption(f"{view.area_name} · {view.period_text} · RAG is shown by word and symbol as well as colour"
+           + ("" if view.paper else " · select a KPI's name to open its detail"))
 ui.illustrative_notice(statuses)
 if not statuses:
     st.info("This plan has no measures yet: see About the plan for its priorities and Actions for its tracker.")

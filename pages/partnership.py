@@ -2,7 +2,7 @@
 England and target, then the SPC chart). Paper view shows every KPI in turn, as a board paper would."""
 import streamlit as st
 
-from cypp_dash import charts, status, ui
+from cypp_dash import charts, overview, status, ui
 
 view = ui.page("Partnership")
 plan = view.plan
@@ -35,12 +35,15 @@ if not statuses:
     st.stop()
 
 st.header("Summary")
-summary = ui.rag_table(statuses, {"code": "Code", "kpi": "KPI", "baseline_text": "Baseline (plan)", "value_fmt": "Latest",
-                        "period": "Period", "england_text": "England (plan)", "target": "Target",
-                        "rag_label": "RAG", "reason": "Why"},
+SUMMARY_COLUMNS = {"code": "Code", "kpi": "KPI", "baseline_text": "Baseline (plan)", "value_fmt": "Latest",
+                   "period": "Period", "england_text": "England (plan)", "target": "Target", "rag_label": "RAG",
+                   "reason": "Why"}
+if view.paper:  # a one-page summary: the plan's baseline and England words are in each KPI's reason
+    SUMMARY_COLUMNS = {k: v for k, v in SUMMARY_COLUMNS.items() if k not in ("baseline_text", "england_text")}
+summary = ui.rag_table(statuses, SUMMARY_COLUMNS,
                        caption=f"{partnership.name}: each KPI's latest figure ({view.area_name}, {view.period_text})")
 ui.downloads_for_table(summary, f"{pid}-{view.area}-{view.period or 'latest'}-summary")
-st.caption(ui.source_line(statuses))
+st.caption(" · ".join(x for x in (overview.flags_once(statuses), ui.source_line(statuses)) if x))
 
 st.header("Each KPI in detail")
 codes = [s.code for s in statuses]
@@ -55,19 +58,31 @@ for s in statuses if view.paper else [s for s in statuses if s.code == code]:
     ui.rag_and_reason(s)
     if kpi.relation == "related":
         st.caption(f"Related indicator, not the measure itself: {kpi.relation_note}")
-    rows = view.series(kpi, [view.area])
+    with_england = view.series(kpi, [view.area, status.ENGLAND])  # England's own series, where held
+    rows = with_england[with_england["area_code"] == view.area]
     if rows["value"].notna().any():
         target = next((r.value for r in kpi.target.rules if r.value is not None), None)
-        ui.chart(charts.trend_chart, kpi, rows, s, view.period_text, target=target)
-        ui.downloads_for_chart(charts.trend_chart, f"{kpi.code}-{view.area}-{view.period or 'latest'}-trend",
-                               kpi, rows, s, view.period_text, target=target)
         spc = ui.memo(status.spc_for, kpi, rows, s, view.config.settings)
-        if spc and spc[1].enough_data:
-            ui.chart(charts.spc_chart, kpi, spc[0], spc[1], s, view.period_text, s.assurance_target)
-            ui.downloads_for_chart(charts.spc_chart, f"{kpi.code}-{view.area}-{view.period or 'latest'}-spc",
-                                   kpi, spc[0], spc[1], s, view.period_text, s.assurance_target)
+        has_spc = bool(spc and spc[1].enough_data)
+        if view.paper:  # the KPI is named once, above: the two charts side by side, sized for A4
+            left, right = st.columns(2, gap="small")
+            with left:
+                ui.chart(charts.trend_chart, kpi, with_england, s, view.period_text, target=target,
+                         **ui.PAPER_CHART, title="Trend")
+            with right:
+                if has_spc:
+                    ui.chart(charts.spc_chart, kpi, spc[0], spc[1], s, view.period_text, s.assurance_target,
+                             **ui.PAPER_CHART, title="Statistical process control")
         else:
+            ui.chart(charts.trend_chart, kpi, with_england, s, view.period_text, target=target)
+            ui.downloads_for_chart(charts.trend_chart, f"{kpi.code}-{view.area}-{view.period or 'latest'}-trend",
+                                   kpi, with_england, s, view.period_text, target=target)
+            if has_spc:
+                ui.chart(charts.spc_chart, kpi, spc[0], spc[1], s, view.period_text, s.assurance_target)
+                ui.downloads_for_chart(charts.spc_chart, f"{kpi.code}-{view.area}-{view.period or 'latest'}-spc",
+                                       kpi, spc[0], spc[1], s, view.period_text, s.assurance_target)
+        if not has_spc:
             st.info(spc[1].reason if spc else "An SPC chart needs a run of figures; there are too few here.")
     else:
         st.info(f"No figures held for {view.area_name} yet ({kpi.baseline.text}).")
-    ui.kpi_facts(s)
+    ui.kpi_facts(s, leave_out=("Flags",) if view.paper else ())
