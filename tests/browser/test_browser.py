@@ -101,10 +101,10 @@ def test_a_deep_link_opened_first_after_a_restart_goes_through_the_app_and_resto
 @pytest.mark.parametrize("address, title, shown", [
     ("/partnership?partnership=safeguarding&area=E07000237", "Safeguarding Children",
      ["Worcester ·", "SG01 Repeat child protection plans within 2 years"]),
-    ("/partnership?partnership=send&period=2024/25 Q2", "All Age Disability 0-25 (SEND)", ["period: 2024/25 Q2"]),
+    ("/partnership?partnership=send&period=2024/25 Q2", "All Age Disability 0-25 (SEND)", ["figures to 2024/25 Q2"]),
     ("/districts?kpi=MH03", "Districts compared", ["MH03 Health assessments for children looked after"]),
     ("/?area=E07000238&period=2024/25 Q4", "Worcestershire Children and Young People's Plan 2022-24",
-     ["Wychavon · period: 2024/25 Q4"]),
+     ["Wychavon · figures to 2024/25 Q4"]),
     ("/partnership?partnership=early-help&as_at=2025-01-01", "Early Help", ["as at 01 January 2025"]),
 ])
 def test_a_deep_link_restores_its_view(page, app_url, address, title, shown):
