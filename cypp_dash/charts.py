@@ -457,3 +457,37 @@ def voice_answers_chart(long: pd.DataFrame, groups: list[str], title: str, subti
     chart = alt.layer(cells, ticks).properties(width=min(WIDTH, 125 * len(groups)),
                                                height=max(60, 30 * len(answers)))
     return _titled(chart, title, subtitle, source, False)
+
+
+def district_trends_chart(kpi: Kpi, rows: pd.DataFrame, county_code: str, period_text: str, source: str = "",
+                          illustrative: bool = False):
+    """Small multiples: one small trend per district, each with the county's line behind it for comparison
+    (rows: cypp_dash.districts.trends_frame). None when there are no district figures."""
+    county = rows[rows["area_code"] == county_code]
+    districts = rows[rows["area_code"] != county_code]
+    if districts.empty:
+        return None
+    county_name = county["area_name"].iloc[0] if not county.empty else "County"
+    panels = list(dict.fromkeys(districts["area_name"]))
+    frames = [districts.assign(panel=districts["area_name"], series="District")]
+    frames += [county.assign(panel=p, series=county_name) for p in panels]
+    df = pd.concat(frames, ignore_index=True)[["panel", "series", "period", "period_end", "value"]]
+    df["period_end"] = pd.to_datetime(df["period_end"])
+    df["label"] = [fmt(v, kpi.unit) for v in df["value"]]
+    series = [county_name, "District"]
+    base = alt.Chart(df).encode(
+        x=alt.X("period_end:T", title=None, axis=alt.Axis(format="%Y", tickCount=4, labelFontSize=11)),
+        y=alt.Y("value:Q", title=None, scale=alt.Scale(zero=False), axis=alt.Axis(tickCount=4, labelFontSize=11)),
+        color=alt.Color("series:N", title=None, scale=alt.Scale(domain=series, range=["#A0A0A0", DARK_BLUE])),
+        strokeDash=alt.StrokeDash("series:N", title=None, scale=alt.Scale(domain=series, range=[[4, 3], [1, 0]])),
+        tooltip=[alt.Tooltip("panel:N", title="Area"), alt.Tooltip("series:N", title="Line"),
+                 alt.Tooltip("period:N", title="Period"), alt.Tooltip("label:N", title="Value")])
+    chart = alt.layer(base.mark_line(strokeWidth=2), width=150, height=90).facet(
+        facet=alt.Facet("panel:N", title=None, sort=panels,
+                        header=alt.Header(labelFontSize=13, labelFontWeight="bold", labelAnchor="start")),
+        columns=3, spacing=14)
+    better = {"higher": "higher is better", "lower": "lower is better"}.get(kpi.polarity, "no better direction set")
+    subtitle = [f"Each district of {county_name}, {period_text}; the dashed grey line is {county_name}. "
+                f"{kpi.unit_text if kpi.unit != 'count' else 'Number'}; {better}."]
+    themed = _titled(chart, f"{kpi.code} {kpi.name}: districts over time", subtitle, source, illustrative)
+    return themed

@@ -82,6 +82,25 @@ def cached_district_table(version: int, plan_id: str, kpi_code: str, period: str
                                  as_at=as_at)
 
 
+@st.cache_data(show_spinner=False, max_entries=64)
+def cached_district_matrix(version: int, plan_id: str, period: str | None, as_at: date | None) -> list:
+    from cypp_dash import districts
+
+    cfg = _config()
+    return districts.matrix(_connection(str(store.db_path())).cursor(), cfg, cfg.plan(plan_id), period, as_at=as_at)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def cached_district_trends(version: int, plan_id: str, kpi_code: str, period: str | None,
+                           as_at: date | None) -> pd.DataFrame:
+    from cypp_dash import districts
+
+    cfg = _config()
+    plan = cfg.plan(plan_id)
+    return districts.trends_frame(_connection(str(store.db_path())).cursor(), cfg, plan, plan.kpi(kpi_code), period,
+                                  as_at=as_at)
+
+
 @st.cache_data(show_spinner=False, max_entries=256)
 def cached_series(version: int, indicator_ids: tuple[str, ...], areas: tuple[str, ...], period: str | None,
                   as_at: date | None) -> pd.DataFrame:
@@ -513,7 +532,9 @@ HOUSE_STYLES = """<style>
   .cypp-overview .cypp-spark {display: block; width: 96px; height: 26px; max-width: none;}
   .cypp-overview td {white-space: normal;}
   .cypp-overview .cypp-ov-target {min-width: 9rem;}
-  @media (max-width: 700px) {
+  .cypp-overview {container-type: inline-size;}
+  @container (max-width: 620px) {
+    .cypp-overview caption {display: block; width: auto;}
     .cypp-overview table, .cypp-overview tbody, .cypp-overview tr, .cypp-overview th, .cypp-overview td
     {display: block; width: auto;}
     .cypp-overview thead {display: none;}

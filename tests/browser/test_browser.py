@@ -102,7 +102,7 @@ def test_a_deep_link_opened_first_after_a_restart_goes_through_the_app_and_resto
     ("/partnership?partnership=safeguarding&area=E07000237", "Safeguarding Children",
      ["Worcester ·", "SG01 Repeat child protection plans within 2 years"]),
     ("/partnership?partnership=send&period=2024/25 Q2", "All Age Disability 0-25 (SEND)", ["figures to 2024/25 Q2"]),
-    ("/districts?kpi=MH03", "Districts compared", ["MH03 Health assessments for children looked after"]),
+    ("/districts?kpi=MH03", "Districts compared: Worcestershire", ["MH03 Health assessments for children looked after"]),
     ("/?area=E07000238&period=2024/25 Q4", "Worcestershire Children and Young People's Plan 2022-24",
      ["Wychavon · figures to 2024/25 Q4"]),
     ("/partnership?partnership=early-help&as_at=2025-01-01", "Early Help", ["as at 01 January 2025"]),
@@ -135,7 +135,7 @@ def test_a_deep_link_connects_at_the_first_try_and_back_returns_to_it_after_the_
     page.go_back()
     page.wait_for_url(re.compile(r"/districts\?kpi=MH03$"))
     wait_until_drawn(page)
-    assert page.locator("h1").first.inner_text() == "Districts compared"
+    assert page.locator("h1").first.inner_text() == "Districts compared: Worcestershire"
     assert "MH03" in page.locator("h2").first.inner_text()
 
 
