@@ -196,3 +196,27 @@ def flags_once(statuses: list[KpiStatus]) -> str:
 def why_text(r: Row) -> str:
     """The reasons a KPI is in the Needs attention view, in words."""
     return "; ".join(attention_reasons(r.status))
+
+
+NOT_RATED_WHY = [("the plan sets no target", "the plan sets no target"),
+                 ("no published indicator", "there is no published indicator"),
+                 ("related indicator", "the figures are a related indicator, not the measure itself"),
+                 ("no figure for", "no figure is held yet"),
+                 ("unit mismatch", "England's figure is in other units"),
+                 ("does not say whether a higher or lower", "the plan does not say which direction is better")]
+
+
+def not_rated_summary(statuses: list[KpiStatus]) -> str:
+    """For a plan whose measures cannot be rated, why, in a board member's words ("" when some are rated):
+    "None of the 9 measures can be rated: for 8 the plan sets no target; for 1 there is no published
+    indicator. Their figures, trends and comparison with England are below."."""
+    if not statuses or any(s.rag != "not rated" for s in statuses):
+        return ""
+    counts: dict[str, int] = {}
+    for s in statuses:
+        words = next((w for key, w in NOT_RATED_WHY if key in s.reason), "another reason given in its row")
+        counts[words] = counts.get(words, 0) + 1
+    parts = [f"for {n} {words}" for words, n in counts.items()]
+    return (f"None of the {len(statuses)} measures can be rated: " + "; ".join(parts) + ". Their latest figures, "
+            "trends and comparison with England are below, and Needs attention still picks out any significantly "
+            "worse than England and getting worse.")

@@ -16,6 +16,8 @@ if not statuses:
     st.info("This plan has no measures yet: see About the plan for its priorities and Actions for its tracker.")
     st.stop()
 ui.headline_boxes(status.rag_counts(statuses))
+if unrated := overview.not_rated_summary(statuses):
+    st.info(unrated, icon=":material/info:")
 
 SHOW = {"all": "Every KPI, by partnership", "attention": "Needs attention first"}
 show = ui.remembered("show", list(SHOW), "all", "w_show")

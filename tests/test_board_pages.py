@@ -77,3 +77,18 @@ def test_paper_view_says_when_it_was_produced_and_what_period_it_shows(app_page)
     at = app_page("overview.py", query={"view": "paper", "as_at": "2025-06-30"})
     body = texts(at)
     assert "Produced on " in body and "as they stood at the end of 30 June 2025" in body
+
+
+def test_a_plan_whose_measures_cannot_be_rated_says_why_in_plain_words(app_page):
+    at = app_page("overview.py", query={"plan": "herefordshire-2019-23"})
+    body = texts(at)
+    assert "None of the 9 measures can be rated: for 8 the plan sets no target; for 1 there is no published " \
+           "indicator" in body
+
+
+def test_pages_with_nothing_to_show_say_so_to_a_board_member_not_a_developer(app_page):
+    for page, words in (("voice.py", "No consultation with children and young people is recorded"),
+                        ("actions.py", "No actions are recorded for this plan yet")):
+        body = texts(app_page(page))
+        assert words in body, page
+        assert "YAML" not in body and "python -m" not in body and "`" not in body, page

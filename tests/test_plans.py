@@ -130,7 +130,9 @@ def test_the_voice_page_shows_the_2017_consultation_with_its_caveats(app_page):
 
 def test_a_plan_without_consultation_results_says_so_on_the_voice_page(app_page):
     at = app_page("voice.py", query={"plan": "bromley-2011-14"})
-    assert "This plan holds no consultation results" in texts(at)
+    body = texts(at)
+    assert "No consultation with children and young people is recorded for this plan yet" in body
+    assert "YAML" not in body and "`" not in body, "nothing on the page speaks to developers"
 
 
 def test_wider_outcomes_lists_what_the_plan_does_not_use_with_fingertips_comparison_and_licence(app_page):
