@@ -384,7 +384,8 @@ def _pictures_side_by_side(doc, pictures: list[tuple[bytes, str]]) -> None:
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     for cell, (png, alt_text) in zip(table.rows[0].cells, pictures):
         cell.width = Cm(8.0)
-        shape = cell.paragraphs[0].add_run().add_picture(io.BytesIO(png), width=Cm(7.9))
+        # 7.4 cm each: two pictures and the cells' own margins inside the 16 cm between the page margins.
+        shape = cell.paragraphs[0].add_run().add_picture(io.BytesIO(png), width=Cm(7.4))
         shape._inline.docPr.set("descr", alt_text)
         shape._inline.docPr.set("title", alt_text[:120])
 
