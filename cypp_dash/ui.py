@@ -510,6 +510,7 @@ HOUSE_STYLES = """<style>
   .cypp-headline .cypp-count {font-size: 2rem; font-weight: 700; line-height: 1.2; display: block;}
   .cypp-chart {margin: 0 0 .5rem; max-width: 100%;}
   .cypp-chart img {max-width: 100%; height: auto; display: block;}
+  [data-testid="stColumn"] .cypp-chart img {width: 100%;}
   .cypp-table-wrap {overflow-x: auto;}
   .cypp-table {border-collapse: collapse; width: 100%; font-size: .875rem; line-height: 1.35;}
   .cypp-table caption {text-align: left; font-weight: 700; padding-bottom: .3rem;}

@@ -64,25 +64,23 @@ for s in statuses if view.paper else [s for s in statuses if s.code == code]:
         target = next((r.value for r in kpi.target.rules if r.value is not None), None)
         spc = ui.memo(status.spc_for, kpi, rows, s, view.config.settings)
         has_spc = bool(spc and spc[1].enough_data)
-        if view.paper:  # the KPI is named once, above: the two charts side by side, sized for A4
-            left, right = st.columns(2, gap="small")
-            with left:
-                ui.chart(charts.trend_chart, kpi, with_england, s, view.period_text, target=target,
-                         **ui.PAPER_CHART, title="Trend")
-            with right:
-                if has_spc:
-                    ui.chart(charts.spc_chart, kpi, spc[0], spc[1], s, view.period_text, s.assurance_target,
-                             **ui.PAPER_CHART, title="Statistical process control")
-        else:
-            ui.chart(charts.trend_chart, kpi, with_england, s, view.period_text, target=target)
-            ui.downloads_for_chart(charts.trend_chart, f"{kpi.code}-{view.area}-{view.period or 'latest'}-trend",
-                                   kpi, with_england, s, view.period_text, target=target)
+        # The KPI is named once, above: its trend and SPC charts side by side (stacked on a phone), sized so a
+        # board paper prints them on A4; the downloads are the full-size charts with the KPI's name as title.
+        stem = f"{kpi.code}-{view.area}-{view.period or 'latest'}"
+        left, right = st.columns(2, gap="small")
+        with left:
+            ui.chart(charts.trend_chart, kpi, with_england, s, view.period_text, target=target, **ui.PAPER_CHART,
+                     title="Trend")
+            ui.downloads_for_chart(charts.trend_chart, f"{stem}-trend", kpi, with_england, s, view.period_text,
+                                   target=target)
+        with right:
             if has_spc:
-                ui.chart(charts.spc_chart, kpi, spc[0], spc[1], s, view.period_text, s.assurance_target)
-                ui.downloads_for_chart(charts.spc_chart, f"{kpi.code}-{view.area}-{view.period or 'latest'}-spc",
-                                       kpi, spc[0], spc[1], s, view.period_text, s.assurance_target)
-        if not has_spc:
-            st.info(spc[1].reason if spc else "An SPC chart needs a run of figures; there are too few here.")
+                ui.chart(charts.spc_chart, kpi, spc[0], spc[1], s, view.period_text, s.assurance_target,
+                         **ui.PAPER_CHART, title="Statistical process control")
+                ui.downloads_for_chart(charts.spc_chart, f"{stem}-spc", kpi, spc[0], spc[1], s, view.period_text,
+                                       s.assurance_target)
+            else:
+                st.info(spc[1].reason if spc else "An SPC chart needs a run of figures; there are too few here.")
     else:
         st.info(f"No figures held for {view.area_name} yet ({kpi.baseline.text}).")
     ui.kpi_facts(s, leave_out=("Flags",) if view.paper else ())
