@@ -528,11 +528,13 @@ HOUSE_STYLES = """<style>
   .cypp-definitions dt {font-weight: 700;}
   .cypp-definitions dd {margin: 0;}
   .cypp-overview th[scope="row"] {font-weight: 600; text-align: left; vertical-align: top; padding: .35rem .5rem;
-   border-bottom: 1px solid #b1b4b6; min-width: 11rem;}
+   border-bottom: 1px solid #b1b4b6; min-width: 9rem;}
   .cypp-overview a {color: #1d70b8;}
-  .cypp-overview .cypp-spark {display: block; width: 96px; height: 26px; max-width: none;}
+  .cypp-overview .cypp-spark {display: block; width: 80px; height: 22px; max-width: none;}
   .cypp-overview td {white-space: normal;}
-  .cypp-overview .cypp-ov-target {min-width: 9rem;}
+  .cypp-overview .cypp-ov-target {min-width: 7rem;}
+  .cypp-overview .cypp-ov-spc {min-width: 8.5rem;}
+  .cypp-overview td[data-label="Latest"] {white-space: nowrap;}
   .cypp-overview {container-type: inline-size;}
   @container (max-width: 620px) {
     .cypp-overview caption {display: block; width: auto;}
