@@ -458,6 +458,7 @@ def apply_paper_view() -> None:
       .cypp-table th, .cypp-table td {padding: .25rem .35rem !important;}
       .cypp-table .cypp-col-why, .cypp-table .cypp-col-reason {width: 38%;}
       .cypp-table .cypp-col-code {width: 3.2rem;}
+      .cypp-table .cypp-col-kpi {width: 20%;} .cypp-table .cypp-col-target {width: 17%;}
       .cypp-facts {font-size: .8rem;}
       .cypp-table-wrap {overflow: visible !important;}
       .cypp-overview table {table-layout: fixed; font-size: .72rem;}

@@ -16,14 +16,13 @@ st.caption(f"{plan.name} · {view.config.area_name(plan.area)} and districts · 
            + (f" · {view.area_name} is marked in each table and chart" if chosen else ""))
 ui.illustrative_notice(view.statuses())
 
-st.header("One KPI: the county, its districts and England")
 code = ui.remembered("kpi", codes, codes[0], "w_kpi")
 code = st.selectbox("KPI", codes, key="w_kpi",
                     format_func=lambda c: ui.kpi_label(plan.kpi(c)))
 st.session_state["cypp_kpi"] = code
 ui.keep_in_url(kpi=code)
 kpi = plan.kpi(code)
-st.subheader(ui.kpi_label(kpi))  # the KPI named in words too: paper view hides the selector
+st.header(ui.kpi_label(kpi))  # the KPI named in words too: paper view hides the selector
 rows = view.districts(kpi)
 st.caption("The same RAG rules as the county; sorted best first")
 

@@ -2,7 +2,7 @@
 England and target, then the SPC chart). Paper view shows every KPI in turn, as a board paper would."""
 import streamlit as st
 
-from cypp_dash import charts, overview, status, ui
+from cypp_dash import charts, freshness, overview, status, ui
 
 view = ui.page("Partnership")
 plan = view.plan
@@ -56,6 +56,8 @@ for s in statuses if view.paper else [s for s in statuses if s.code == code]:
     kpi = plan.kpi(s.code)
     st.subheader(ui.kpi_label(kpi), divider="gray")
     ui.rag_and_reason(s)
+    if lag := freshness.lag_text(s.period, view.latest_period):
+        st.caption(f"This KPI's figures stop at {s.period}: {lag} since.")
     if kpi.relation == "related":
         st.caption(f"Related indicator, not the measure itself: {kpi.relation_note}")
     with_england = view.series(kpi, [view.area, status.ENGLAND])  # England's own series, where held
