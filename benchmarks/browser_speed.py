@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run as a script from the repository root
 
-from cypp_dash.devserver import DRAWN, navigation_pages, serve  # noqa: E402
+from tests.devserver import DRAWN, navigation_pages, serve  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -35,7 +35,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 LIMIT = 1.5
 SETTLE_S = 0.5
 BARE_PAGE = 'import streamlit as st\n\nst.title("A bare Streamlit page")\n'
-# The same "drawn" as the browser tests (cypp_dash/drawn.js), returning the browser's own clock (ms since
+# The same "drawn" as the browser tests (tests/drawn.js), returning the browser's own clock (ms since
 # navigation started) at the moment the page is drawn.
 DRAWN_AT = f"() => ({DRAWN})() && performance.now()"
 

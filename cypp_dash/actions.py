@@ -14,7 +14,7 @@ from types import SimpleNamespace
 import duckdb
 import pandas as pd
 
-from cypp_dash import store
+from cypp_dash import auth, export, store
 from cypp_dash.config import ACTION_STATUSES, Plan, Settings
 from cypp_dash.ingest import Problem
 from cypp_dash.status import RAG_SYMBOLS, RAG_WORDS
@@ -349,13 +349,7 @@ def _same(old, a: ActionRow) -> bool:
 def save(conn: duckdb.DuckDBPyConnection, account, plan: Plan, upload: ActionsUpload) -> SaveResult:
     """Load a checked file of actions as one batch, for a signed-in editor or admin only (checked
     against the store's accounts now). Changed actions are superseded, never overwritten."""
-    from cypp_dash import auth  # the sign-in module needs Streamlit; imported only where it acts
-
-    held = auth.find_account(conn, account.name) if account is not None else None
-    if account is not None and held is None:
-        raise auth.PermissionDenied(f"To change the action tracker you must be signed in with an account that "
-                                    f"exists; {account.name} has been removed. Sign in again.")
-    user = auth.require(held, "editor", "change the action tracker").name
+    user = auth.authorise(conn, account, "editor", "change the action tracker").name
     if not upload.ok:
         raise ValueError("this file did not pass the checks, so nothing can be loaded from it")
     with store.write_transaction(conn) as cur:
@@ -407,10 +401,9 @@ def _next_id(taken: set[str]) -> str:
 
 # --- the file an editor downloads, edits and uploads back ------------------------------------------
 
-def safe_cell(value) -> str:
-    """Text for a spreadsheet cell: a leading = + - @ (a formula to Excel) is neutralised with '."""
-    text = "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+def _cell_text(value) -> str:
+    """Text for a spreadsheet cell, neutralised like every export (a leading = + - @ is not a formula)."""
+    return export.neutralise("" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value))
 
 
 def to_csv(frame: pd.DataFrame) -> bytes:
@@ -422,7 +415,7 @@ def to_csv(frame: pd.DataFrame) -> bytes:
         "status": frame["status"], "serves": frame["serves"], "comments": frame["comments"],
     }, columns=list(COLUMNS))
     for col in ("id", "task", "lead", "status", "serves", "comments"):
-        out[col] = out[col].map(safe_cell)
+        out[col] = out[col].map(_cell_text)
     return out.to_csv(index=False, lineterminator="\n").encode("utf-8-sig")
 
 

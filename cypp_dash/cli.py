@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from cypp_dash import loading, status, store
+from cypp_dash import auth, loading, status, store
 from cypp_dash.config import ConfigError, load_config
 from cypp_dash.periods import PeriodError, parse_period
 
@@ -147,8 +147,6 @@ def cmd_report(args, config) -> int:
 
 
 def cmd_users(args, config) -> int:
-    from cypp_dash import auth
-
     return auth.users_command(_open(config), args)
 
 

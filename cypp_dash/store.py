@@ -431,7 +431,7 @@ def series(conn: duckdb.DuckDBPyConnection, indicator_ids: list[str], area_codes
     clause, params = _as_at_clause(as_at)
     # Joining the wanted codes (a few rows) lets DuckDB push them into the table scan as a filter;
     # `list_contains(?, column)` or a long `IN` list was a join against every row: several times slower
-    # on a national store (see cypp_dash/bench.py).
+    # on a national store (see benchmarks/bench.py).
     sql = f"""SELECT o.indicator_id, o.area_code, o.period, o.period_start, o.period_end, o.value, o.numerator,
                      o.denominator, o.ci_low, o.ci_high, o.ci99_low, o.ci99_high, o.note, o.flags,
                      o.compared_with_england, o.batch_id, o.loaded_at, b.illustrative, b.source, b.licence, b.kind

@@ -18,45 +18,16 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
-from cypp_dash import charts, freshness, loading, overview, status, store
-from cypp_dash.config import Config, ConfigError, Kpi, Plan, load_config
+from cypp_dash import charts, freshness, overview, plan_info, status, store
+from cypp_dash.config import Config, Kpi, Plan
 from cypp_dash.periods import parse_period
+from cypp_dash.web import session
+from cypp_dash.web.resources import _config, _connection, config, connection
 
 APP_TITLE = "CYPP performance dashboard"
 RAG_COLOURS = {"green": "green", "amber": "orange", "red": "red", "not rated": "gray"}  # Streamlit's badge colours
 RAG_TINTS = charts.RAG_TINTS
 STATE = {"plan": "cypp_plan", "area": "cypp_area", "period": "cypp_period", "as_at": "cypp_as_at"}
-
-
-@st.cache_resource(show_spinner=False)
-def _config() -> Config:
-    return load_config()
-
-
-@st.cache_resource(show_spinner="Building the store from the bundled data (first run only)…")
-def _connection(path: str) -> duckdb.DuckDBPyConnection:
-    conn = store.process_connection(path)
-    loading.ensure_store(conn, _config())
-    return conn
-
-
-def config() -> Config:
-    """The validated configuration; a broken one stops the page with a message naming the key."""
-    try:
-        return _config()
-    except ConfigError as e:
-        st.error(f"The dashboard cannot start because its configuration is wrong: {e}")
-        st.stop()
-
-
-def connection() -> duckdb.DuckDBPyConnection:
-    """A cursor on the process's one connection, for this run of this session."""
-    config()
-    try:
-        return _connection(str(store.db_path())).cursor()
-    except store.StoreError as e:
-        st.error(f"The store cannot be opened: {e}")
-        st.stop()
 
 
 def data_version(conn: duckdb.DuckDBPyConnection) -> int:
@@ -124,10 +95,8 @@ def cached_periods(version: int, indicator_ids: tuple[str, ...]) -> list[str]:
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def cached_wider_outcomes(version: int, plan_id: str, area: str) -> pd.DataFrame:
-    from cypp_dash import fingertips
-
     cfg = _config()
-    return fingertips.wider_outcomes(_connection(str(store.db_path())).cursor(), cfg, cfg.plan(plan_id), area)
+    return plan_info.wider_outcomes(_connection(str(store.db_path())).cursor(), cfg, cfg.plan(plan_id), area)
 
 
 # --- charts: drawn on the server as SVG pictures, the same pictures as the downloads and the Word report ---
@@ -253,7 +222,7 @@ class View:
         return cached_district_table(self.version, self.plan.id, kpi.code, self.period, self.as_at)
 
     def wider_outcomes(self) -> pd.DataFrame:
-        """Every other indicator held for the area, latest figure each (cypp_dash.fingertips.wider_outcomes)."""
+        """Every other indicator held for the area, latest figure each (cypp_dash.plan_info.wider_outcomes)."""
         return cached_wider_outcomes(self.version, self.plan.id, self.area)
 
     def series(self, kpi: Kpi, areas: list[str]) -> pd.DataFrame:
@@ -368,9 +337,7 @@ def page(title: str, *, needs_area: bool = True) -> View:
     cfg = config()
     conn = connection()
     # A dashboard whose viewing needs sign-in stops here, before any figure is read.
-    from cypp_dash import auth
-
-    auth.gate_viewing()
+    session.gate_viewing(APP_TITLE)
     version = data_version(conn)
     paper = _param("view") == "paper"
     if paper:
@@ -427,12 +394,8 @@ def _as_at_picker(where) -> date | None:
 
 
 def sign_in_box() -> None:
-    """Who is signed in (drawn by the auth module once it exists)."""
-    try:
-        from cypp_dash import auth
-    except ImportError:
-        return
-    auth.sidebar_status()
+    """Who is signed in, with a Sign out button (cypp_dash/web/session.py)."""
+    session.sidebar_status()
 
 
 def apply_paper_view() -> None:

@@ -5,7 +5,7 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from cypp_dash import fingertips, ui
+from cypp_dash import plan_info, ui
 
 view = ui.page("About the plan", needs_area=False)
 plan = view.plan
@@ -30,11 +30,11 @@ if plan.notes:
 st.header("Governance", divider="gray")
 st.markdown(f"**{plan.board or 'The plan board'}** reports to **{plan.reports_to or 'no board named in the plan'}** · "
             f"meets: {plan.meets or 'not stated'}")
-governance = pd.DataFrame(fingertips.governance_rows(plan))
+governance = pd.DataFrame(plan_info.governance_rows(plan))
 ui.table_html(governance, caption="Each partnership: its board, whom it reports to and how often")
 ui.downloads_for_table(governance, f"{plan.id}-governance")
-report = fingertips.next_quarterly_report(plan, date.today())
-if not fingertips.reports_quarterly(plan.meets, *[p.meets for p in plan.partnerships]):
+report = plan_info.next_quarterly_report(plan, date.today())
+if not plan_info.reports_quarterly(plan.meets, *[p.meets for p in plan.partnerships]):
     st.info(f"The plan does not say it reports quarterly (meets: {plan.meets or 'not stated'}), so no quarterly "
             "report date is worked out.")
 elif report is None:
@@ -48,7 +48,7 @@ if not plan.kpis:
 else:
     st.caption("The agency that owns each measure's baseline and target, and whether the published figures shown "
                "are the measure itself, only related to it, or absent.")
-    ownership = pd.DataFrame(fingertips.kpi_ownership_rows(plan))
+    ownership = pd.DataFrame(plan_info.kpi_ownership_rows(plan))
     ui.table_html(ownership, caption="Each measure: who owns its baseline and target")
     ui.downloads_for_table(ownership, f"{plan.id}-measures-and-owners")
     words = {"related": "related indicator, not the measure itself.", "none": "no published indicator."}

@@ -5,6 +5,7 @@ from datetime import date
 import streamlit as st
 
 from cypp_dash import actions, auth, status, ui
+from cypp_dash.web import session
 
 view = ui.page("Actions", needs_area=False)
 plan = view.plan
@@ -57,7 +58,7 @@ else:
         ui.downloads_for_table(action_history, f"{plan.id}-actions-history")
 
 st.header("Update the actions", divider="gray")
-account = auth.current_account()
+account = session.current_account()
 if not auth.has_role(account, "editor"):
     st.info("Editors update the tracker by uploading a CSV of actions. Sign in with an editor account to do so.")
     st.stop()

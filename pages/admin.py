@@ -3,19 +3,20 @@ with rollback, and backup and restore."""
 import streamlit as st
 
 from cypp_dash import auth, store, ui
+from cypp_dash.web import session
 
 ROLLBACK_LIST = 50
 
 view = ui.page("Administration", needs_area=False)
 conn = view.conn
-account = auth.current_account()
+account = session.current_account()
 
 st.title("Administration")
 if not auth.has_role(account, "admin"):
     st.error("This page is for administrators. " + ("Sign in with an admin account to use it." if account is None
                                                      else f"You are signed in as {account.role}."))
     if account is None:
-        auth.sign_in_link()
+        session.sign_in_link()
     st.stop()
 
 

@@ -2,14 +2,15 @@
 import streamlit as st
 
 from cypp_dash import auth, ui
+from cypp_dash.web import session
 
 cfg = ui.config()
 conn = ui.connection()
 ui.paper_view_if_asked()
-account = auth.current_account()
+account = session.current_account()
 
 st.title("Sign in")
-notice = st.session_state.get(auth.SESSION_NOTICE)
+notice = st.session_state.get(session.SESSION_NOTICE)
 if notice and account is None:
     st.info(notice)
 
@@ -18,7 +19,7 @@ if account is not None:
     st.caption(f"You will be signed out after {cfg.settings.idle_minutes} minutes without activity, "
                "or when you close or reload this tab.")
     if st.button("Sign out", key="sign_in_page_sign_out", icon=":material/logout:"):
-        auth.sign_out("You have signed out.")
+        session.sign_out("You have signed out.")
         st.rerun()
     st.stop()
 
@@ -26,10 +27,10 @@ viewing = ("Viewing this dashboard needs an account." if cfg.settings.viewing_re
            "Anyone may view this dashboard; an account is needed to upload figures or to manage it.")
 st.caption(viewing)
 
-if auth.oidc_configured():
+if session.oidc_configured():
     if st.button("Sign in with your organisation account", icon=":material/badge:"):
         st.login()
-    identity = auth.oidc_identity()
+    identity = session.oidc_identity()
     if identity:
         st.warning(f"Your organisation account {identity} has no account on this dashboard. "
                    "Ask an administrator to add one.")
@@ -46,7 +47,7 @@ if submitted:
     if signed_in is None:
         st.error(auth.SIGN_IN_FAILED)
     else:
-        auth.start_session(signed_in)
+        session.start_session(signed_in)
         st.rerun()
 
 st.caption("Accounts are made by an administrator. Forgotten your password? Ask an administrator to set a new one.")

@@ -4,15 +4,16 @@ import pandas as pd
 import streamlit as st
 
 from cypp_dash import auth, export, loading, store, ui
+from cypp_dash.web import session
 
 view = ui.page("Upload figures", needs_area=False)
 st.title("Upload figures")
 st.caption(f"{view.plan.name} · one row per KPI, area and period; a file loads whole or not at all")
 
-account = auth.current_account()
+account = session.current_account()
 if not auth.has_role(account, "editor"):
     st.warning("Uploading needs an editor or administrator account. Sign in first.", icon=":material/lock:")
-    auth.sign_in_link()
+    session.sign_in_link()
     st.stop()
 
 with st.expander("The upload format and a template", expanded=False):

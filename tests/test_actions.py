@@ -10,6 +10,7 @@ from page_text import texts
 
 from cypp_dash import actions, auth, store
 from cypp_dash.config import Settings
+from cypp_dash.web import session
 
 TODAY = date(2026, 11, 22)
 SETTINGS = Settings()  # action_due_soon_days = 30
@@ -218,7 +219,7 @@ def test_a_plan_without_actions_says_so(app_page):
 
 def test_an_editor_uploads_actions_on_the_page_and_sees_them(app_page, conn, people):
     at = app_page("actions.py", query={"plan": "bromley-2011-14"},
-                  state={auth.SESSION_ACCOUNT: people["editor"], auth.SESSION_SEEN: time.time()})
+                  state={session.SESSION_ACCOUNT: people["editor"], session.SESSION_SEEN: time.time()})
     assert not at.exception
     at.file_uploader[0].set_value(("bad.csv", b"task,lead,status\nDo it,Someone,finishedish\n", "text/csv")).run()
     assert "bad.csv was refused" in texts(at)

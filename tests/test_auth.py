@@ -19,6 +19,7 @@ from page_text import all_tables, chart_pictures
 from cypp_dash import auth, loading, store, ui
 from cypp_dash.auth import Account, PermissionDenied
 from cypp_dash.config import ROOT, Settings
+from cypp_dash.web import resources, session
 
 PASSWORDS = {"vera": "viewer password one", "eddie": "editor password two", "ada": "admin password three",
              "tom": "target password four"}
@@ -238,7 +239,7 @@ def test_sign_ins_and_failures_are_audited_without_the_password(accounts, caplog
     (1000.0, 1000.0 + 4 * 60, 5, False),
 ])
 def test_a_session_expires_after_the_idle_time(last_seen, now, idle, expired):
-    assert auth.session_expired(last_seen, now, idle) is expired
+    assert session.session_expired(last_seen, now, idle) is expired
 
 
 # --- the write paths, as nobody, viewer, editor and admin -------------------------------------
@@ -389,7 +390,7 @@ def signed_in(role: str, seen: float | None = None) -> dict:
     who = account(role)
     if who is None:
         return {}
-    return {auth.SESSION_ACCOUNT: who, auth.SESSION_SEEN: time.time() if seen is None else seen}
+    return {session.SESSION_ACCOUNT: who, session.SESSION_SEEN: time.time() if seen is None else seen}
 
 
 def frames(at) -> list[pd.DataFrame]:
@@ -493,10 +494,10 @@ def _sign_in(at, name: str, password: str):
 def test_signing_in_on_the_sign_in_page_with_the_right_password(page):
     at = _sign_in(page("sign_in.py"), "Eddie", PASSWORDS["eddie"])
     assert not at.exception
-    assert at.session_state[auth.SESSION_ACCOUNT] == Account("eddie", "editor")
+    assert at.session_state[session.SESSION_ACCOUNT] == Account("eddie", "editor")
     assert "You are signed in as eddie (editor" in at.success[0].value
     at.button(key="sign_in_page_sign_out").click().run()
-    assert auth.SESSION_ACCOUNT not in at.session_state
+    assert session.SESSION_ACCOUNT not in at.session_state
     assert any(t.label == "Password" for t in at.text_input)
 
 
@@ -505,14 +506,14 @@ def test_a_wrong_password_and_an_unknown_name_get_the_same_message_on_the_page(p
     at = _sign_in(page("sign_in.py"), name, password)
     assert not at.exception
     assert [e.value for e in at.error] == [auth.SIGN_IN_FAILED]
-    assert auth.SESSION_ACCOUNT not in at.session_state
+    assert session.SESSION_ACCOUNT not in at.session_state
     assert not at.success
 
 
 def test_a_session_idle_past_the_limit_is_signed_out(page, config):
     idle = config.settings.idle_minutes
     at = page("sign_in.py", state=signed_in("editor", seen=time.time() - (idle * 60 + 5)))
-    assert auth.SESSION_ACCOUNT not in at.session_state
+    assert session.SESSION_ACCOUNT not in at.session_state
     assert f"signed out after {idle} minutes without activity" in at.info[0].value
     assert any(t.label == "Password" for t in at.text_input)
 
@@ -520,24 +521,24 @@ def test_a_session_idle_past_the_limit_is_signed_out(page, config):
 def test_a_recently_active_session_stays_signed_in(page, config):
     idle = config.settings.idle_minutes
     at = page("sign_in.py", state=signed_in("editor", seen=time.time() - (idle * 60 - 60)))
-    assert at.session_state[auth.SESSION_ACCOUNT] == Account("eddie", "editor")
+    assert at.session_state[session.SESSION_ACCOUNT] == Account("eddie", "editor")
 
 
 def test_an_identity_provider_sign_in_takes_the_role_of_the_matching_account(page, accounts, monkeypatch):
     conn, _, _ = accounts
-    monkeypatch.setattr(auth, "oidc_configured", lambda: True)
-    monkeypatch.setattr(auth, "oidc_identity", lambda: "ada")
+    monkeypatch.setattr(session, "oidc_configured", lambda: True)
+    monkeypatch.setattr(session, "oidc_identity", lambda: "ada")
     at = page("sign_in.py")
-    assert at.session_state[auth.SESSION_ACCOUNT] == Account("ada", "admin")
+    assert at.session_state[session.SESSION_ACCOUNT] == Account("ada", "admin")
     assert ("ada", "sign-in", "admin, through the identity provider") in set(
         zip(*[store.audit_log(conn)[c] for c in ("user_name", "action", "detail")]))
 
 
 def test_an_identity_provider_sign_in_without_an_account_gets_nothing(page, monkeypatch):
-    monkeypatch.setattr(auth, "oidc_configured", lambda: True)
-    monkeypatch.setattr(auth, "oidc_identity", lambda: "jo.bloggs@council.example")
+    monkeypatch.setattr(session, "oidc_configured", lambda: True)
+    monkeypatch.setattr(session, "oidc_identity", lambda: "jo.bloggs@council.example")
     at = page("sign_in.py")
-    assert auth.SESSION_ACCOUNT not in at.session_state
+    assert session.SESSION_ACCOUNT not in at.session_state
     assert "jo.bloggs@council.example has no account on this dashboard" in at.warning[0].value
     assert any(b.label == "Sign in with your organisation account" for b in at.button)
 
@@ -547,7 +548,7 @@ def test_the_sidebar_says_who_is_signed_in_and_signs_out(page, accounts):
     at = page("overview.py", state=signed_in("admin"))
     assert "Signed in as ada (admin)" in [t.value for t in at.sidebar.text]
     at.sidebar.button(key="cypp_sign_out").click().run()
-    assert auth.SESSION_ACCOUNT not in at.session_state
+    assert session.SESSION_ACCOUNT not in at.session_state
     assert not [t for t in at.sidebar.text if "Signed in as" in t.value]
     assert "sign-out" in set(store.audit_log(conn)["action"])
 
@@ -566,7 +567,7 @@ def test_open_viewing_shows_the_dashboard_to_nobody(page):
 @pytest.fixture
 def viewing_needs_sign_in(monkeypatch, config):
     closed = replace(config, settings=replace(config.settings, viewing_requires_sign_in=True))
-    monkeypatch.setattr(ui, "_config", lambda: closed)
+    monkeypatch.setattr(resources, "_config", lambda: closed)
 
 
 @pytest.mark.parametrize("name", sorted(p.name for p in (ROOT / "pages").glob("*.py") if p.name != "sign_in.py"))

@@ -1,5 +1,5 @@
 """Cached reads and an upload: a repeat view is served from the cache, and an upload moves the
-store's version on, so the next page run shows the new figure (not timed; see cypp_dash.bench)."""
+store's version on, so the next page run shows the new figure (not timed; see benchmarks/bench.py)."""
 from __future__ import annotations
 
 import pickle

@@ -16,8 +16,9 @@ import pytest
 import yaml
 from page_text import all_tables
 
-from cypp_dash import fingertips, ingest, loading
+from cypp_dash import ingest, loading
 from cypp_dash.config import ROOT
+from tools import trafford_to_fingertips as fingertips
 
 CORPUS = ROOT / "tests" / "corpus" / "fingertips"
 GOOD = CORPUS / "good_worcestershire_download.csv"
@@ -68,7 +69,7 @@ def test_the_converter_refuses_a_file_it_cannot_read_naming_row_and_column(tmp_p
 
 @pytest.mark.skipif(not fingertips.SOURCE_DIR.is_dir(), reason="the shared Trafford files are not beside the repo")
 def test_running_the_converter_again_reproduces_the_bundled_files_byte_for_byte(tmp_path):
-    done = subprocess.run([sys.executable, "-m", "cypp_dash.fingertips", "--out", str(tmp_path)], cwd=ROOT,
+    done = subprocess.run([sys.executable, "-m", "tools.trafford_to_fingertips", "--out", str(tmp_path)], cwd=ROOT,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     for spec in fingertips.FILES:

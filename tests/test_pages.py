@@ -43,7 +43,7 @@ def test_partnership_page_shows_its_table_and_the_linked_kpi_in_detail(app_page,
     summary = all_tables(at)[0]
     assert list(summary["Code"]) == [s.code for s in config.plan().partnership(partnership).kpis]
     assert summary["RAG"].str.contains("On track|Some concern|Off track|Not rated").all()
-    assert at.query_params["kpi"] in ([code], code)
+    assert at.query_params["kpi"] == code
     if partnership == "safeguarding" and area == "E10000034":
         assert "unit mismatch" in body
 
@@ -89,19 +89,19 @@ def test_a_view_at_its_defaults_adds_nothing_to_the_address_and_a_choice_then_do
     assert not at.exception
     assert dict(at.query_params) == {}
     at.sidebar.selectbox(key="w_area").select("E07000236").run()
-    assert at.query_params["area"] in (["E07000236"], "E07000236")
+    assert at.query_params["area"] == "E07000236"
 
 
 def test_a_choice_the_address_names_stays_in_it_even_at_its_default(app_page):
     at = app_page("partnership.py", query={"partnership": "early-help", "area": "E10000034"})
     assert not at.exception
-    assert at.query_params["partnership"] in (["early-help"], "early-help")
-    assert at.query_params["area"] in (["E10000034"], "E10000034")
+    assert at.query_params["partnership"] == "early-help"
+    assert at.query_params["area"] == "E10000034"
 
 
 def test_the_sidebar_choices_are_kept_in_the_url(app_page):
     at = app_page("overview.py", query={"area": "E07000236", "period": "2024/25 Q2"})
-    assert at.query_params["area"] == ["E07000236"] or at.query_params["area"] == "E07000236"
+    assert at.query_params["area"] == "E07000236"
     assert at.sidebar.selectbox(key="w_area").value == "E07000236"
     assert at.sidebar.selectbox(key="w_period").value == "2024/25 Q2"
     assert "2024/25 Q2" in texts(at)

@@ -16,6 +16,7 @@ from streamlit import dataframe_util
 from cypp_dash import auth, store, ui
 from cypp_dash.auth import Account
 from cypp_dash.config import ROOT
+from cypp_dash.web import session
 
 PAGE_FILES = sorted(p.name for p in (ROOT / "pages").glob("*.py"))
 # Elements that draw their content as plain text, whatever it holds (a chart's tooltips are escaped by Vega).
@@ -159,7 +160,7 @@ def test_the_hostile_notes_are_valid_data_and_are_stored_exactly_as_written(host
 @pytest.mark.parametrize("who", [None, Account("ada", "admin")], ids=["nobody", "admin"])
 @pytest.mark.parametrize("name", PAGE_FILES)
 def test_no_page_renders_a_note_as_markup(hostile_store, app_page, name, who):
-    state = {auth.SESSION_ACCOUNT: who} if who else {}
+    state = {session.SESSION_ACCOUNT: who} if who else {}
     at = app_page(name, query={"area": "E10000034"}, state=state)
     assert not at.exception, [e.value for e in at.exception]
     assert markup_leaks(at) == []
@@ -178,7 +179,7 @@ def test_the_notes_are_shown_beside_their_figures_as_plain_text(hostile_store, a
 
 
 def test_the_admin_audit_log_shows_the_upload_file_name_as_text(hostile_store, app_page):
-    at = app_page("admin.py", state={auth.SESSION_ACCOUNT: Account("ada", "admin")})
+    at = app_page("admin.py", state={session.SESSION_ACCOUNT: Account("ada", "admin")})
     assert not at.exception
     assert FILE_NAME in plain_text_shown(at)
     assert markup_leaks(at) == []

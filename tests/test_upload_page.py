@@ -8,6 +8,7 @@ import pytest
 from page_text import all_tables, texts
 
 from cypp_dash import auth, store
+from cypp_dash.web import session
 
 GOOD = b"kpi,area,period,value,numerator,denominator,note\nEH01,Worcestershire,2026/27 Q1,93.1,931,1000,Q1 return\n"
 BAD = b"kpi,area,period,value\nEH01,Worcestershire,2026/27 Q1,eighty\nZZ99,Nowhere,2026/27 Q1,5\n"
@@ -16,7 +17,7 @@ BAD = b"kpi,area,period,value\nEH01,Worcestershire,2026/27 Q1,eighty\nZZ99,Nowhe
 @pytest.fixture
 def editor(conn):
     auth.add_user(conn, "pat", "editor", "correct horse battery", actor="test")
-    return {auth.SESSION_ACCOUNT: auth.Account("pat", "editor"), auth.SESSION_SEEN: time.time()}
+    return {session.SESSION_ACCOUNT: auth.Account("pat", "editor"), session.SESSION_SEEN: time.time()}
 
 
 
@@ -58,7 +59,7 @@ def test_a_good_file_is_previewed_then_loaded_and_shows_on_the_partnership_page(
 @pytest.fixture
 def admin(conn):
     auth.add_user(conn, "ada", "admin", "correct horse battery", actor="test")
-    return {auth.SESSION_ACCOUNT: auth.Account("ada", "admin"), auth.SESSION_SEEN: time.time()}
+    return {session.SESSION_ACCOUNT: auth.Account("ada", "admin"), session.SESSION_SEEN: time.time()}
 
 
 def test_rollback_names_the_upload_asks_for_confirmation_and_keeps_its_result_on_screen(app_page, admin, conn):

@@ -9,9 +9,8 @@ import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import devserver
 import pytest
-
-from cypp_dash import devserver
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")

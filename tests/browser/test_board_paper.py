@@ -8,8 +8,7 @@ import re
 from urllib.parse import urlsplit
 
 import pytest
-
-from cypp_dash.devserver import DRAWN, navigation_pages
+from devserver import DRAWN, navigation_pages
 
 pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
 pytestmark = pytest.mark.browser

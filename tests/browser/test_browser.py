@@ -11,8 +11,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-
-from cypp_dash.devserver import DRAWN, navigation_pages
+from devserver import DRAWN, navigation_pages
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")

@@ -6,9 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from devserver import DRAWN
 from security_payloads import BROWSER_CHECK_JS, load_payloads
-
-from cypp_dash.devserver import DRAWN
 
 if not Path("/usr/bin/chromium").exists():
     pytest.skip("/usr/bin/chromium is missing (tests/run.sh installs it)", allow_module_level=True)

@@ -2,7 +2,7 @@
 
 These are not real figures: they exist so that every page, chart and export can be shown and
 tested before a council uploads its own. Every page that shows them says "illustrative".
-Run `python -m cypp_dash.demo_data` to rewrite data/illustrative/ (same seed, same file).
+Run `python -m tools.demo_data` to rewrite data/illustrative/ (same seed, same file).
 """
 from __future__ import annotations
 

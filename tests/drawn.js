@@ -1,7 +1,7 @@
 // "Drawn": true once Streamlit has finished running the page (it marks its script state on the app
 // element for its own tests), a title is shown, nothing says "Running", and every visible chart is on
 // screen: the dashboard's chart pictures loaded, any Vega-Lite chart drawn. Used by the browser tests
-// and the browser speed benchmark (cypp_dash.devserver.DRAWN).
+// and the browser speed benchmark (tests/devserver.py: DRAWN).
 () => {
     const app = document.querySelector('[data-testid="stApp"]');
     if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
