@@ -499,15 +499,18 @@ HOUSE_STYLES = """<style>
   .cypp-overview .cypp-ov-target {min-width: 7rem;}
   .cypp-overview .cypp-ov-spc {min-width: 8.5rem;}
   .cypp-overview td[data-label="Latest"] {white-space: nowrap;}
-  .cypp-overview {container-type: inline-size;}
+  /* A table in a narrow column (a phone, or a laptop with the sidebar open) shows each row as a card of
+     "Column: value" lines rather than scrolling sideways. */
+  .cypp-table-wrap {container-type: inline-size;}
   @container (max-width: 620px) {
-    .cypp-overview caption {display: block; width: auto;}
-    .cypp-overview table, .cypp-overview tbody, .cypp-overview tr, .cypp-overview th, .cypp-overview td
+    .cypp-table caption {display: block; width: auto;}
+    .cypp-table, .cypp-table tbody, .cypp-table tr, .cypp-table th[scope="row"], .cypp-table td
     {display: block; width: auto;}
-    .cypp-overview thead {display: none;}
-    .cypp-overview tr {border: 1px solid #b1b4b6; border-radius: .25rem; margin: 0 0 .6rem; padding: .3rem 0;}
-    .cypp-overview td, .cypp-overview th[scope="row"] {border: 0; padding: .15rem .6rem;}
-    .cypp-overview td::before {content: attr(data-label) ": "; font-weight: 700;}
+    .cypp-table thead {display: none;}
+    .cypp-table tr {border: 1px solid #b1b4b6; border-radius: .25rem; margin: 0 0 .6rem; padding: .3rem 0;}
+    .cypp-table td, .cypp-table th[scope="row"] {border: 0 !important; padding: .15rem .6rem;}
+    .cypp-table td[data-label]::before {content: attr(data-label) ": "; font-weight: 700;}
+    .cypp-overview .cypp-spark {display: inline-block; vertical-align: middle;}
   }
 """ + "".join(f"  .cypp-rag-{_rag_class(r)} {{border-color: {charts.RAG_COLOURS[r]};}}\n"
               f"  .cypp-badge-{_rag_class(r)} {{background: {RAG_TINTS[r]};}}\n" for r in RAG_TINTS) + "</style>"
@@ -726,8 +729,8 @@ def _table_body(df: pd.DataFrame, rag: list[str] | None, rag_column: str | None,
                    f"{h(c)}</th>" for c in df.columns)
     rows = []
     for i, values in enumerate(df.itertuples(index=False)):
-        cells = [f'<td class="cypp-badge-{_rag_class(rag[i])} cypp-rag-cell">{cell(v)}</td>'
-                 if rag is not None and name == rag_column else f"<td>{cell(v)}</td>"
+        cells = [f'<td data-label="{h(name)}" class="cypp-badge-{_rag_class(rag[i])} cypp-rag-cell">{cell(v)}</td>'
+                 if rag is not None and name == rag_column else f'<td data-label="{h(name)}">{cell(v)}</td>'
                  for name, v in zip(df.columns, values)]
         rows.append(f"<tr>{''.join(cells)}</tr>")
     # A wide table scrolls sideways in its own box, which a keyboard user can reach and scroll (WCAG 2.1.1).
