@@ -13,7 +13,7 @@ import html
 from dataclasses import dataclass, field
 from typing import Callable
 
-from cypp_dash import freshness
+from cypp_dash import freshness, stats
 from cypp_dash.status import RAG_SYMBOLS, RAG_WORDS, KpiStatus, fmt
 
 CHANGE_WORDS = {"better": "Better", "worse": "Worse", "no change": "No change", "up": "Up", "down": "Down"}
@@ -24,8 +24,8 @@ SPC_VARIATION_WORDS = {
     "special cause concerning": "▼ Special cause: concern",
     "special cause (neither better nor worse)": "◆ Special cause: neither better nor worse",
 }
-ASSURANCE_WORDS = {"consistently passes": "✓ Passes target", "consistently fails": "✗ Fails target",
-                   "will hit and miss": "~ Hit and miss target"}  # short forms of stats.ASSURANCE_ICONS
+ASSURANCE_WORDS = {"consistently passing": "✓ Passes target", "consistently failing": "✗ Fails target",
+                   "hit and miss": "~ Hit and miss target"}  # short forms of stats.ASSURANCE_ICONS
 ATTENTION_REASONS = ("Off track", "Significantly worse than England and getting worse",
                      "Special cause of concern")
 
@@ -91,7 +91,7 @@ def england_text(s: KpiStatus) -> str:
 
 def spc_text(s: KpiStatus) -> str:
     variation = SPC_VARIATION_WORDS.get(s.spc_variation, "")
-    assurance = ASSURANCE_WORDS.get(s.spc_assurance, "")
+    assurance = ASSURANCE_WORDS.get(s.spc_assurance) or stats.ASSURANCE_ICONS.get(s.spc_assurance, "")
     return "\n".join(x for x in (variation, assurance) if x) or "Too few figures"
 
 
@@ -205,6 +205,7 @@ NOT_RATED_WHY = [("the plan sets no target", "the plan sets no target"),
                  ("related indicator", "the figures are a related indicator, not the measure itself"),
                  ("no figure for", "no figure is held yet"),
                  ("unit mismatch", "England's figure is in other units"),
+                 ("comparator out of date", "England's figure is out of date"),
                  ("does not say whether a higher or lower", "the plan does not say which direction is better")]
 
 

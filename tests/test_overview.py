@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from page_text import html_text
 
-from cypp_dash import freshness, overview
+from cypp_dash import freshness, overview, stats
 from cypp_dash.status import KpiStatus
 
 
@@ -94,3 +94,9 @@ def test_freshness_words():
 
 def test_html_text_helper_reads_the_table():  # guards the helper above against a silent empty read
     assert "Caption" in html_text(overview.table_html(overview.rows_for([row()], {}), lambda s: "#", "Caption"))
+
+
+def test_the_spc_column_names_every_assurance_verdict_the_statistics_give():
+    for verdict in stats.ASSURANCE_ICONS:
+        assert overview.spc_text(row(spc="common cause").__class__(**{**row(spc="common cause").__dict__,
+                                                                     "spc_assurance": verdict})) != "● Common cause"
