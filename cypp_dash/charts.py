@@ -345,6 +345,7 @@ def spc_chart(kpi: Kpi, periods: list[str], spc: stats.SpcResult, st_row: KpiSta
     pts["label"] = [fmt(v, kpi.unit) for v in pts["value"]]
     pts["rules"] = pts["rules"].fillna("")
     WIDTH, HEIGHT = width, height  # noqa: N806 (the chart's own size from here on)
+    compact = width < 400
     axis, year_layers = _period_axis(order, WIDTH, HEIGHT)  # the trend chart's period axis
     x = alt.X("period:N", sort=order, title=None, axis=axis, scale=alt.Scale(padding=0.5))
     domain = [SPC_STYLES[k][0] for k in SPC_STYLES]
@@ -362,7 +363,9 @@ def spc_chart(kpi: Kpi, periods: list[str], spc: stats.SpcResult, st_row: KpiSta
         layers.append(alt.Chart(lines).mark_line(strokeWidth=1.5, interpolate="step-after").encode(
             x=x, y="y:Q", detail="series:N",
             strokeDash=alt.StrokeDash("line_name:N", title=None, scale=alt.Scale(
-                domain=["Mean", "Process limits"], range=[[1, 0], [4, 3]])),
+                domain=["Mean", "Process limits"], range=[[1, 0], [4, 3]]),
+                # A half-width chart says it in its subtitle: two legends side by side would widen the picture.
+                legend=None if compact else alt.Legend()),
             color=alt.value("#505A5F")))
     layers.append(alt.Chart(pts).mark_point(filled=True, size=80, opacity=1).encode(
         x=x, y="value:Q",
@@ -400,6 +403,8 @@ def spc_chart(kpi: Kpi, periods: list[str], spc: stats.SpcResult, st_row: KpiSta
                 f"(moving ranges over 3.267 × their mean left out){'; ' + limits if limits else ''}",
                 f"Variation: {spc.icon_variation or 'no verdict'}"
                 + (f"   Assurance: {spc.icon_assurance}" if spc.icon_assurance else "")]
+    if compact:
+        subtitle.append("Solid grey line: mean; dashed: process limits.")
     for p, why in rebased:
         subtitle.append(f"Limits recalculated from {p}" + (f": {why}" if why else "")
                         + " (the plan's change point; earlier points keep their own limits)")

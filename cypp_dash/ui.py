@@ -422,7 +422,7 @@ def apply_paper_view() -> None:
       .cypp-table .cypp-col-why, .cypp-table .cypp-col-reason {width: 38%;}
       .cypp-table .cypp-col-code {width: 3.2rem;}
       .cypp-table .cypp-col-kpi {width: 20%;} .cypp-table .cypp-col-target {width: 17%;}
-      .cypp-facts {font-size: .8rem;}
+      .cypp-facts {font-size: .75rem;} .cypp-facts li {margin: 0 0 .1rem;}
       .cypp-table-wrap {overflow: visible !important;}
       .cypp-overview table {table-layout: fixed; font-size: .72rem;}
       .cypp-overview th[scope="row"] {min-width: 0;}
@@ -548,7 +548,7 @@ def rag_and_reason(s: status.KpiStatus) -> None:
     st.html(f'<p class="cypp-reason">{rag_badge_html(s.rag)} {h(s.reason)}</p>')
 
 
-PAPER_CHART = {"width": 300, "height": 150}  # two charts side by side on A4, text still legible
+PAPER_CHART = {"width": 300, "height": 125}  # two charts side by side on A4, text still legible
 
 
 def kpi_facts(s: status.KpiStatus, leave_out: tuple[str, ...] = ()) -> None:
