@@ -4,6 +4,7 @@ first. Each KPI's name opens its detail."""
 import streamlit as st
 
 from cypp_dash import overview, status, ui
+from cypp_dash.web import commentary_view
 
 view = ui.page("Overview")
 statuses = view.statuses()
@@ -12,6 +13,7 @@ st.title(view.plan.name)
 st.caption(f"{view.area_name} · {view.period_text} · RAG is shown by word and symbol as well as colour"
            + ("" if view.paper else " · select a KPI's name to open its detail"))
 ui.illustrative_notice(statuses)
+commentary_view.styles()
 if not statuses:
     st.info("This plan has no measures yet: see About the plan for its priorities and Actions for its tracker.")
     st.stop()
@@ -48,6 +50,7 @@ else:
                 + (f" · {ui.h(partnership.status_note)}" if partnership.status_note else "") + "</p>")
         if mine:
             ui.overview_table(view, mine, f"{partnership.name}: each KPI ({view.area_name}, {view.period_text})")
+            commentary_view.new_commentary_line(view, mine)
         else:
             st.info(f"{partnership.name} has no measures yet"
                     + (f": {partnership.status_note}." if partnership.status_note else "."))
