@@ -434,6 +434,7 @@ def apply_paper_view() -> None:
       .cypp-overview .cypp-spark {width: 64px; height: 18px;}
       .cypp-headline .cypp-count {font-size: 1.4rem;}
       h1 {font-size: 1.9rem !important; padding-top: .3rem !important;} h2 {font-size: 1.35rem !important;}
+      h3 {font-size: 1.1rem !important; padding: .4rem 0 .1rem !important;} .cypp-reason {font-size: .85rem;}
       .cypp-chart {break-inside: avoid; page-break-inside: avoid;}
       [data-testid="stHorizontalBlock"] {break-inside: avoid; page-break-inside: avoid;}
       [data-testid="stMainBlockContainer"] [data-testid="stVerticalBlock"] {gap: .5rem;}
@@ -548,7 +549,7 @@ def rag_and_reason(s: status.KpiStatus) -> None:
     st.html(f'<p class="cypp-reason">{rag_badge_html(s.rag)} {h(s.reason)}</p>')
 
 
-PAPER_CHART = {"width": 300, "height": 125}  # two charts side by side on A4, text still legible
+PAPER_CHART = {"width": 300, "height": 110}  # two charts side by side on A4, text still legible
 
 
 def kpi_facts(s: status.KpiStatus, leave_out: tuple[str, ...] = ()) -> None:

@@ -70,10 +70,11 @@ for s in statuses if view.paper else [s for s in statuses if s.code == code]:
         st.caption(f"Related indicator, not the measure itself: {kpi.relation_note}")
     with_england = view.series(kpi, [view.area, status.ENGLAND])  # England's own series, where held
     rows = with_england[with_england["area_code"] == view.area]
+    has_chart = False
     if rows["value"].notna().any():
         target = next((r.value for r in kpi.target.rules if r.value is not None), None)
         spc = ui.memo(status.spc_for, kpi, rows, s, view.config.settings)
-        has_spc = bool(spc and spc[1].enough_data)
+        has_spc = has_chart = bool(spc and spc[1].enough_data)
         # The KPI is named once, above: its trend and SPC charts side by side (stacked on a phone), sized so a
         # board paper prints them on A4; the downloads are the full-size charts with the KPI's name as title.
         stem = f"{kpi.code}-{view.area}-{view.period or 'latest'}"
@@ -93,5 +94,6 @@ for s in statuses if view.paper else [s for s in statuses if s.code == code]:
                 st.info(spc[1].reason if spc else "An SPC chart needs a run of figures; there are too few here.")
     else:
         st.info(f"No figures held for {view.area_name} yet ({kpi.baseline.text}).")
-    ui.kpi_facts(s, leave_out=("Flags",) if view.paper else ())
+    # Paper view says the flags once (under the summary) and SPC in its chart (variation and assurance).
+    ui.kpi_facts(s, leave_out=("Flags", "Statistical process control") if view.paper and has_chart else ())
     commentary_view.kpi_commentary(view, s, approved, waiting, account, marks.get(s.code))
