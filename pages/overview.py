@@ -4,6 +4,7 @@ first. Each KPI's name opens its detail."""
 import streamlit as st
 
 from cypp_dash import overview, status, ui
+from cypp_dash.web import benchmark as benchmark_ui
 from cypp_dash.web import commentary_view
 
 view = ui.page("Overview")
@@ -58,3 +59,6 @@ else:
 ui.downloads_for_table(status.status_frame(statuses)[status.CONTRACT_COLUMNS],
                        f"{view.plan.id}-{view.area}-{view.latest_period or 'latest'}-status", what="All these figures")
 st.caption(ui.source_line(statuses))
+
+# Real published figures (DfE LAIT) for the KPIs that have a published measure: a separate section.
+benchmark_ui.published_panel(view, view.plan.kpis)
