@@ -2,6 +2,8 @@
 app.py serves it (`streamlit run app.py`)."""
 import streamlit as st
 
+from cypp_dash.web import prepare
+
 st.set_page_config(page_title="CYPP performance dashboard", page_icon=":material/monitoring:", layout="wide")
 
 PAGES = [
@@ -22,4 +24,6 @@ PAGES = [
             url_path="accessibility"),
 ]
 
+# After any write, the default views' statistics and charts are worked out in the background (README Performance).
+prepare.start()
 st.navigation(PAGES).run()

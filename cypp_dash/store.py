@@ -154,9 +154,26 @@ def refresh_held_periods(cur: duckdb.DuckDBPyConnection) -> None:
                    FROM observations WHERE superseded_at IS NULL GROUP BY indicator_id, period""")
 
 
+_after_write: list[Callable[[], None]] = []
+
+
+def on_write(listener: Callable[[], None]) -> None:
+    """Call `listener()` after every committed write in this process (once each, however often added).
+    The web layer's background preparation of the default views listens here (cypp_dash/web/prepare.py);
+    a listener must be quick and must not raise: it runs on the writer's thread."""
+    if listener not in _after_write:
+        _after_write.append(listener)
+
+
+def off_write(listener: Callable[[], None]) -> None:
+    if listener in _after_write:
+        _after_write.remove(listener)
+
+
 @contextmanager
 def write_transaction(conn: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
-    """One all-or-nothing write: other writers in this process wait; any error rolls back."""
+    """One all-or-nothing write: other writers in this process wait; any error rolls back.
+    After the commit, the `on_write` listeners hear of it."""
     with _write_lock:
         cur = conn.cursor()
         cur.execute("BEGIN TRANSACTION")
@@ -169,6 +186,8 @@ def write_transaction(conn: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDB
             raise
         finally:
             cur.close()
+    for listener in tuple(_after_write):
+        listener()
 
 
 def _bump_version(cur: duckdb.DuckDBPyConnection) -> None:

@@ -92,10 +92,7 @@ def chart(build: Callable[..., Any], *args: Any, **kwargs: Any) -> bool:
     one without: see README Performance). The picture is cached on the chart's inputs, so a repeat view, or
     another session with the same figures, skips Altair and drawing; new figures are new inputs, so an
     upload can never show a stale chart."""
-    try:
-        picture = _chart_picture(_digest((build.__module__, build.__qualname__, args, kwargs)), build, args, kwargs)
-    except (pickle.PicklingError, TypeError, AttributeError):  # inputs that cannot be pickled: no cache
-        picture = _draw_picture(build, args, kwargs)
+    picture = chart_picture(build, *args, **kwargs)
     if picture is None:
         return False
     title, svg = picture
@@ -103,6 +100,16 @@ def chart(build: Callable[..., Any], *args: Any, **kwargs: Any) -> bool:
     source = "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
     st.html(f'<figure class="cypp-chart"><img alt="{h(title)}" src="{source}"></figure>')
     return True
+
+
+def chart_picture(build: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[str, str] | None:
+    """(title, SVG) of the chart `build(*args, **kwargs)`, from the cache when these inputs were drawn before
+    (by a page or by the background preparation, cypp_dash/web/prepare.py); None when there is no chart."""
+    try:
+        key = _digest((build.__module__, build.__qualname__, args, kwargs))
+    except (pickle.PicklingError, TypeError, AttributeError):  # inputs that cannot be pickled: no cache
+        return _draw_picture(build, args, kwargs)
+    return _chart_picture(key, build, args, kwargs)
 
 
 def _draw_picture(build: Callable[..., Any], args: tuple, kwargs: dict) -> tuple[str, str] | None:
@@ -553,9 +560,15 @@ def rag_table(statuses: list[status.KpiStatus], columns: dict[str, str], caption
     """A status table with RAG as word + symbol + tint, drawn as one static HTML table (every word visible at
     paper size, no scrolling cells; every cell escaped, so text from an upload shows exactly as typed).
     Returns the table as shown, for its downloads. Made once per set of figures (cached), then reused."""
-    shown, body = memo(_rag_table, statuses, columns, caption)
+    shown, body = rag_table_parts(statuses, columns, caption)
     st.html(body)
     return shown
+
+
+def rag_table_parts(statuses: list[status.KpiStatus], columns: dict[str, str],
+                    caption: str = "") -> tuple[pd.DataFrame, str]:
+    """`rag_table`'s table as shown and its HTML, made once per set of figures (cached), drawing nothing."""
+    return memo(_rag_table, statuses, columns, caption)
 
 
 def _rag_table(statuses: list[status.KpiStatus], columns: dict[str, str], caption: str) -> tuple[pd.DataFrame, str]:
