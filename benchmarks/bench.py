@@ -461,6 +461,46 @@ def table_text(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def pages_markdown(report: dict) -> str:
+    """The run as Markdown for docs/performance.md: one row per page, every kind at both scales, then the
+    background preparation, the upload and memory."""
+    demo, national, upload = report["demo_pages"], report["national_pages"], report["upload"]
+    bare = demo["bare_ms"]
+    limit = TARGETS["demo_ratio"] * bare + TARGETS["demo_plus_ms"]
+
+    def demo_cell(ms: float) -> str:
+        return f"{ms:.0f} ms" + ("" if ms <= limit else " ✗")
+
+    def national_cell(ms: float, own: float) -> str:
+        ratio = ms / own if own else float("nan")
+        return f"{ms:.0f} ms ({ratio:.2f})" + ("" if ms <= TARGETS["national_ratio"] * own else " ✗")
+
+    lines = [f"Bare one-line page: {bare:.0f} ms; demo-scale limit {TARGETS['demo_ratio']} x {bare:.0f} + "
+             f"{TARGETS['demo_plus_ms']:.0f} = {limit:.0f} ms; national scale: 1.2 x the page's own demo-scale "
+             "figure (in brackets). ✗ marks a figure over its target.", "",
+             "| page | demo: after a write | demo: repeat | demo: cold | national: after a write | "
+             "national: repeat | national: cold |", "|---|---:|---:|---:|---:|---:|---:|"]
+    for name, d in demo["pages"].items():
+        n = national["pages"][name]
+        lines.append(f"| {name} | {demo_cell(d['after_write_ms'])} | {demo_cell(d['cached_ms'])} | "
+                     f"{demo_cell(d['cold_ms'])} | {national_cell(n['after_write_ms'], d['after_write_ms'])} | "
+                     f"{national_cell(n['cached_ms'], d['cached_ms'])} | {national_cell(n['cold_ms'], d['cold_ms'])} |")
+    lines += ["", "| background preparation after a write | default views ready | everything prepared |",
+              "|---|---:|---:|"]
+    for scale, measured in (("demo scale", demo), ("national scale", national)):
+        prep = measured["preparation"]
+        lines.append(f"| {scale} | {prep['default_views_s']:.1f} s | {prep['all_s']:.1f} s |")
+    ratio = upload["upload_s"] / upload["read_csv_s"]
+    lines += ["", "| upload | figure | DuckDB read_csv | ratio (target <= 3) |", "|---|---:|---:|---:|",
+              f"| {upload['rows']:,} rows: validate {upload['validate_s']:.1f} s + load {upload['load_s']:.1f} s | "
+              f"{upload['upload_s']:.2f} s | {upload['read_csv_s']:.2f} s | {ratio:.1f}"
+              + (" ✗" if ratio > TARGETS["upload_ratio"] else "") + " |", "",
+              f"Peak memory of the page process at national scale ({report['national_store']['rows']:,} figures): "
+              f"{national['peak_rss_mb']:.0f} MB (target <= {TARGETS['peak_rss_mb']:.0f} MB); of the upload "
+              f"process: {upload['peak_rss_mb']:.0f} MB."]
+    return "\n".join(lines) + "\n"
+
+
 # --- running it ------------------------------------------------------------------------------------
 
 def _child(step: str, result: Path, **options) -> dict:
@@ -547,7 +587,8 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2, default=str), encoding="utf-8")
-    print(f"\nwritten to {out} ({report['seconds']} s)")
+    out.with_suffix(".md").write_text(pages_markdown(report), encoding="utf-8")
+    print(f"\nwritten to {out} and {out.with_suffix('.md').name} ({report['seconds']} s)")
     return 0
 
 
