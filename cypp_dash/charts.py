@@ -4,6 +4,7 @@ data are, the word "Illustrative". RAG is shown by shape and word as well as col
 from __future__ import annotations
 
 import json
+import math
 import textwrap
 
 import altair as alt
@@ -145,7 +146,9 @@ def trend_chart(kpi: Kpi, rows: pd.DataFrame, st_row: KpiStatus, period_text: st
         refs.append(("Baseline " + fmt(st_row.baseline, kpi.unit), st_row.baseline, GREY, [2, 2]))
     if st_row.england is not None and (not kpi.england.unit or kpi.england.unit == kpi.unit or
                                        st_row.england_period != kpi.england.period):
-        refs.append(("England " + fmt(st_row.england, kpi.unit), st_row.england, TURQUOISE, [6, 3]))
+        when = f" {st_row.england_period}" if st_row.england_period else ""
+        stale = " (out of date)" if st_row.england_out_of_date else ""
+        refs.append((f"England{when}: " + fmt(st_row.england, kpi.unit) + stale, st_row.england, TURQUOISE, [6, 3]))
     if target is not None:
         refs.append(("Target " + fmt(target, kpi.unit), target, DARK_PINK, [8, 4]))
     # A fixed y domain (with a margin) so the labels of the reference lines can be placed in pixels.
@@ -234,9 +237,11 @@ def district_chart(kpi: Kpi, rows: list[KpiStatus], period_text: str):
         base.mark_text(align="left", baseline="middle", fontSize=13, color=TEXT).encode(
             y=y, x=alt.value(plot_width + 12), text=alt.Text("label:N")),
     ]
-    england = next((r.england for r in rows if r.england is not None), None)
+    eng_row = next((r for r in rows if r.england is not None), None)
+    england = eng_row.england if eng_row else None
     if england is not None and (not kpi.england.unit or kpi.england.unit == kpi.unit):
-        eng = pd.DataFrame({"x": [england], "t": [f"England {fmt(england, kpi.unit)}"]})
+        when = f" {eng_row.england_period}" if eng_row.england_period else ""
+        eng = pd.DataFrame({"x": [england], "t": [f"England{when}: {fmt(england, kpi.unit)}"]})
         layers.append(alt.Chart(eng).mark_rule(color=TURQUOISE, strokeDash=[6, 3], strokeWidth=2).encode(x=alt.X("x:Q")))
         layers.append(alt.Chart(eng).mark_text(align="center", baseline="bottom", dy=-4, color=TURQUOISE,
                                                fontWeight="bold", fontSize=13).encode(
@@ -262,95 +267,165 @@ def _source(r: KpiStatus) -> str:
 # --- statistical charts (SPC, funnel) ---------------------------------------------------------------
 
 SPC_STYLES = {  # point kind -> (legend label, colour, shape): shape and word as well as colour
-    "improving": ("Special cause: improving", "#12436D", "triangle-up"),
-    "concerning": ("Special cause: concerning", "#F46A25", "triangle-down"),
-    "neutral": ("Special cause: neither better nor worse", "#801650", "diamond"),
+    "improvement": ("Special cause: improvement", "#12436D", "triangle-up"),
+    "concern": ("Special cause: concern", "#F46A25", "triangle-down"),
+    "neither": ("Special cause: neither better nor worse", "#801650", "diamond"),
     "": ("Common cause", "#A0A0A0", "circle"),
 }
 
 
 def spc_chart(kpi: Kpi, periods: list[str], spc: stats.SpcResult, st_row: KpiStatus, period_text: str,
               target: float | None = None):
-    """An XmR chart as NHS England's Making Data Count draws it: mean, process limits, special
-    causes marked by shape and colour, the target line and the verdict icons as text."""
+    """An XmR chart as NHSRplotthedots draws it: mean and process limits for each period between change points
+    (recalculated where the plan names one, marked and explained), special causes by shape and colour, the
+    target line and the verdicts as words."""
     pts = spc.points.copy()
     pts["period"] = list(periods)[: len(pts)]
+    order = list(pts["period"])
     pts = pts[pts["value"].notna()]
-    pts["kind"] = [d if sc else "" for d, sc in zip(pts["direction"].fillna(""), pts["special_cause"])]
+    pts["kind"] = pts["special_cause"].fillna("")
     pts["kind_label"] = pts["kind"].map(lambda k: SPC_STYLES[k][0])
     pts["label"] = [fmt(v, kpi.unit) for v in pts["value"]]
-    pts["rule"] = pts["rule"].fillna("")
-    order = list(pts["period"])
+    pts["rules"] = pts["rules"].fillna("")
     x = alt.X("period:N", sort=order, title=None, axis=alt.Axis(labelAngle=-45))
     domain = [SPC_STYLES[k][0] for k in SPC_STYLES]
     layers = [
         alt.Chart(pts).mark_line(color="#A0A0A0", strokeWidth=1.5).encode(
             x=x, y=alt.Y("value:Q", title=kpi.unit_text, scale=alt.Scale(zero=False))),
-        alt.Chart(pts).mark_point(filled=True, size=80, opacity=1).encode(
-            x=x, y="value:Q",
-            color=alt.Color("kind_label:N", title=None, scale=alt.Scale(domain=domain,
-                            range=[SPC_STYLES[k][1] for k in SPC_STYLES])),
-            shape=alt.Shape("kind_label:N", title=None, scale=alt.Scale(domain=domain,
-                            range=[SPC_STYLES[k][2] for k in SPC_STYLES])),
-            tooltip=[alt.Tooltip("period:N", title="Period"), alt.Tooltip("label:N", title="Value"),
-                     alt.Tooltip("rule:N", title="Rule")]),
     ]
-    lines = [("Mean " + fmt(spc.mean, kpi.unit), spc.mean, "#3D3D3D", [1, 0]),
-             ("Upper process limit " + fmt(spc.upper_limit, kpi.unit), spc.upper_limit, "#505A5F", [4, 3]),
-             ("Lower process limit " + fmt(spc.lower_limit, kpi.unit), spc.lower_limit, "#505A5F", [4, 3])]
+    # Centre line and limits, drawn per group so a recalculation shows as a step, never joined across it.
+    lines = pts.melt(id_vars=["period", "group"], value_vars=["mean", "upper_limit", "lower_limit"],
+                     var_name="line", value_name="y").dropna(subset=["y"])
+    lines["line_name"] = lines["line"].map({"mean": "Mean", "upper_limit": "Process limits",
+                                            "lower_limit": "Process limits"})
+    lines["series"] = lines["line"] + lines["group"].astype(str)
+    if not lines.empty:
+        layers.append(alt.Chart(lines).mark_line(strokeWidth=1.5, interpolate="step-after").encode(
+            x=x, y="y:Q", detail="series:N",
+            strokeDash=alt.StrokeDash("line_name:N", title=None, scale=alt.Scale(
+                domain=["Mean", "Process limits"], range=[[1, 0], [4, 3]])),
+            color=alt.value("#505A5F")))
+    layers.append(alt.Chart(pts).mark_point(filled=True, size=80, opacity=1).encode(
+        x=x, y="value:Q",
+        color=alt.Color("kind_label:N", title=None, scale=alt.Scale(domain=domain,
+                        range=[SPC_STYLES[k][1] for k in SPC_STYLES])),
+        shape=alt.Shape("kind_label:N", title=None, scale=alt.Scale(domain=domain,
+                        range=[SPC_STYLES[k][2] for k in SPC_STYLES])),
+        tooltip=[alt.Tooltip("period:N", title="Period"), alt.Tooltip("label:N", title="Value"),
+                 alt.Tooltip("rules:N", title="Rules")]))
     if target is not None:
-        lines.append(("Target " + fmt(target, kpi.unit), target, DARK_PINK, [8, 4]))
-    for name, value, colour, dash in lines:
-        if value is None:
-            continue
-        one = pd.DataFrame({"y": [value], "t": [name]})
-        layers.append(alt.Chart(one).mark_rule(color=colour, strokeDash=dash, strokeWidth=1.5).encode(y="y:Q"))
-        layers.append(alt.Chart(one).mark_text(align="right", dy=-6, color=colour, fontSize=11).encode(
+        one = pd.DataFrame({"y": [target], "t": ["Target " + fmt(target, kpi.unit)]})
+        layers.append(alt.Chart(one).mark_rule(color=DARK_PINK, strokeDash=[8, 4], strokeWidth=1.5).encode(y="y:Q"))
+        layers.append(alt.Chart(one).mark_text(align="right", dy=-6, color=DARK_PINK, fontSize=11).encode(
             y="y:Q", text="t:N", x=alt.value(WIDTH - 2)))
+    rebased = [(order[i], why) for i, why in spc.rebases if i < len(order)]
+    if rebased:
+        marks = pd.DataFrame({"period": [p for p, _ in rebased],
+                              "t": [f"Change point: limits recalculated from {p}" for p, _ in rebased]})
+        layers.append(alt.Chart(marks).mark_rule(color=DARK_BLUE, strokeDash=[2, 2], strokeWidth=1.5).encode(x=x))
+        layers.append(alt.Chart(marks).mark_text(align="left", dx=4, dy=-3, baseline="bottom", color=DARK_BLUE,
+                                                 fontSize=11).encode(x=x, y=alt.value(0), text="t:N"))
     chart = alt.layer(*layers).properties(width=WIDTH, height=HEIGHT)
-    subtitle = [f"{st_row.area_name}, {period_text}. XmR chart: mean and process limits (mean ± 2.66 × mean "
-                "moving range)", f"Variation: {spc.icon_variation}"
+    last = spc.points.dropna(subset=["mean"])
+    limits = (f"latest limits {fmt(spc.lower_limit, kpi.unit)} to {fmt(spc.upper_limit, kpi.unit)}, mean "
+              f"{fmt(spc.mean, kpi.unit)}" if spc.mean is not None else "")
+    subtitle = [f"{st_row.area_name}, {period_text}. XmR chart as NHSRplotthedots: mean ± 2.66 × mean moving range "
+                f"(moving ranges over 3.267 × their mean left out){'; ' + limits if limits else ''}",
+                f"Variation: {spc.icon_variation or 'no verdict'}"
                 + (f"   Assurance: {spc.icon_assurance}" if spc.icon_assurance else "")]
+    for p, why in rebased:
+        subtitle.append(f"Limits recalculated from {p}" + (f": {why}" if why else "")
+                        + " (the plan's change point; earlier points keep their own limits)")
+    if last.empty:
+        subtitle.append(spc.reason)
     return _titled(chart, f"{kpi.code} {kpi.name}: statistical process control", subtitle, _source(st_row),
                    st_row.illustrative)
 
 
+FUNNEL_MARKERS = {  # position -> (legend words, shape): fixed by meaning on every funnel chart
+    "above 99.8% limit": ("Above the 99.8% limit", "triangle-up"),
+    "above 95% limit": ("Above the 95% limit", "square"),
+    "within 95% limits": ("Within the 95% limits", "circle"),
+    "below 95% limit": ("Below the 95% limit", "diamond"),
+    "below 99.8% limit": ("Below the 99.8% limit", "triangle-down"),
+}
+FUNNEL_MEANING_COLOURS = {"Better": DARK_BLUE, "Similar": "#A0A0A0", "Worse": ORANGE, "No better direction": DARK_PINK}
+
+
+def _funnel_meaning(position: str, polarity: str) -> str:
+    """better / worse by the KPI's polarity, "similar" inside the 95% limits, "neither" with no polarity."""
+    if position.startswith("within"):
+        return "Similar"
+    if polarity not in ("higher", "lower"):
+        return "No better direction"
+    return "Better" if position.startswith("above") == (polarity == "higher") else "Worse"
+
+
 def funnel_chart(kpi: Kpi, rows: list[KpiStatus], centre: float, centre_name: str, period_text: str):
-    """Each area's value against its denominator inside 95% and 99.8% limits around a centre."""
-    data = [r for r in rows if r.value is not None and r.denominator and r.area != "E92000001"]
+    """Each district's figure against its denominator inside 95% and 99.8% limits around a centre, as PHE draws
+    funnel plots: Wilson limits for percentages, exact Poisson limits for rates, none for plain counts. The centre
+    (its parent, or the districts pooled) is a line, not a point; markers keep one meaning on every chart."""
+    kind = stats.funnel_kind(kpi.unit)
+    if kind is None:
+        return None
+    method, multiplier = kind
+    data = [r for r in rows if r.value is not None and r.numerator is not None and r.denominator
+            and r.area != "E92000001" and r.area_name != centre_name and r.compared_with_parent]
     df = pd.DataFrame([{"area": r.area_name, "value": r.value, "denominator": r.denominator,
-                        "position": stats.funnel_position(r.value, r.denominator, centre),
-                        "label": r.area_name} for r in data])
+                        "position": stats.funnel_position(r.value, r.denominator, centre, multiplier, method),
+                        "label": f"{r.area_name} {fmt(r.value, kpi.unit)}"} for r in data])
     if df.empty:
         return None
-    limits = stats.funnel_limits(centre, df["denominator"].tolist())
+    df = df[df["position"] != "not compared"]
+    if df.empty:
+        return None
+    df["meaning"] = df["position"].map(lambda p: _funnel_meaning(p, kpi.polarity))
+    df["marker"] = df["position"].map(lambda p: FUNNEL_MARKERS[p][0])
+    limits = stats.funnel_limits(centre, df["denominator"].tolist(), multiplier, method)
     long = limits.melt("denominator", var_name="limit", value_name="y")
     long["band"] = long["limit"].map(lambda s: "99.8% limits" if "998" in s else "95% limits")
-    long["side"] = long["limit"].map(lambda s: s.split("_")[0])
-    long["series"] = long["band"] + " " + long["side"]
+    long["series"] = long["limit"]
+    low, high = float(limits["denominator"].min()), float(limits["denominator"].max())
     x = alt.X("denominator:Q", title="Denominator (number of children in the measure)",
-              scale=alt.Scale(type="log", nice=False,
-                              domain=[float(limits["denominator"].min()), float(limits["denominator"].max())]))
+              scale=alt.Scale(type="log", nice=False, domain=[low, high]))
+    markers = list(FUNNEL_MARKERS.values())
+    meanings = list(FUNNEL_MEANING_COLOURS)
     layers = [
         alt.Chart(long).mark_line(strokeWidth=1.5).encode(
             x=x, y=alt.Y("y:Q", title=kpi.unit_text, scale=alt.Scale(zero=False)), detail="series:N",
             strokeDash=alt.StrokeDash("band:N", title=None, scale=alt.Scale(domain=["95% limits", "99.8% limits"],
                                                                              range=[[4, 3], [1, 0]])),
             color=alt.value("#505A5F")),
-        alt.Chart(pd.DataFrame({"y": [centre], "t": [f"{centre_name} {fmt(centre, kpi.unit)}"]})).mark_rule(
-            color=TURQUOISE, strokeWidth=2).encode(y="y:Q"),
-        alt.Chart(df).mark_point(filled=True, size=90, color=DARK_BLUE).encode(
-            x=x, y="value:Q", shape=alt.Shape("position:N", title="Position"),
-            tooltip=["area:N", "value:Q", "denominator:Q", "position:N"]),
+        alt.Chart(pd.DataFrame({"y": [centre]})).mark_rule(color=TURQUOISE, strokeWidth=2).encode(y="y:Q"),
+        alt.Chart(df).mark_point(filled=True, size=110, opacity=1).encode(
+            x=x, y="value:Q",
+            shape=alt.Shape("marker:N", title=None, scale=alt.Scale(domain=[m[0] for m in markers],
+                                                                    range=[m[1] for m in markers])),
+            color=alt.Color("meaning:N", title=None, scale=alt.Scale(
+                domain=meanings, range=[FUNNEL_MEANING_COLOURS[m] for m in meanings])),
+            tooltip=["area:N", alt.Tooltip("value:Q", format=",.1f"), "denominator:Q", "position:N"]),
     ]
-    # Neighbouring labels alternate above and below their points so close districts stay readable.
+    # Labels: neighbours by value alternate above and below their points; points in the right quarter of the
+    # axis are labelled to their left so no label runs off the picture.
     df = df.sort_values("value").reset_index(drop=True)
-    for parity, dy in ((0, -9), (1, 9)):
-        layers.append(alt.Chart(df[df.index % 2 == parity]).mark_text(
-            align="left", dx=8, dy=dy, fontSize=11, color="#0B0C0C").encode(x=x, y="value:Q", text="label:N"))
+    span = math.log(high / low) if high > low else 1.0
+    # A label goes to the left of its point only where it would otherwise run past the plot's right edge
+    # (about 6.5 pixels a character at 11 px).
+    df["right_side"] = [WIDTH * math.log(d / low) / span + 9 + 6.5 * len(t) > WIDTH
+                        for d, t in zip(df["denominator"], df["label"])]
+    for parity, dy in ((0, -10), (1, 10)):
+        for right in (False, True):
+            part = df[(df.index % 2 == parity) & (df["right_side"] == right)]
+            if part.empty:
+                continue
+            layers.append(alt.Chart(part).mark_text(
+                align="right" if right else "left", dx=-9 if right else 9, dy=dy, fontSize=11,
+                color="#0B0C0C").encode(x=x, y="value:Q", text="label:N"))
     chart = alt.layer(*layers).properties(width=WIDTH, height=HEIGHT + 40)
-    subtitle = [f"Districts, {period_text}, against {centre_name} ({fmt(centre, kpi.unit)}). Points outside the "
-                "lines differ from it by more than chance would explain"]
+    how = "Wilson score limits" if method == "proportion" else "exact Poisson limits on the rate's scale"
+    subtitle = [f"Districts, {period_text}, against {centre_name} ({fmt(centre, kpi.unit)}, the line). Points "
+                f"outside the lines differ from it by more than chance would explain ({how}, 95% and 99.8%)",
+                "Marker shape: position against the limits; colour: better or worse by the measure's direction"]
     source = _source(rows[0]) if rows else ""
     return _titled(chart, f"{kpi.code} {kpi.name}: funnel plot", subtitle, source,
                    any(r.illustrative for r in rows))

@@ -11,12 +11,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from cypp_dash import auth, loading, status, store
+from cypp_dash import auth, loading, stats_cli, status, store
 from cypp_dash.config import ConfigError, load_config
 from cypp_dash.periods import PeriodError, parse_period
 
 STATUS_EXTRA = ["area_name", "england_period", "baseline", "baseline_period", "note", "illustrative", "source",
-                "licence", "comparison_text", "trend_text", "spc_text", "numerator", "denominator"]
+                "licence", "comparison_text", "trend_text", "spc_text", "numerator", "denominator",
+                "england_out_of_date", "compared_with_parent", "headline", "spc_rebase"]
 
 
 def _print_frame(df: pd.DataFrame, fmt: str) -> None:
@@ -209,12 +210,14 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("name")
     a = us.add_parser("passwd")
     a.add_argument("name")
+    stats_cli.add_parser(sub)
     return p
 
 
 COMMANDS = {"init-db": cmd_init_db, "status": cmd_status, "indicators": cmd_indicators, "import": cmd_import,
             "history": cmd_history, "rollback": cmd_rollback, "backup": cmd_backup, "restore": cmd_restore,
-            "report": cmd_report, "users": cmd_users}
+            "report": cmd_report, "users": cmd_users,
+            "stats": stats_cli.run}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -37,6 +37,11 @@ class Figure:
     period: str | None
     text: str
     unit: str | None = None
+    districts: tuple[tuple[str, float], ...] = ()  # baselines the plan gives its districts: (area code, value)
+
+    def for_area(self, code: str) -> float | None:
+        """The plan's baseline for a district, or None when the plan gives none for it."""
+        return dict(self.districts).get(code)
 
 
 @dataclass(frozen=True)
@@ -50,6 +55,14 @@ class TargetRule:
 class Target:
     text: str
     rules: tuple[TargetRule, ...]
+
+
+@dataclass(frozen=True)
+class SpcRebase:
+    """A change point the plan names for a KPI's SPC chart: limits are recalculated from `period` on."""
+
+    period: str
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -71,6 +84,7 @@ class Kpi:
     relation_note: str = ""
     licence: str = ""
     illustrative: bool = True      # whether the plan's illustrative series covers it
+    spc_rebase: tuple[SpcRebase, ...] = ()  # change points where SPC limits are recalculated
 
     @property
     def unit_text(self) -> str:
@@ -159,7 +173,7 @@ class Settings:
     improvement_threshold: float = 0.02
     absolute_amber_gap: float = 10.0
     provisional_quarters: int = 1
-    spc_min_points: int = 15
+    spc_min_points: int = 12
     trend_points: int = 5
     viewing_requires_sign_in: bool = False
     idle_minutes: int = 30
@@ -340,13 +354,15 @@ def _areas(c: _Checker, node: Any, path: str = "areas") -> list[Area]:
 
 def _figure(c: _Checker, node: Any, path: str, default_unit: str | None) -> Figure:
     node = c.mapping(node, path)
-    c.unknown_keys(node, {"value", "period", "text", "unit"}, path)
+    c.unknown_keys(node, {"value", "period", "text", "unit", "districts"}, path)
     unit = c.optional(node, "unit", path, str, default_unit)
     if unit is not None:
         c.one_of(unit, UNITS, f"{path}.unit")
+    districts = c.optional(node, "districts", path, dict, {})
+    pairs = tuple((str(code), c.typed(v, f"{path}.districts.{code}", float)) for code, v in districts.items())
     return Figure(value=c.optional(node, "value", path, float),
                   period=c.period(node.get("period"), f"{path}.period"),
-                  text=c.required(node, "text", path), unit=unit)
+                  text=c.required(node, "text", path), unit=unit, districts=pairs)
 
 
 def _target(c: _Checker, node: Any, path: str) -> Target:
@@ -367,7 +383,28 @@ def _target(c: _Checker, node: Any, path: str) -> Target:
 
 
 _KPI_KEYS = {"code", "name", "definition", "unit", "unit_label", "polarity", "owner", "baseline", "england",
-             "target", "source", "indicator_id", "relation", "relation_note", "licence", "illustrative"}
+             "target", "source", "indicator_id", "relation", "relation_note", "licence", "illustrative",
+             "spc_rebase"}
+
+
+def _spc_rebase(c: _Checker, node: Any, path: str) -> tuple[SpcRebase, ...]:
+    """`spc_rebase: [{period: "2024/25 Q1", reason: "new recording system"}]`: each a period and a reason."""
+    if node is None:
+        return ()
+    if not isinstance(node, list):
+        c.fail(path, "must be a list of {period, reason}")
+    out = []
+    for i, item in enumerate(node):
+        p = f"{path}[{i}]"
+        item = c.mapping(item, p)
+        c.unknown_keys(item, {"period", "reason"}, p)
+        period = c.required(item, "period", p)
+        try:
+            period = parse_period(period).label
+        except PeriodError as e:
+            c.fail(f"{p}.period", str(e))
+        out.append(SpcRebase(period, c.required(item, "reason", p)))
+    return tuple(out)
 
 
 def _kpi(c: _Checker, node: Any, path: str, partnership_id: str) -> Kpi:
@@ -392,6 +429,7 @@ def _kpi(c: _Checker, node: Any, path: str, partnership_id: str) -> Kpi:
         relation=relation, relation_note=c.optional(node, "relation_note", path, str, ""),
         licence=c.optional(node, "licence", path, str, ""),
         illustrative=c.optional(node, "illustrative", path, bool, True),
+        spc_rebase=_spc_rebase(c, node.get("spc_rebase"), f"{path}.spc_rebase"),
     )
 
 

@@ -143,7 +143,8 @@ def _england_text(s: status.KpiStatus, kpi: Kpi) -> str:
     if s.england is None:
         return kpi.england.text or "no figure"
     unit = kpi.unit if (not kpi.england.unit or s.england_period != kpi.england.period) else kpi.england.unit
-    return _figure_text(s.england, unit, s.england_period)
+    text = _figure_text(s.england, unit, s.england_period)
+    return text + (" - comparator out of date" if s.england_out_of_date else "")
 
 
 def summary_rows(statuses: list[status.KpiStatus], plan: Plan) -> list[dict[str, str]]:
@@ -154,7 +155,8 @@ def summary_rows(statuses: list[status.KpiStatus], plan: Plan) -> list[dict[str,
         rows.append({
             "KPI": f"{s.code} {s.kpi}",
             "Baseline": _figure_text(s.baseline, s.unit, s.baseline_period, kpi.baseline.text),
-            "Latest": _figure_text(s.value, s.unit, s.period),
+            "Latest": _figure_text(s.value, s.unit, s.period,
+                                   f"suppressed ({s.period})" if s.figure_text == "suppressed" else ""),
             "England": _england_text(s, kpi),
             "Target": s.target,
             "RAG": s.rag_label,

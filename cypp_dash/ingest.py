@@ -754,8 +754,8 @@ def _validate_contract(
     if hidden.any():
         listed = ", ".join(str(r) for r in rows[hidden][:10])
         result.warnings.append(
-            f"{int(hidden.sum()):,} row(s) have no figure in value but a numerator or denominator, which were kept "
-            f"(rows {listed}{', ...' if hidden.sum() > 10 else ''}); check nothing suppressed can be worked out"
+            f"{int(hidden.sum()):,} row(s) have no figure in value but a numerator or denominator; these were not "
+            f"stored (rows {listed}{', ...' if hidden.sum() > 10 else ''}), so a suppressed figure cannot be worked out"
         )
 
     # flags and note
@@ -790,8 +790,9 @@ def _validate_contract(
         "period_end": periods.end,
         "category": np.full(count, "", dtype=object),
         "value": v,
-        "numerator": n,
-        "denominator": d,
+        # A suppressed or missing figure withholds its numerator and denominator too (issue 15).
+        "numerator": np.where(value.marker, np.nan, n),
+        "denominator": np.where(value.marker, np.nan, d),
         "ci_low": np.full(count, np.nan),
         "ci_high": np.full(count, np.nan),
         "ci99_low": np.full(count, np.nan),

@@ -12,12 +12,12 @@ Sources (formulas re-implemented here; no code copied):
   Breslow & Day (1987); Armitage & Berry (2002); Fingertips guide appendices 1-2; the rule
   "exact below 10, Byar's from 10" is the one PHEindicatormethods::phe_rate and DHSC
   PHStatsMethods use.
-- Recent trend: Fingertips "Trend markers" (five most recent points, chi-squared test for
-  trend for proportions, a leave-one-out check that no single point decides the direction).
-- XmR charts: NHS England Making Data Count; NHSRplotthedots (ptd_spc_standard,
-  ptd_calculate_point_type, ptd_calculate_assurance_type).
-- Funnel plots: Spiegelhalter (2005); PHE funnel plot guidance as coded in
-  PHEindicatormethods::phe_funnels and PHStatsMethods.calculate_funnel_limits.
+- Recent trend: cypp_dash.trend (Fingertips "Trend markers": five annual points, chi-squared test for trend
+  or weighted regression, 9.5495 at 99.8%, leave-one-out).
+- XmR charts: cypp_dash.spc (NHSRplotthedots: screening at 3.267, limits at 2.66, 7-point shift and trend,
+  two-in-three, precedence, rebasing, assurance).
+- Funnel plots: Spiegelhalter (2005); PHEindicatormethods calculate_funnel_limits (Wilson for proportions,
+  exact Poisson for rates) and PHStatsMethods.
 """
 from __future__ import annotations
 
@@ -30,24 +30,16 @@ import numpy as np
 import pandas as pd
 from scipy import optimize
 from scipy.stats import chi2, norm
-from scipy.stats import t as student_t
+
+from cypp_dash import spc as spc_mod
+from cypp_dash import trend as trend_mod
 
 # Fingertips switches from the exact Poisson method to Byar's approximation at 10 events.
 EXACT_BELOW = 10
-# XmR constants: process limits at mean +/- 2.66 x mean moving range (3 sigma); sigma is the
-# mean moving range / d2, with d2 = 1.128 for moving ranges of two points.
-LIMIT_FACTOR = 2.66
-D2 = 1.128
 
-RULE_LIMIT = "beyond a limit"
-RULE_SHIFT = "run on one side of the mean"
-RULE_TREND = "run rising or falling"
-RULE_TWO_OF_THREE = "two of three near a limit"
-RULE_ORDER = (RULE_LIMIT, RULE_SHIFT, RULE_TREND, RULE_TWO_OF_THREE)
 
 COMPARISONS = ("better", "similar", "worse", "not compared")
 FUNNEL_COLUMNS = ["denominator", "lower_95", "upper_95", "lower_998", "upper_998"]
-SPC_COLUMNS = ["index", "value", "moving_range", "special_cause", "rule", "direction"]
 
 
 @dataclass(frozen=True)
@@ -57,35 +49,6 @@ class Interval:
     low: float
     high: float
     level: float  # 0.95 or 0.998
-
-
-@dataclass(frozen=True)
-class Trend:
-    """Direction of the recent trend and what it means for the board."""
-
-    direction: str  # "increasing", "decreasing", "no significant change", "not enough data"
-    meaning: str  # "getting better", "getting worse" or ""
-    p_value: float | None
-    points: int
-    text: str
-
-
-@dataclass(frozen=True)
-class SpcResult:
-    """An XmR chart: limits, the special-cause points and the board's verdicts."""
-
-    enough_data: bool
-    reason: str
-    mean: float | None
-    lower_limit: float | None
-    upper_limit: float | None
-    points: pd.DataFrame
-    variation: str
-    variation_text: str
-    assurance: str
-    assurance_text: str
-    icon_variation: str
-    icon_assurance: str
 
 
 # --- small helpers ---------------------------------------------------------------------------
@@ -270,362 +233,105 @@ def compare_with_england(value, ci_low, ci_high, england, polarity: str) -> str:
     return "better" if area_is_higher == (direction == "higher") else "worse"
 
 
-# --- recent trend ----------------------------------------------------------------------------
+# --- recent trend (Fingertips; the method lives in cypp_dash.trend) --------------------------------
+
+Trend = trend_mod.TrendResult
 
 
-def _armitage(x: np.ndarray, n: np.ndarray, t: np.ndarray) -> tuple[float, float]:
-    """Chi-squared test for trend in proportions (Cochran-Armitage): (chi-squared, direction)."""
-    big_n, big_x = n.sum(), x.sum()
-    slope_part = big_n * (x * t).sum() - big_x * (n * t).sum()
-    spread = big_n * (n * t**2).sum() - (n * t).sum() ** 2
-    variance = big_x * (big_n - big_x) * spread
-    if variance <= 0:
-        return 0.0, 0.0
-    return float(big_n * slope_part**2 / variance), float(np.sign(slope_part))
+def recent_trend(values: Sequence[float], polarity: str, numerators: Sequence[float] | None = None,
+                 denominators: Sequence[float] | None = None, points: int = trend_mod.POINTS,
+                 ci_low: Sequence[float] | None = None, ci_high: Sequence[float] | None = None,
+                 periods: Sequence[str] | None = None) -> Trend:
+    """The Fingertips recent-trend marker (see cypp_dash.trend): five annual points, chi-squared test for
+    trend at 99.8% for proportions, weighted regression where there are intervals, else "cannot be
+    calculated"."""
+    return trend_mod.recent_trend(values, polarity, numerators=numerators, denominators=denominators,
+                                  ci_low=ci_low, ci_high=ci_high, periods=periods, points=points)
 
 
-def _armitage_p(x, n, t) -> tuple[float, float]:
-    stat, sign = _armitage(x, n, t)
-    return float(chi2.sf(stat, 1)), sign
+# --- statistical process control (NHSRplotthedots; the rules live in cypp_dash.spc) -----------------
 
-
-def _slope_sign(y: np.ndarray, t: np.ndarray) -> float:
-    slope = np.polyfit(t, y, 1)[0]
-    scale = max(1.0, float(np.abs(y).max()))
-    return 0.0 if abs(slope) <= 1e-12 * scale else float(np.sign(slope))
-
-
-def _slope_p(y: np.ndarray, t: np.ndarray) -> tuple[float, float]:
-    """Two-sided t-test of the least-squares slope (n - 2 degrees of freedom): (p, direction)."""
-    sign = _slope_sign(y, t)
-    if sign == 0:
-        return 1.0, 0.0
-    slope, intercept = np.polyfit(t, y, 1)
-    residuals = y - (slope * t + intercept)
-    sse = float((residuals**2).sum())
-    sxx = float(((t - t.mean()) ** 2).sum())
-    if sse <= 1e-24 * max(1.0, float((y**2).sum())):
-        return 0.0, sign  # points exactly on a line
-    se = math.sqrt(sse / (len(y) - 2) / sxx)
-    return float(2 * student_t.sf(abs(slope / se), len(y) - 2)), sign
-
-
-def _plain_trend(direction: str, meaning: str, points: int, p: float) -> str:
-    span = f"over the last {points} points"
-    if direction == "no significant change":
-        return f"No significant change {span} ({_fmt_p(p)})"
-    verb = direction.capitalize()
-    judged = f" and {meaning}" if meaning else ""
-    tail = "" if meaning else "; this measure has no better direction"
-    return f"{verb}{judged} {span} (significant, {_fmt_p(p)}){tail}"
-
-
-def recent_trend(
-    values: Sequence[float],
-    polarity: str,
-    numerators: Sequence[float] | None = None,
-    denominators: Sequence[float] | None = None,
-    points: int = 5,
-    alpha: float = 0.05,
-) -> Trend:
-    """Recent trend over the last `points` non-missing values, in the style of Fingertips' markers.
-
-    Test: when every one of those points has a usable numerator and denominator (0 <= numerator
-    <= denominator, denominator > 0) the chi-squared test for trend in proportions
-    (Cochran-Armitage, 1 degree of freedom), as Fingertips uses for proportions. Otherwise a
-    two-sided t-test of the least-squares slope of the values (n - 2 degrees of freedom). That
-    is the unweighted form of Fingertips' method for other indicator types, which weights each
-    point by its confidence interval; we have no intervals here, so the scatter about the line
-    estimates the noise. (Mann-Kendall was rejected: with 5 points it can only ever be
-    significant when all 5 move the same way, p = 0.017, so it says little a board cannot see.)
-    Time is the position in the input series, so a gap left by a missing value keeps its width.
-
-    As Fingertips does, a significant result becomes "no significant change" when leaving out
-    any one point reverses the direction: the trend then rests on a single point.
-
-    alpha is 0.05 by default; Fingertips' own markers use 0.002 (chi-squared > 9.5495), so pass
-    alpha=0.002 to reproduce them.
-    """
-    needed = max(3, int(points))
-    vals = _numbers(values)
-    present = [i for i, v in enumerate(vals) if v is not None][-needed:]
-    if len(present) < needed:
-        return Trend(
-            "not enough data",
-            "",
-            None,
-            len(present),
-            f"Not enough data: {len(present)} point{'s' if len(present) != 1 else ''}; "
-            f"a trend needs at least {needed}",
-        )
-    t = np.array(present, dtype=float)
-    keep = [np.arange(len(t)) != j for j in range(len(t))]  # each point left out in turn
-    nums, dens = _numbers(numerators), _numbers(denominators)
-    use_proportions = len(nums) == len(vals) and len(dens) == len(vals)
-    if use_proportions:
-        pairs = [(nums[i], dens[i]) for i in present]
-        use_proportions = all(
-            x is not None and n is not None and n > 0 and 0 <= x <= n for x, n in pairs
-        )
-    if use_proportions:
-        x = np.array([nums[i] for i in present], dtype=float)
-        n = np.array([dens[i] for i in present], dtype=float)
-        p, sign = _armitage_p(x, n, t)
-        left_out = [_armitage(x[k], n[k], t[k])[1] for k in keep]
-    else:
-        y = np.array([vals[i] for i in present], dtype=float)
-        p, sign = _slope_p(y, t)
-        left_out = [_slope_sign(y[k], t[k]) for k in keep]
-    if p >= alpha or sign == 0:
-        return Trend(
-            "no significant change", "", p, needed, _plain_trend("no significant change", "", needed, p)
-        )
-    if any(s != sign for s in left_out):
-        text = (
-            f"No significant change over the last {needed} points: the apparent trend "
-            f"({_fmt_p(p)}) depends on a single point"
-        )
-        return Trend("no significant change", "", p, needed, text)
-    direction = "increasing" if sign > 0 else "decreasing"
-    better = _polarity(polarity)
-    if better == "none":
-        meaning = ""
-    else:
-        meaning = "getting better" if (sign > 0) == (better == "higher") else "getting worse"
-    return Trend(direction, meaning, p, needed, _plain_trend(direction, meaning, needed, p))
-
-
-# --- statistical process control (XmR) -------------------------------------------------------
-
-
-def _runs(signs: np.ndarray) -> list[tuple[int, int, float]]:
-    """(start, end inclusive, sign) for each run of equal non-zero signs."""
-    runs, start = [], 0
-    for i in range(1, len(signs) + 1):
-        if i == len(signs) or signs[i] != signs[start]:
-            if signs[start] != 0:
-                runs.append((start, i - 1, float(signs[start])))
-            start = i
-    return runs
-
-
-def _judge(sign: float, polarity: str) -> str:
-    if polarity == "none":
-        return "neutral"
-    return "improving" if (sign > 0) == (polarity == "higher") else "concerning"
-
-
-def _variation_icon(variation: str, sign: float) -> str:
-    arrow, side = ("▲", "high") if sign > 0 else ("▼", "low")
-    return {
-        "common cause": "● Common cause",
-        "special cause improving": f"{arrow} Improvement ({side})",
-        "special cause concerning": f"{arrow} Concern ({side})",
-        "special cause (neither better nor worse)": f"{arrow} Neither ({side})",
-    }.get(variation, "")
-
-
+VARIATION_ICONS = {
+    ("special cause improving", 1): "▲ Improvement (high)", ("special cause improving", -1): "▼ Improvement (low)",
+    ("special cause concerning", 1): "▲ Concern (high)", ("special cause concerning", -1): "▼ Concern (low)",
+    ("special cause neither", 1): "▲ Neither (high)", ("special cause neither", -1): "▼ Neither (low)",
+}
 ASSURANCE_ICONS = {
-    "consistently passes": "✓ Consistently passes target",
-    "consistently fails": "✗ Consistently fails target",
-    "will hit and miss": "~ Hit and miss target",
+    "consistently passing": "✓ Consistently passing the target",
+    "consistently failing": "✗ Consistently failing the target",
+    "hit and miss": "~ Hit and miss the target",
 }
 
 
-def xmr(
-    values: Sequence[float],
-    polarity: str,
-    target: float | None = None,
-    min_points: int = 15,
-    shift_run: int = 7,
-    trend_run: int = 6,
-) -> SpcResult:
-    """XmR chart with Making Data Count rules, verdicts and icons.
+@dataclass(frozen=True)
+class SpcResult:
+    """An XmR chart with the board's words: the spc.Spc result plus verdict texts and icons."""
 
-    Missing values are skipped: the mean, moving ranges and runs use the non-missing points in
-    order, and a missing point gets a row in `points` with no rule. Mean = mean of the points;
-    moving range = |difference from the previous point|; limits = mean +/- 2.66 x mean moving
-    range; sigma = mean moving range / 1.128. A point exactly on the mean (to 1e-9) counts as on
-    neither side.
+    enough_data: bool
+    reason: str
+    mean: float | None
+    lower_limit: float | None
+    upper_limit: float | None
+    points: pd.DataFrame
+    variation: str
+    variation_text: str
+    assurance: str
+    assurance_text: str
+    icon_variation: str
+    icon_assurance: str
+    rebases: tuple = ()
+    min_points: int = spc_mod.MIN_POINTS
 
-    Rules (every point in a qualifying run or group is flagged):
-    - beyond a limit: above the upper or below the lower process limit;
-    - run on one side of the mean: `shift_run` or more points in a row all above or all below
-      the mean; a point on the mean breaks the run;
-    - run rising or falling: `trend_run` or more points in a row each higher (or each lower)
-      than the one before; an unchanged value breaks the run;
-    - two of three near a limit: in any three points in a row, two or three lie beyond 2 sigma
-      on the same side of the mean (points beyond the limit count too); those points are flagged.
 
-    Direction of a special-cause point: for the three level rules, its side of the mean; for a
-    point flagged only by a rising/falling run, the run's direction. Higher-is-better: above the
-    mean or rising = improving; lower-is-better mirrors it; polarity "none" gives "neutral".
+def _side_of(special_type: str) -> int:
+    return 1 if ("Above" in special_type or "Increasing" in special_type) else -1
 
-    Variation verdict: the latest point governs, as the Making Data Count icons do (and
-    NHSRplotthedots, which takes the icon from the last point): if it is a special-cause point
-    the verdict is its direction, otherwise "common cause" (the text then mentions any earlier
-    special cause). Assurance (only with a target, enough data and a better direction):
-    higher-is-better, target <= lower limit -> "consistently passes", target >= upper limit ->
-    "consistently fails", otherwise "will hit and miss"; lower-is-better mirrors it.
 
-    Differences from NHSRplotthedots (ptd_calculate_point_type.R, as read): its rising/falling
-    rule needs 7 points (here `trend_run`, default 6, as the current Making Data Count guidance),
-    its two-of-three rule also needs the third point on the same side and ignores points beyond
-    a limit, and it colours every special-cause point by its side of the mean. Its assurance
-    uses strict inequalities; here a target exactly on a limit counts as beyond it.
-    """
-    raw = _numbers(values)
-    better = _polarity(polarity)
-    present = [i for i, v in enumerate(raw) if v is not None]
-    y = np.array([raw[i] for i in present], dtype=float)
-    moving = np.abs(np.diff(y)) if len(y) > 1 else np.array([])
+def xmr(values: Sequence[float], polarity: str, target: float | None = None, min_points: int = spc_mod.MIN_POINTS,
+        periods: Sequence[str] | None = None, rebase: Sequence[int] | None = None,
+        rebase_reasons: Sequence[str] | None = None, screen_outliers: bool = True) -> SpcResult:
+    """XmR chart as NHSRplotthedots (cypp_dash.spc.spc), with the verdicts said in words.
 
-    frame = pd.DataFrame(
-        {
-            "index": np.arange(len(raw), dtype=int),
-            "value": [np.nan if v is None else v for v in raw],
-            "moving_range": np.nan,
-            "special_cause": False,
-            "rule": "",
-            "direction": "",
-        },
-        columns=SPC_COLUMNS,
-    )
-    frame["value"] = frame["value"].astype(float)
-    frame["moving_range"] = frame["moving_range"].astype(float)
-    if len(moving):
-        frame.loc[present[1:], "moving_range"] = moving
-
-    if len(y) < max(min_points, 2):
-        reason = f"SPC needs at least {max(min_points, 2)} points; this series has {len(y)}"
-        return SpcResult(False, reason, None, None, None, frame, "", "", "", "", "", "")
-
-    mean = float(y.mean())
-    mean_mr = float(moving.mean())
-    upper, lower = mean + LIMIT_FACTOR * mean_mr, mean - LIMIT_FACTOR * mean_mr
-    sigma = mean_mr / D2
-    tol = 1e-9 * max(1.0, abs(mean), mean_mr)
-    side = np.where(np.abs(y - mean) <= tol, 0.0, np.sign(y - mean))
-
-    m = len(y)
-    rules: list[list[str]] = [[] for _ in range(m)]
-    signs = np.zeros(m)
-
-    beyond = ((y > upper + tol) & (side > 0)) | ((y < lower - tol) & (side < 0))
-    for j in np.flatnonzero(beyond):
-        rules[j].append(RULE_LIMIT)
-
-    for start, end, _sign in _runs(side):
-        if end - start + 1 >= shift_run:
-            for j in range(start, end + 1):
-                rules[j].append(RULE_SHIFT)
-
-    step = np.diff(y)
-    step_sign = np.where(np.abs(step) <= tol, 0.0, np.sign(step))
-    trend_sign = np.zeros(m)
-    for start, end, sign in _runs(step_sign):
-        if end - start + 2 >= trend_run:  # k steps join k + 1 points
-            for j in range(start, end + 2):
-                rules[j].append(RULE_TREND)
-                trend_sign[j] = sign
-
-    near = (np.abs(y - mean) > 2 * sigma + tol) & (side != 0)
-    two_of_three = np.zeros(m, dtype=bool)
-    for start in range(m - 2):
-        window = range(start, start + 3)
-        for sign in (1.0, -1.0):
-            hits = [j for j in window if near[j] and side[j] == sign]
-            if len(hits) >= 2:
-                two_of_three[hits] = True
-    for j in np.flatnonzero(two_of_three):
-        rules[j].append(RULE_TWO_OF_THREE)
-
-    directions = []
-    for j in range(m):
-        level_rule = any(r in rules[j] for r in (RULE_LIMIT, RULE_SHIFT, RULE_TWO_OF_THREE))
-        signs[j] = side[j] if level_rule else trend_sign[j]
-        directions.append(_judge(signs[j], better) if rules[j] else "")
-
-    ordered = ["; ".join(r for r in RULE_ORDER if r in found) for found in rules]
-    frame.loc[present, "special_cause"] = [bool(r) for r in rules]
-    frame.loc[present, "rule"] = ordered
-    frame.loc[present, "direction"] = directions
-    frame["special_cause"] = frame["special_cause"].astype(bool)
-
-    last = m - 1
-    limits_text = f"between {_fmt(lower)} and {_fmt(upper)}"
-    if rules[last]:
-        variation = {
-            "improving": "special cause improving",
-            "concerning": "special cause concerning",
-            "neutral": "special cause (neither better nor worse)",
-        }[directions[last]]
-        judgement = {
-            "improving": "in the better direction",
-            "concerning": "in the worse direction",
-            "neutral": "neither better nor worse, as this measure has no better direction",
-        }[directions[last]]
-        variation_text = (
-            f"Special cause variation: the latest point ({ordered[last]}) is unlikely to be "
-            f"chance; the change is {judgement}. Expected range {limits_text}."
-        )
+    `rebase`: positions where the limits are recalculated (the plan's change points)."""
+    chart = spc_mod.spc(values, polarity, target=target, periods=periods, rebase=rebase,
+                        rebase_reasons=rebase_reasons, screen_outliers=screen_outliers, min_points=min_points)
+    pts = chart.points
+    last = chart.latest
+    if not chart.variation:
+        return SpcResult(False, chart.reason, None, None, None, pts, "", chart.reason, "", "", "", "",
+                         tuple(chart.rebases), chart.min_points)
+    mean, low, high = float(last["mean"]), float(last["lower_limit"]), float(last["upper_limit"])
+    limits_text = f"between {_fmt(low)} and {_fmt(high)}"
+    since = " since the recalculation" if int(last["group"]) else ""
+    if chart.variation == "common cause":
+        earlier = pts[(pts["special_cause"] != "") & (pts["group"] == last["group"])]
+        text = (f"Common cause variation: the latest point is within the expected range ({limits_text}) and part "
+                "of no unusual pattern.")
+        if not earlier.empty:
+            text += f" Earlier special cause ({earlier.iloc[-1]['special_cause']}) at {earlier.iloc[-1]['period']}."
+        icon = "● Common cause"
     else:
-        variation = "common cause"
-        earlier = [j for j in range(m) if rules[j]]
-        variation_text = (
-            f"Common cause variation: the latest point is within the expected range "
-            f"({limits_text}) and part of no unusual pattern."
-        )
-        if earlier:
-            j = earlier[-1]
-            variation_text += (
-                f" Earlier special cause ({directions[j]}) last seen at point {present[j] + 1}."
-            )
-    icon_variation = _variation_icon(variation, signs[last])
-
-    assurance, assurance_text = "", ""
-    goal = _number(target)
-    if goal is not None and better == "none":
+        judgement = {"special cause improving": "in the better direction",
+                     "special cause concerning": "in the worse direction",
+                     "special cause neither": "neither better nor worse, as this measure has no better direction"}
+        text = (f"Special cause variation: the latest point ({last['rules']}) is unlikely to be chance; the change "
+                f"is {judgement[chart.variation]}. Expected range{since} {limits_text}.")
+        icon = VARIATION_ICONS[(chart.variation, _side_of(last["special_cause_type"]))]
+    assurance_text = ""
+    goal = chart.target
+    if goal is not None and chart.improvement_direction == 0:
         assurance_text = "No assurance: this measure has no better direction to judge a target by."
-    elif goal is not None:
-        passes_at_low = better == "higher"
-        if goal <= lower:
-            assurance = "consistently passes" if passes_at_low else "consistently fails"
-        elif goal >= upper:
-            assurance = "consistently fails" if passes_at_low else "consistently passes"
-        else:
-            assurance = "will hit and miss"
+    elif chart.assurance:
         assurance_text = {
-            "consistently passes": (
-                f"The target ({_fmt(goal)}) is outside the expected range ({limits_text}) on "
-                "the good side: if nothing changes, every future point should meet it."
-            ),
-            "consistently fails": (
-                f"The target ({_fmt(goal)}) is outside the expected range ({limits_text}) on "
-                "the wrong side: if nothing changes, it will not be met without a change in "
-                "the process."
-            ),
-            "will hit and miss": (
-                f"The target ({_fmt(goal)}) is inside the expected range ({limits_text}): "
-                "if nothing changes, it will be met at some points and missed at others."
-            ),
-        }[assurance]
-    icon_assurance = ASSURANCE_ICONS.get(assurance, "")
-
-    return SpcResult(
-        True,
-        "",
-        mean,
-        lower,
-        upper,
-        frame,
-        variation,
-        variation_text,
-        assurance,
-        assurance_text,
-        icon_variation,
-        icon_assurance,
-    )
+            "consistently passing": f"The target ({_fmt(goal)}) is outside the expected range ({limits_text}) on "
+                                    "the good side: if nothing changes, every future point should meet it.",
+            "consistently failing": f"The target ({_fmt(goal)}) is outside the expected range ({limits_text}) on "
+                                    "the wrong side: it will not be met without a change in the process.",
+            "hit and miss": f"The target ({_fmt(goal)}) is inside the expected range ({limits_text}): if nothing "
+                            "changes, it will be met at some points and missed at others.",
+        }[chart.assurance]
+    return SpcResult(True, "", mean, low, high, pts, chart.variation, text, chart.assurance, assurance_text, icon,
+                     ASSURANCE_ICONS.get(chart.assurance, ""), tuple(chart.rebases), chart.min_points)
 
 
 # --- funnel plots ----------------------------------------------------------------------------
@@ -643,21 +349,30 @@ def _proportion_limits(share: float, n: float, level: float) -> tuple[float, flo
     return max(0.0, share - half), min(1.0, share + half)
 
 
+def _exact_count_interval(count: float, level: float) -> tuple[float, float]:
+    """Exact Poisson interval for a count, continuous in the count: chi-squared quantiles / 2."""
+    alpha = 1 - level
+    low = 0.0 if count <= 0 else float(chi2.ppf(alpha / 2, 2 * count)) / 2
+    return low, float(chi2.ppf(1 - alpha / 2, 2 * count + 2)) / 2
+
+
 def _rate_limits(rate: float, n: float, level: float) -> tuple[float, float]:
-    """Limits for an observed rate (per 1) at denominator n: the counts whose interval touches n x rate."""
+    """Funnel limits for a rate (per 1) at denominator n by exact Poisson limits, as PHEindicatormethods'
+    calculate_funnel_limits (poisson_funnel): the upper limit is the count whose exact lower bound equals
+    the expected count n x rate, the lower limit the count whose exact upper bound does, each / n."""
     expected = rate * n
     if expected <= 0:
-        return 0.0, 0.0  # only a count of 0 has an interval reaching down to 0
+        return 0.0, 0.0
 
     def low_at(count: float) -> float:
-        return _count_interval(count, level)[1] - expected
+        return _exact_count_interval(count, level)[1] - expected
 
     def high_at(count: float) -> float:
-        return _count_interval(count, level)[0] - expected
+        return _exact_count_interval(count, level)[0] - expected
 
-    low_count = 0.0 if low_at(0.0) >= 0 else optimize.brentq(low_at, 0.0, expected)
-    top = max(expected * 2, expected + 20 * math.sqrt(expected) + 20)
-    high_count = optimize.brentq(high_at, expected, top)
+    low_count = 0.0 if low_at(0.0) >= 0 else optimize.brentq(low_at, 0.0, expected, xtol=1e-12)
+    top = max(expected * 2, expected + 20 * math.sqrt(expected) + 40)
+    high_count = optimize.brentq(high_at, expected, top, xtol=1e-12)
     return low_count / n, high_count / n
 
 
@@ -676,8 +391,8 @@ def funnel_limits(
     largest positive denominator given (log spacing puts more rows where the funnel bends).
     kind "proportion": limits where the Wilson interval of the observed value touches the
     centre, centre +/- z sqrt(p (1 - p) / n), clipped to 0 and the multiplier (Spiegelhalter;
-    PHE funnel guidance). kind "rate": limits where the Poisson interval of the observed count
-    (exact below 10 events, Byar's from 10) touches the expected count n x centre / multiplier.
+    PHEindicatormethods sigma_adjustment, which gives the same numbers). kind "rate": exact Poisson
+    limits on the rate's own scale (see _rate_limits).
     Empty frame when the centre or every denominator is missing.
     """
     c, m = _number(centre), _number(multiplier)
@@ -703,7 +418,10 @@ def funnel_position(value, denominator, centre, multiplier=100.0, kind="proporti
     """Where a point sits on the funnel: "within 95% limits", "above 95% limit", "below 95% limit",
     "above 99.8% limit" or "below 99.8% limit"; "not compared" when anything is missing.
 
-    A value exactly on a limit counts as within it.
+    The point is compared with the limits drawn at its own denominator (so the words always agree with
+    the picture); a value exactly on a limit counts as within it. PHEindicatormethods'
+    assign_funnel_significance compares the centre with the point's own interval instead: the same for
+    proportions, and for rates it differs only where Byar's approximation and the exact limit disagree.
     """
     v, n, c, m = (_number(x) for x in (value, denominator, centre, multiplier))
     kind = "rate" if str(kind).strip().lower() == "rate" else "proportion"
@@ -718,3 +436,114 @@ def funnel_position(value, denominator, centre, multiplier=100.0, kind="proporti
         if v < low * m:
             return f"below {label} limit"
     return "within 95% limits"
+
+
+FUNNEL_TABLE_COLUMNS = ["area", "value", "centre", "lower_95", "upper_95", "lower_998", "upper_998", "position"]
+
+
+def funnel_kind(unit: str) -> tuple[str, float] | None:
+    """("proportion", 100) for a percentage, ("rate", N) for "rate per N", None where there is no funnel
+    (plain counts and anything else: a count has no denominator to set its expected spread)."""
+    text = str(unit or "").strip().lower()
+    if text in ("percent", "%", "percentage", "proportion"):
+        return "proportion", 100.0
+    per = rate_multiplier(text)
+    if per is not None:
+        return "rate", per
+    return None
+
+
+def funnel_table(areas: Sequence[str], numerators: Sequence[float], denominators: Sequence[float], unit: str,
+                 centre: float | None = None) -> pd.DataFrame:
+    """One row per area: its value, the centre, its 95% and 99.8% limits at its own denominator and its
+    position. The centre is `centre` when given (e.g. the parent's figure, not then plotted as a point),
+    else the pooled figure of the areas: sum of numerators / sum of denominators x multiplier, as
+    PHEindicatormethods' calculate_funnel_limits. Raises ValueError for a unit with no funnel."""
+    kind = funnel_kind(unit)
+    if kind is None:
+        raise ValueError(f"no funnel plot for {unit!r}: funnels are drawn for percentages and rates, not counts")
+    method, multiplier = kind
+    nums, dens = _numbers(numerators), _numbers(denominators)
+    usable = [(a, x, n) for a, x, n in zip(areas, nums, dens) if x is not None and n is not None and n > 0]
+    if centre is None:
+        total_n = sum(n for _, _, n in usable)
+        centre = sum(x for _, x, _ in usable) / total_n * multiplier if total_n else None
+    rows = []
+    for a, x, n in zip(areas, nums, dens):
+        row = {"area": a, "value": None, "centre": centre, "lower_95": None, "upper_95": None,
+               "lower_998": None, "upper_998": None, "position": "not compared"}
+        if x is not None and n is not None and n > 0 and centre is not None:
+            row["value"] = x / n * multiplier
+            share = centre / multiplier
+            if share >= 0 and (method == "rate" or share <= 1):
+                for level, tag in FUNNEL_LEVELS:
+                    low, high = _limits(method, share, n, level)
+                    row[f"lower_{tag}"], row[f"upper_{tag}"] = low * multiplier, high * multiplier
+                row["position"] = funnel_position(row["value"], n, centre, multiplier, method)
+        rows.append(row)
+    return pd.DataFrame(rows, columns=FUNNEL_TABLE_COLUMNS)
+
+
+# --- the methods in plain English (About the data draws these, so the page cannot drift from the code) -----
+
+@dataclass(frozen=True)
+class MethodNote:
+    """One statistical method as the board reads it: what it is for, how it works, and its source."""
+
+    name: str
+    plain: str
+    source: str
+
+
+def method_notes(trend_points: int = trend_mod.POINTS, spc_min_points: int = spc_mod.MIN_POINTS) -> list[MethodNote]:
+    """Each method this dashboard uses, in plain English, with the constants the code itself uses."""
+    return [
+        MethodNote(
+            "Confidence intervals",
+            "A range that would contain the true figure 95 times in 100. Percentages use the Wilson score method; "
+            f"counts and rates use the exact Poisson method below {EXACT_BELOW} events and Byar's method from "
+            f"{EXACT_BELOW}. A figure whose interval includes the figure it is compared with (England, a baseline "
+            "or a target) is \"not significantly different\": the board sees \"too few to tell\", neither green "
+            "nor red on that rule.",
+            "OHID Fingertips Public Health Technical Guidance (confidence intervals); DHSC PHEindicatormethods "
+            "(phe_proportion, phe_rate) and PHStatsMethods."),
+        MethodNote(
+            "Compared with England",
+            "Better or worse when the whole 95% interval lies on one side of England's figure, similar when it "
+            "includes it. England's figure is for the same period where held; an older one is named with its "
+            "period, and one more than two years older is \"comparator out of date\", never better or worse. "
+            "Districts are compared with England and with the plan's area in the same way.",
+            "OHID Fingertips: comparison with a benchmark by confidence interval (sub-areas rated the same way)."),
+        MethodNote(
+            "Recent trend",
+            f"Only for yearly figures: the {trend_points} most recent, non-overlapping years. Percentages with "
+            "numerators and denominators use the chi-squared test for trend; other figures need 95% intervals "
+            "and use a weighted regression. The trend counts only if it would arise by chance less than 2 times "
+            f"in 1,000 (chi-squared above {trend_mod.CRITICAL}, 99.8%), and only if leaving out any one year "
+            "keeps its direction. Without numerators or intervals it \"cannot be calculated\". Quarterly figures "
+            "are read with statistical process control instead.",
+            "OHID Fingertips Public Health Technical Guidance, \"Fingertips trend markers\"."),
+        MethodNote(
+            "Statistical process control (SPC)",
+            "An XmR chart separates ordinary ups and downs (common cause) from change worth acting on (special "
+            f"cause). The centre line is the mean; the process limits are the mean plus or minus {spc_mod.LIMIT} "
+            f"times the average moving range, after leaving out moving ranges of {spc_mod.SCREEN} times the "
+            f"average or more. Special cause: a point outside the limits; {spc_mod.RUN} points each higher (or "
+            f"lower) than the last; two of three points in a row near a limit (beyond two sigma) with all three "
+            f"on the same side; {spc_mod.RUN} points in a row on one side of the mean; if rules disagree, in that "
+            "order. The icon is the latest point's. Assurance compares the target with the limits: consistently "
+            "passing, hit and miss, or consistently failing. Limits are recalculated from a change point the plan "
+            f"names (shown on the chart). With fewer than {spc_min_points} points there are no limits and no icon "
+            "(NHSRplotthedots draws provisional \"trial limits\" there; we show none, because a board reads an "
+            "icon as settled).",
+            "NHS England, Making Data Count; NHS-R Community, NHSRplotthedots (ptd_spc)."),
+        MethodNote(
+            "Funnel plots",
+            "Each district's figure against its size, inside lines where 95% and 99.8% of figures would fall by "
+            "chance around the centre: the plan's area (drawn as the line, not a point) or the districts pooled. "
+            "Percentages use Wilson score limits, rates exact Poisson limits on the rate's own scale; there is no "
+            "funnel for plain counts. Marker shape says where a point lies against the limits; colour says better "
+            "or worse by the measure's direction.",
+            "Spiegelhalter (2005); PHE funnel plot guidance as coded in PHEindicatormethods "
+            "(calculate_funnel_limits)."),
+    ]

@@ -7,11 +7,12 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from cypp_dash import stats, store
 from cypp_dash.config import Config, Kpi, Plan, Settings, TargetRule
-from cypp_dash.periods import parse_period
+from cypp_dash.periods import PeriodError, parse_period
 
 RAG_ORDER = {"green": 0, "amber": 1, "red": 2}
 RAG_WORDS = {"green": "On track", "amber": "Some concern", "red": "Off track", "not rated": "Not rated"}
@@ -74,6 +75,11 @@ class KpiStatus:
     relation: str = "measure"
     relation_note: str = ""
     assurance_target: float | None = None
+    england_out_of_date: bool = False
+    compared_with_parent: str = ""  # a district against its parent (the plan's area): better/similar/worse
+    parent_text: str = ""
+    headline: str = ""  # the board's words for the tile: "significantly better than England (2024/25)", ...
+    spc_rebase: str = ""  # where and why the SPC limits were recalculated
 
     @property
     def rag_label(self) -> str:
@@ -89,9 +95,17 @@ class KpiStatus:
         """What is known of the latest figure besides its RAG, as (label, text) in reading order: the
         comparison with England, the recent trend, SPC, the flags and the note uploaded with it ("" where
         there is nothing to say). The page and the Word report list the same facts under the same labels."""
-        return [("Compared with England", self.comparison_text), ("Recent trend", self.trend_text),
+        return [("Compared with England", self.comparison_text), ("Compared with the plan's area", self.parent_text),
+                ("Recent trend", self.trend_text),
                 ("Statistical process control", self.spc_text), ("Flags", self.flags_words),
                 ("Note with the latest figure (as uploaded)", self.note or "")]
+
+    @property
+    def figure_text(self) -> str:
+        """The figure as the board reads it, "suppressed" for a withheld one."""
+        if self.value is None and "suppressed" in self.flags.split(","):
+            return "suppressed"
+        return fmt(self.value, self.unit)
 
     def as_row(self) -> dict:
         return asdict(self)
@@ -158,11 +172,45 @@ class Evidence:
     baseline_label: str
     trend: stats.Trend | None
     settings: Settings
+    england_out_of_date: bool = False
+    is_district: bool = False
+    spc: stats.SpcResult | None = None
+    suppressed: bool = False
+    parent: float | None = None
+    parent_name: str = ""
+    parent_period: str | None = None
+
+    @property
+    def england_words(self) -> str:
+        """England's figure named with its period: "2021/22: 81.0%"."""
+        figure = fmt(self.england, self.kpi.unit)
+        return f"{self.england_period}: {figure}" if self.england_period else f"period not stated: {figure}"
+
+
+def _ci_text(ci: stats.Interval, unit: str) -> str:
+    return f"{fmt(ci.low, unit)} to {fmt(ci.high, unit)}"
+
+
+def _includes(ci: stats.Interval | None, x: float | None) -> bool:
+    """True when a 95% interval includes x: the figure is not significantly different from it."""
+    return ci is not None and x is not None and min(ci.low, ci.high) <= x <= max(ci.low, ci.high)
+
+
+def _too_few(ev: Evidence, what: str) -> Judgement:
+    return Judgement("amber", f"not significantly different from the {what} (too few to tell: the 95% confidence "
+                              f"interval, {_ci_text(ev.ci, ev.kpi.unit)}, includes it)")
+
+
+def _out_of_date(ev: Evidence) -> Judgement:
+    return Judgement(None, f"comparator out of date: the England figure held is for {ev.england_words}, more than "
+                           f"two years before {ev.period}, so it is not called better or worse")
 
 
 def _rule_above_england(ev: Evidence, rule: TargetRule) -> Judgement:
     kpi, s = ev.kpi, ev.settings
-    eng = fmt(ev.england, kpi.unit)
+    eng = ev.england_words
+    if ev.england_out_of_date:
+        return _out_of_date(ev)
     if ev.ci is not None:
         verdict = stats.compare_with_england(ev.value, ev.ci.low, ev.ci.high, ev.england, kpi.polarity)
         ci = f"{fmt(ev.ci.low, kpi.unit)} to {fmt(ev.ci.high, kpi.unit)}"
@@ -188,7 +236,9 @@ def _rule_above_england(ev: Evidence, rule: TargetRule) -> Judgement:
 
 def _rule_in_line_with_england(ev: Evidence, rule: TargetRule) -> Judgement:
     kpi, s = ev.kpi, ev.settings
-    eng = fmt(ev.england, kpi.unit)
+    eng = ev.england_words
+    if ev.england_out_of_date:
+        return _out_of_date(ev)
     gap = (ev.value - ev.england) * _good_sign(kpi.polarity)
     if ev.ci is not None:
         verdict = stats.compare_with_england(ev.value, ev.ci.low, ev.ci.high, ev.england, kpi.polarity)
@@ -221,6 +271,8 @@ def _rule_improving_vs_baseline(ev: Evidence, rule: TargetRule) -> Judgement:
     change = (ev.value - ev.baseline) * _good_sign(kpi.polarity)
     threshold = s.improvement_threshold * abs(ev.baseline)
     base = f"{ev.baseline_label} of {fmt(ev.baseline, kpi.unit)}"
+    if _includes(ev.ci, ev.baseline):
+        return _too_few(ev, base)
     if change > threshold:
         return Judgement("green", f"an improvement on the {base}")
     if change < -threshold:
@@ -233,24 +285,30 @@ def _rule_improving_vs_target(ev: Evidence, rule: TargetRule) -> Judgement:
     target = fmt(rule.value, kpi.unit)
     if (ev.value - rule.value) * _good_sign(kpi.polarity) >= 0:
         return Judgement("green", f"meeting the target of {target}")
+    if _includes(ev.ci, rule.value):
+        return _too_few(ev, f"target of {target}")
     if ev.baseline is None:
         return Judgement("red", f"short of the target of {target}, with no baseline to show progress")
     change = (ev.value - ev.baseline) * _good_sign(kpi.polarity)
     base = f"{ev.baseline_label} of {fmt(ev.baseline, kpi.unit)}"
+    if _includes(ev.ci, ev.baseline):
+        return _too_few(ev, base)
     if change > s.improvement_threshold * abs(ev.baseline):
         return Judgement("amber", f"better than the {base} but short of the target of {target}")
     return Judgement("red", f"not improving on the {base} towards the target of {target}")
 
 
 def _rule_improving_trend(ev: Evidence, rule: TargetRule) -> Judgement:
+    """The recent trend (Fingertips, yearly figures); for quarterly figures, SPC's verdict on the latest point."""
     t = ev.trend
-    if t is None or t.direction == "not enough data":
-        return Judgement(None, t.text if t else "there are not enough figures for a trend")
-    if t.meaning == "getting better":
-        return Judgement("green", t.text[0].lower() + t.text[1:])
-    if t.meaning == "getting worse":
-        return Judgement("red", t.text[0].lower() + t.text[1:])
-    return Judgement("amber", t.text[0].lower() + t.text[1:])
+    if t is not None and t.trend != "cannot be calculated":
+        text = t.text[0].lower() + t.text[1:]
+        return Judgement({"getting better": "green", "getting worse": "red"}.get(t.direction, "amber"), text)
+    if ev.spc is not None and ev.spc.variation:
+        text = ev.spc.variation_text[0].lower() + ev.spc.variation_text[1:].rstrip(".")
+        return Judgement({"special cause improving": "green", "special cause concerning": "red"}.get(
+            ev.spc.variation, "amber"), f"judged by statistical process control on quarterly figures ({text})")
+    return Judgement(None, t.text[0].lower() + t.text[1:] if t else "there are not enough figures for a trend")
 
 
 def _rule_absolute(ev: Evidence, rule: TargetRule) -> Judgement:
@@ -259,9 +317,39 @@ def _rule_absolute(ev: Evidence, rule: TargetRule) -> Judgement:
     target = fmt(rule.value, kpi.unit)
     if gap >= 0:
         return Judgement("green", f"meeting the target of {target}")
+    if _includes(ev.ci, rule.value):
+        return _too_few(ev, f"target of {target}")
     if -gap <= s.absolute_amber_gap:
         return Judgement("amber", f"close to the target of {target}: {_gap_text(gap, kpi.unit)} short")
     return Judgement("red", f"well short of the target of {target}: {_gap_text(gap, kpi.unit)} short")
+
+
+_PLAN_AREA_RULES = {"improving_vs_baseline", "improving_vs_target", "absolute"}
+
+
+def _district_by_comparison(ev: Evidence, figure: str) -> tuple[str, str]:
+    """A district with no baseline of its own, rated as Fingertips rates sub-areas: by its 95% interval against
+    England (same period, or one no more than two years older), else against the plan's area."""
+    kpi = ev.kpi
+    if ev.ci is None:
+        return "not rated", (f"Not rated: {figure}; the plan's baseline and target are for the plan's area, and "
+                             "without a confidence interval this district cannot be compared by interval.")
+    if ev.england is not None and not ev.england_out_of_date:
+        verdict = stats.compare_with_england(ev.value, ev.ci.low, ev.ci.high, ev.england, kpi.polarity)
+        against = f"England ({ev.england_words})"
+    elif ev.parent is not None:
+        verdict = stats.compare_with_england(ev.value, ev.ci.low, ev.ci.high, ev.parent, kpi.polarity)
+        against = f"{ev.parent_name} ({ev.parent_period}: {fmt(ev.parent, kpi.unit)})"
+    else:
+        return "not rated", f"Not rated: {figure}; there is no comparator for the same period to rate it against."
+    ci = _ci_text(ev.ci, kpi.unit)
+    rag, words = {"better": ("green", "significantly better than"), "worse": ("red", "significantly worse than"),
+                  "similar": ("amber", "not significantly different from")}.get(verdict, ("not rated", ""))
+    if rag == "not rated":
+        return rag, f"Not rated: {figure}; this measure has no better direction."
+    tail = " (too few to tell)" if verdict == "similar" else ""
+    return rag, (f"{RAG_WORDS[rag]}: {figure} is {words} {against}{tail}; 95% confidence interval {ci}. "
+                 "The plan's baseline and target are for the plan's area.")
 
 
 _RULES = {"above_england": _rule_above_england, "in_line_with_england": _rule_in_line_with_england,
@@ -281,6 +369,8 @@ def rag_for(ev: Evidence) -> tuple[str, str]:
         held = f"latest figure {figure}" if ev.value is not None else f"no figure held for {ev.area_name}"
         return "not rated", ("Not rated: a related indicator, not the plan's measure itself, so it is not judged "
                              f"against the plan's aim ({held}).")
+    if ev.value is None and ev.period is not None and ev.suppressed:
+        return "not rated", f"Not rated: the {ev.period} figure for {ev.area_name} is suppressed (withheld)."
     if ev.value is None:
         return "not rated", (f"Not rated: no figure for {ev.area_name} yet"
                              + (f" ({kpi.baseline.text})" if kpi.baseline.value is None else "") + ".")
@@ -297,7 +387,18 @@ def rag_for(ev: Evidence) -> tuple[str, str]:
                              f"Latest figure {figure}.")
     rated: list[Judgement] = []
     unjudged: list[str] = []
-    for rule in kpi.target.rules:
+    rules = kpi.target.rules
+    if ev.is_district:
+        # The plan's baseline and target belong to the plan's area: a district is rated by comparison
+        # (with England, as the plan's England rules say; else with its parent), and against a baseline only
+        # where the plan gives the district one (`baseline.districts`).
+        rules = tuple(r for r in rules if r.type not in _PLAN_AREA_RULES
+                      or (r.type == "improving_vs_baseline" and ev.baseline is not None))
+        if ev.england is None or ev.england_out_of_date:
+            rules = tuple(r for r in rules if r.type not in _NEED_ENGLAND)
+        if not rules:
+            return _district_by_comparison(ev, figure)
+    for rule in rules:
         if rule.type in _NEED_ENGLAND and ev.england is None:
             msg = f"there is no England figure to compare with (the plan says: \"{kpi.england.text}\")"
             if rule.required:
@@ -337,106 +438,245 @@ def _same_frequency(rows: pd.DataFrame) -> pd.DataFrame:
     return rows[kinds == kinds.iloc[-1]]
 
 
+def is_suppressed(row) -> bool:
+    """True for a figure withheld at source (a suppression marker in the upload, or flagged so)."""
+    return row is not None and "suppressed" in str(row.get("flags") or "").split(",")
+
+
+def withhold_suppressed(rows: pd.DataFrame) -> pd.DataFrame:
+    """The rows with value, numerator, denominator and intervals blanked where the figure is suppressed."""
+    if rows.empty or "flags" not in rows.columns:
+        return rows
+    mask = rows["flags"].fillna("").astype(str).str.split(",").map(lambda f: "suppressed" in f)
+    if not mask.any():
+        return rows
+    rows = rows.copy()
+    for col in ("value", "numerator", "denominator", "ci_low", "ci_high", "ci99_low", "ci99_high"):
+        if col in rows.columns:
+            rows.loc[mask, col] = np.nan
+    return rows
+
+
+YEARS_APART = 2  # a comparator more than two years older is "out of date"
+
+
+def years_apart(period: str | None, other: str | None) -> float | None:
+    """Years between the ends of two periods, or None when either is missing or not a period."""
+    try:
+        a, b = parse_period(period).end, parse_period(other).end
+    except (PeriodError, TypeError, ValueError):
+        return None
+    return abs((a - b).days) / 365.25
+
+
+def _spc_series(kpi: Kpi, run: pd.DataFrame, target: float | None, settings: Settings,
+                latest_missing: bool) -> stats.SpcResult:
+    """SPC on a run of figures (missing ones kept as gaps), rebased at the plan's change points."""
+    periods = run["period"].tolist()
+    changes = [c for c in getattr(kpi, "spc_rebase", ()) or ()]
+    positions, reasons = [], []
+    for c in changes:
+        period = c.get("period") if isinstance(c, dict) else getattr(c, "period", None)
+        if period in periods:
+            positions.append(periods.index(period))
+            reasons.append((c.get("reason") if isinstance(c, dict) else getattr(c, "reason", "")) or "")
+    return stats.xmr(run["value"].tolist(), kpi.polarity, target=target, min_points=settings.spc_min_points,
+                     periods=periods, rebase=positions, rebase_reasons=reasons)
+
+
 def kpi_status(kpi: Kpi, plan: Plan, config: Config, area_code: str, area_rows: pd.DataFrame,
-               england_rows: pd.DataFrame, partnership_name: str) -> KpiStatus:
-    """Status of one KPI for one area from its figures (oldest first) and England's."""
+               england_rows: pd.DataFrame, partnership_name: str, parent_rows: pd.DataFrame | None = None
+               ) -> KpiStatus:
+    """Status of one KPI for one area from its figures (oldest first), England's and (for a district) its
+    parent's."""
     s = config.settings
     area_name = config.area_name(area_code)
+    area_rows = withhold_suppressed(area_rows)
     headline = area_rows[area_rows["value"].notna()]
     latest = area_rows.iloc[-1] if not area_rows.empty else None
     value = _num(latest["value"]) if latest is not None else None
-    # England: the store's figure for the latest period at or before the area's, else the plan's.
+    period = latest["period"] if latest is not None else None
+    # England: the store's figure for the same period; else its latest before, else the plan's figure; named
+    # with its period, and "out of date" when more than two years older than the area's figure.
     england, england_period, england_unit = kpi.england.value, kpi.england.period, kpi.england.unit
     if not england_rows.empty:
         eng = england_rows[england_rows["value"].notna()]
         if latest is not None:
-            eng = eng[eng["period_end"] <= latest["period_end"]]
+            same = eng[eng["period"] == period]
+            eng = same if not same.empty else eng[eng["period_end"] <= latest["period_end"]]
         if not eng.empty:
             # England figures in the store are always in the KPI's own unit (see bundled.plan_rows).
             england, england_period = _num(eng.iloc[-1]["value"]), eng.iloc[-1]["period"]
             england_unit = kpi.unit
-    # Baseline: the plan's for its own area; a district's own figure at the baseline period, else its first.
+    gap = years_apart(period, england_period)
+    out_of_date = england is not None and gap is not None and gap > YEARS_APART
+    # Baseline: the plan's, for the plan's area only (districts get none unless the plan gives theirs).
+    is_district = area_code != plan.area and area_code in plan.districts
     baseline, baseline_period, baseline_label = kpi.baseline.value, kpi.baseline.period, "baseline"
     if kpi.baseline.period:
         baseline_label = f"{kpi.baseline.period} baseline"
-    if area_code != plan.area and not headline.empty:
-        at_base = headline[headline["period"] == kpi.baseline.period] if kpi.baseline.period else headline.iloc[0:0]
-        first = at_base.iloc[0] if not at_base.empty else headline.iloc[0]
-        baseline, baseline_period = _num(first["value"]), first["period"]
-        baseline_label = f"{area_name} {baseline_period} figure"
+    if area_code != plan.area:
+        # A district has a baseline only where the plan gives one for it (`baseline.districts`).
+        own = kpi.baseline.for_area(area_code)
+        baseline, baseline_period = own, (kpi.baseline.period if own is not None else None)
+        baseline_label = f"{area_name} {kpi.baseline.period} baseline" if kpi.baseline.period else \
+            f"{area_name} baseline"
     ci = _interval_from_row(latest, kpi) if latest is not None and value is not None else None
-    run = _same_frequency(headline)
+    run = _same_frequency(area_rows[area_rows["period"].notna()])
+    yearly = not run.empty and parse_period(run["period"].iloc[-1]).kind in ("financial year", "calendar year")
     trend = None
-    if not run.empty:
-        trend = stats.recent_trend(run["value"].tolist(), kpi.polarity,
-                                   numerators=run["numerator"].tolist() if run["numerator"].notna().all() else None,
-                                   denominators=run["denominator"].tolist() if run["denominator"].notna().all()
-                                   else None, points=s.trend_points)
-    ev = Evidence(kpi, area_name, value, latest["period"] if latest is not None else None, ci, england,
-                  england_period, england_unit, baseline, baseline_period, baseline_label, trend, s)
+    if not headline.empty:
+        # Fingertips: proportions by the chi-squared test for trend on numerators and denominators; every
+        # other type (counts, rates) by weighted regression on 95% intervals, held or worked out from the counts.
+        proportion = kpi.unit == "percent"
+        intervals = [_interval_from_row(r, kpi) if _num(r.get("value")) is not None else None
+                     for _, r in run.iterrows()]
+        trend = stats.recent_trend(
+            run["value"].tolist(), kpi.polarity,
+            numerators=run["numerator"].tolist() if proportion and "numerator" in run else None,
+            denominators=run["denominator"].tolist() if proportion and "denominator" in run else None,
+            ci_low=[i.low if i else None for i in intervals], ci_high=[i.high if i else None for i in intervals],
+            periods=run["period"].tolist(), points=s.trend_points)
+    same_units = not england_unit or england_unit == kpi.unit
+    target = _assurance_target(kpi, None if out_of_date else england, same_units)
+    spc = None
+    if run["value"].notna().sum() >= 2:
+        spc = _spc_series(kpi, run, target, s, value is None)
+    parent, parent_period = None, None
+    if parent_rows is not None and not parent_rows.empty and latest is not None:
+        same = withhold_suppressed(parent_rows)
+        same = same[(same["period"] == period) & same["value"].notna()]
+        if not same.empty:
+            parent, parent_period = _num(same.iloc[-1]["value"]), period
+    ev = Evidence(kpi, area_name, value, period, ci, england, england_period, england_unit, baseline,
+                  baseline_period, baseline_label, trend, s, england_out_of_date=out_of_date,
+                  is_district=is_district, spc=spc, suppressed=is_suppressed(latest), parent=parent,
+                  parent_name=config.area_name(plan.area), parent_period=parent_period)
     rag, reason = rag_for(ev)
     if area_code == ENGLAND:
         rag, reason = "not rated", (f"Not rated: England is the comparator the other areas are measured against "
                                     f"(latest figure {fmt(value, kpi.unit)}).")
     status = KpiStatus(
         code=kpi.code, kpi=kpi.name, partnership=partnership_name, partnership_id=kpi.partnership_id,
-        area=area_code, area_name=area_name, period=ev.period, value=value, unit=kpi.unit, england=england,
+        area=area_code, area_name=area_name, period=period, value=value, unit=kpi.unit, england=england,
         england_period=england_period, target=kpi.target.text, rag=rag, reason=reason, baseline=baseline,
         baseline_period=baseline_period, baseline_text=kpi.baseline.text, england_text=kpi.england.text,
         polarity=kpi.polarity, relation=kpi.relation, relation_note=kpi.relation_note)
+    status.england_out_of_date = out_of_date
     if ci is not None:
         status.ci_low, status.ci_high = round(ci.low, 3), round(ci.high, 3)
-    same_units = not england_unit or england_unit == kpi.unit
-    if same_units and ci is not None:
+    if out_of_date or area_code == ENGLAND:
+        status.compared_with_england = "not compared"
+    elif same_units and ci is not None:
         status.compared_with_england = stats.compare_with_england(value, ci.low, ci.high, england, kpi.polarity)
-    elif latest is not None and isinstance(latest.get("compared_with_england"), str) and same_units:
+    elif latest is not None and isinstance(latest.get("compared_with_england"), str) and same_units \
+            and england_period == period:
         status.compared_with_england = _published_comparison(latest["compared_with_england"])
     status.comparison_text = _comparison_text(status, ci, same_units)
+    if is_district:
+        status.compared_with_parent, status.parent_text = _parent_comparison(ev)
     if trend is not None:
-        status.trend, status.trend_text = (f"{trend.direction}, {trend.meaning}" if trend.meaning
-                                           else trend.direction), trend.text
-    if len(run) >= 2:
-        spc = stats.xmr(run["value"].tolist(), kpi.polarity, target=_assurance_target(kpi, england, same_units),
-                        min_points=s.spc_min_points)
+        if not yearly:
+            status.trend = ""
+            status.trend_text = ("Quarterly figures: Fingertips tests trends on yearly figures only, so read the "
+                                 "statistical process control verdict for signal and noise.")
+        else:
+            status.trend = f"{trend.trend}, {trend.direction}" if trend.direction else trend.trend
+            status.trend_text = trend.text
+    if value is None and latest is not None:
+        status.trend = "" if not status.trend.startswith("cannot") else status.trend
+        status.trend_text = (f"No trend verdict: the latest figure ({period}) is "
+                             f"{'suppressed' if ev.suppressed else 'missing'}.")
+    if spc is not None:
         status.spc_variation, status.spc_assurance = spc.variation, spc.assurance
         status.spc_text = spc.variation_text + (f" {spc.assurance_text}" if spc.assurance_text else "")
-        status.assurance_target = _assurance_target(kpi, england, same_units)
+        status.assurance_target = target
+        if spc.rebases:
+            status.spc_rebase = "; ".join(f"limits recalculated from {run['period'].iloc[i]}"
+                                          + (f" ({why})" if why else "") for i, why in spc.rebases)
+            status.spc_text += f" SPC {status.spc_rebase}."
     if latest is not None:
         flags = [f for f in str(latest.get("flags") or "").split(",") if f]
         if bool(latest.get("illustrative")):
             flags.append("illustrative")
         status.flags = ",".join(sorted(set(flags)))
         status.note = latest.get("note") if isinstance(latest.get("note"), str) else None
-        status.numerator, status.denominator = _num(latest.get("numerator")), _num(latest.get("denominator"))
+        if value is not None:
+            status.numerator, status.denominator = _num(latest.get("numerator")), _num(latest.get("denominator"))
         status.illustrative = bool(latest.get("illustrative"))
         status.source = str(latest.get("source") or kpi.source)
         status.licence = str(latest.get("licence") or kpi.licence or "")
     else:
         status.source, status.licence = kpi.source, kpi.licence
-    if len(headline) >= 2:
+    if len(headline) >= 2 and value is not None:
         prev = _num(headline.iloc[-2]["value"])
-        if value is not None and prev is not None:
+        if prev is not None:
             status.direction = "up" if value > prev else "down" if value < prev else "same"
+    status.headline = headline_words(status)
     return status
+
+
+def headline_words(st: KpiStatus) -> str:
+    """The board's words for a tile: the comparison with England (naming its period), the trend and SPC, with
+    no p-values or intervals ("significantly better than England (2024/25) · no significant change")."""
+    if st.value is None:
+        return "suppressed" if "suppressed" in st.flags.split(",") else ""
+    parts = []
+    when = f" ({st.england_period})" if st.england_period else ""
+    if st.england_out_of_date:
+        parts.append(f"comparator out of date (England{when})")
+    elif st.compared_with_england == "better":
+        parts.append(f"significantly better than England{when}")
+    elif st.compared_with_england == "worse":
+        parts.append(f"significantly worse than England{when}")
+    elif st.compared_with_england == "similar":
+        parts.append(f"not significantly different from England{when}")
+    if "too few to tell" in st.reason:
+        parts.append("too few to tell")
+    if st.trend and not st.trend.startswith("cannot"):
+        parts.append(st.trend.split(",")[0] if st.trend.startswith("no significant") else st.trend)
+    elif st.spc_variation:
+        parts.append({"common cause": "no significant change"}.get(st.spc_variation, st.spc_variation))
+    return " · ".join(dict.fromkeys(parts))
+
+
+def _parent_comparison(ev: Evidence) -> tuple[str, str]:
+    if ev.parent is None:
+        return "not compared", f"Not compared: no {ev.parent_name} figure for {ev.period}."
+    if ev.ci is None:
+        return "not compared", f"Not compared with {ev.parent_name}: no confidence interval."
+    verdict = stats.compare_with_england(ev.value, ev.ci.low, ev.ci.high, ev.parent, ev.kpi.polarity)
+    words = {"better": "Significantly better than", "worse": "Significantly worse than",
+             "similar": "Not significantly different from", "not compared": "Not compared with"}[verdict]
+    return verdict, (f"{words} {ev.parent_name} ({ev.parent_period}: {fmt(ev.parent, ev.kpi.unit)}); 95% "
+                     f"confidence interval {_ci_text(ev.ci, ev.kpi.unit)}.")
 
 
 def spc_for(kpi: Kpi, area_rows: pd.DataFrame, st_row: KpiStatus, settings: Settings
             ) -> tuple[list[str], stats.SpcResult] | None:
-    """The XmR chart data behind a status row: the periods and the SPC result, or None."""
-    run = _same_frequency(area_rows[area_rows["value"].notna()])
-    if len(run) < 2:
+    """The XmR chart data behind a status row: the periods and the SPC result (the same call status makes)."""
+    rows = withhold_suppressed(area_rows)
+    run = _same_frequency(rows[rows["period"].notna()])
+    if run["value"].notna().sum() < 2:
         return None
-    return run["period"].tolist(), stats.xmr(run["value"].tolist(), kpi.polarity, target=st_row.assurance_target,
-                                             min_points=settings.spc_min_points)
+    result = _spc_series(kpi, run, st_row.assurance_target, settings, st_row.value is None)
+    return run["period"].tolist(), result
 
 
 def funnel_centre(rows: list[KpiStatus], plan_area: str) -> tuple[float, str] | None:
-    """The centre a district funnel is drawn around: the plan area's figure, else England's."""
+    """The centre a district funnel is drawn around: the plan area's figure (its parent, then not plotted as a
+    point), else the pooled figure of the districts plotted, else England's."""
     for r in rows:
         if r.area == plan_area and r.value is not None:
             return r.value, r.area_name
+    pooled = [r for r in rows if r.area not in (plan_area, ENGLAND) and r.numerator is not None and r.denominator]
+    if pooled:
+        kind = stats.funnel_kind(rows[0].unit)
+        if kind is not None:
+            total = sum(r.denominator for r in pooled)
+            return sum(r.numerator for r in pooled) / total * kind[1], "the districts pooled"
     for r in rows:
-        if r.area == "E92000001" and r.value is not None:
+        if r.area == ENGLAND and r.value is not None:
             return r.value, "England"
     return None
 
@@ -452,17 +692,24 @@ def _published_comparison(text: str) -> str:
 def _comparison_text(st: KpiStatus, ci, same_units: bool) -> str:
     if not same_units:
         return "Not compared: England's figure is in different units."
+    if st.area == ENGLAND:
+        return ""
     if st.england is None:
         return "Not compared: no England figure."
+    eng = f"England {st.england_period}: {fmt(st.england, st.unit)}" if st.england_period \
+        else f"England: {fmt(st.england, st.unit)}"
+    if st.england_out_of_date:
+        return (f"Comparator out of date: the England figure held is for {st.england_period} ({eng}), more than "
+                f"two years before {st.period}; not called better or worse.")
     if ci is None:
         if st.compared_with_england != "not compared":
-            return f"{st.compared_with_england.capitalize()} than England, as published." \
-                if st.compared_with_england != "similar" else "Similar to England, as published."
-        return "Not compared: no confidence interval (no numerator and denominator)."
+            word = {"better": "Better than", "worse": "Worse than", "similar": "Similar to"}[st.compared_with_england]
+            return f"{word} England, as published ({eng})."
+        return f"Not compared: no confidence interval (no numerator and denominator). {eng}."
     words = {"better": "Significantly better than England", "worse": "Significantly worse than England",
              "similar": "Similar to England (not significantly different)", "not compared": "Not compared"}
-    return f"{words[st.compared_with_england]} (95% confidence interval {fmt(ci.low, st.unit)} to " \
-           f"{fmt(ci.high, st.unit)})."
+    return f"{words[st.compared_with_england]} ({eng}); 95% confidence interval {fmt(ci.low, st.unit)} to " \
+           f"{fmt(ci.high, st.unit)}."
 
 
 def _assurance_target(kpi: Kpi, england: float | None, same_units: bool) -> float | None:
@@ -485,18 +732,22 @@ def plan_status(conn: duckdb.DuckDBPyConnection, config: Config, plan: Plan, are
     rows = store.series(conn, ids, [area_code, ENGLAND], up_to=up_to, as_at=as_at)
     names = {p.id: p.name for p in plan.partnerships}
     out = []
+    parents = (store.series(conn, ids, [plan.area], up_to=up_to, as_at=as_at) if area_code in plan.districts
+               else None)
     for k in kpis:
         mine = rows[rows["indicator_id"] == k.indicator_id]
+        parent = parents[parents["indicator_id"] == k.indicator_id] if parents is not None else None
         out.append(kpi_status(k, plan, config, area_code, mine[mine["area_code"] == area_code],
                               mine[mine["area_code"] == ENGLAND] if area_code != ENGLAND else mine.iloc[0:0],
-                              names[k.partnership_id]))
+                              names[k.partnership_id], parent_rows=parent))
     return out
 
 
 def district_table(conn: duckdb.DuckDBPyConnection, config: Config, plan: Plan, kpi: Kpi,
                    period: str | None = None, as_at: datetime | date | None = None) -> list[KpiStatus]:
-    """The KPI for the plan's area, each district, its other comparators (e.g. the region) and
-    England, by the same rules; a comparator with no figures is listed as such, not left out."""
+    """The KPI for the plan's area, each district, its other comparators (e.g. the region) and England; a
+    comparator with no figures is listed as such, not left out. Districts are rated as Fingertips rates
+    sub-areas (by interval against England, else their parent) and compared with the plan's area."""
     up_to = parse_period(period).end if period else None
     areas = list(dict.fromkeys([plan.area, *plan.districts, *plan.comparators, ENGLAND]))
     areas.remove(ENGLAND)
@@ -504,8 +755,34 @@ def district_table(conn: duckdb.DuckDBPyConnection, config: Config, plan: Plan, 
     rows = store.series(conn, [kpi.indicator_id], areas, up_to=up_to, as_at=as_at)
     name = plan.partnership(kpi.partnership_id).name
     england_rows = rows[rows["area_code"] == ENGLAND]
-    return [kpi_status(kpi, plan, config, a, rows[rows["area_code"] == a],
-                       england_rows if a != ENGLAND else england_rows.iloc[0:0], name) for a in areas]
+    parent_rows = rows[rows["area_code"] == plan.area]
+    out = [kpi_status(kpi, plan, config, a, rows[rows["area_code"] == a],
+                      england_rows if a != ENGLAND else england_rows.iloc[0:0], name,
+                      parent_rows=parent_rows if a in plan.districts else None) for a in areas]
+    order_districts(out, plan, kpi)
+    return out
+
+
+def order_districts(rows: list[KpiStatus], plan: Plan, kpi: Kpi) -> None:
+    """The best district never looks worse than a worse one: among districts rated for the same period, one
+    whose figure is better than another's (by the KPI's polarity) gets at least that one's rating, with the
+    reason saying why. Interval comparisons can otherwise rank a small district with a better figure below a
+    large one with a worse figure, only because its interval is wider."""
+    if kpi.polarity not in ("higher", "lower"):
+        return
+    sign = 1 if kpi.polarity == "higher" else -1
+    rated = [r for r in rows if r.area in plan.districts and r.value is not None and r.rag in RAG_ORDER]
+    rated.sort(key=lambda r: r.value * sign)  # worst figure first
+    for i, r in enumerate(rated):
+        worse = [o for o in rated[:i] if o.period == r.period and (r.value - o.value) * sign > 0
+                 and RAG_ORDER[o.rag] < RAG_ORDER[r.rag]]
+        if not worse:
+            continue
+        best = min(worse, key=lambda o: RAG_ORDER[o.rag])
+        r.rag = best.rag
+        r.reason = (f"{RAG_WORDS[best.rag]}: {r.figure_text} is better than {best.area_name}'s "
+                    f"{best.figure_text}, which is rated {RAG_WORDS[best.rag].lower()}; on its own: "
+                    + r.reason[0].lower() + r.reason[1:])
 
 
 def rag_counts(statuses: list[KpiStatus]) -> dict[str, int]:

@@ -469,9 +469,11 @@ def kpi_tiles(statuses: list[status.KpiStatus], intro: str = "") -> None:
                    if s.relation == "related" else "")
         tiles.append(f'<section class="cypp-tile cypp-rag-{_rag_class(s.rag)}" aria-label="{h(s.code)} {h(s.kpi)}">'
                      f"<p><strong>{h(s.code)}</strong> · {h(s.kpi)}</p>"
-                     f'<p class="cypp-value">{h(status.fmt(s.value, s.unit))}</p>'
+                     f'<p class="cypp-value">{h(s.figure_text)}</p>'
                      f'<p class="cypp-small">{h(meta)}</p>{related}'
-                     f"<p>{rag_badge_html(s.rag)}</p><p>{h(s.reason)}</p></section>")
+                     f"<p>{rag_badge_html(s.rag)}</p>"
+                     + (f'<p class="cypp-verdict"><strong>{h(s.headline)}</strong></p>' if s.headline else "")
+                     + f"<p>{h(s.reason)}</p></section>")
     st.html((f'<p class="cypp-intro">{h(intro)}</p>' if intro else "")
             + f'<div class="cypp-tiles">{"".join(tiles)}</div>')
 
@@ -577,6 +579,7 @@ def _rag_table(statuses: list[status.KpiStatus], columns: dict[str, str], captio
     for col in ("value", "england", "baseline"):
         if col in df:
             df[col + "_fmt"] = [status.fmt(v if pd.notna(v) else None, u) for v, u in zip(df[col], df["unit"])]
+    df["value_fmt"] = [s.figure_text for s in statuses]  # "suppressed", not "no figure", for a withheld figure
     shown = df[list(columns)].rename(columns=columns)
     shown = shown.astype(object).where(shown.notna(), "–")
     body = _table_body(shown, rag=list(df["rag"]) if "rag_label" in columns else None,

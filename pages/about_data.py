@@ -1,7 +1,7 @@
 """About the data: each KPI's definition, source, unit, baseline, target and how RAG is decided."""
 import streamlit as st
 
-from cypp_dash import ui
+from cypp_dash import stats, ui
 
 view = ui.page("About the data", needs_area=False)
 plan, s = view.plan, view.config.settings
@@ -24,12 +24,25 @@ RAG is always written as a word and a symbol as well as a colour:
   than {s.improvement_threshold:.0%} of the baseline; some concern within that; off track when worse.
 - **An improving trend against a target** (e.g. the HWICS target): on track when the target is met; some concern
   when better than the baseline but short of the target; off track otherwise.
-- **An improving trend**: the recent trend over the last {s.trend_points} figures, tested for significance.
+- **An improving trend**: for yearly figures, the Fingertips recent trend over the last {s.trend_points} years
+  (significant at 99.8%); for quarterly figures, the SPC verdict on the latest point.
+- **Small numbers**: where a figure has a 95% confidence interval that includes the baseline or target it is
+  compared with, the rule gives neither green nor red and the reason says "too few to tell".
+- **Districts**: the plan's baseline and target are for the plan's area. A district is rated by its interval
+  against England (same period) or, failing that, against the plan's area; a district with a better figure is
+  never shown with a worse rating than one with a worse figure.
 - **An absolute target** (e.g. 100% of schools): on track when met; some concern within {s.absolute_amber_gap:g}
   points; off track beyond.
 - **Not rated** when there is no figure, no comparator, or the comparator is in different units (the reason says
   which).
 """)
+
+st.header("How the statistics are worked out", divider="gray")
+st.markdown("The same code draws the charts, the ratings and the `python -m cypp_dash stats` command.")
+for note in stats.method_notes(s.trend_points, s.spc_min_points):
+    st.subheader(note.name)
+    st.markdown(note.plain)
+    st.caption(f"Source: {note.source}")
 
 st.header("The measures", divider="gray")
 for partnership in plan.partnerships:

@@ -39,5 +39,6 @@ if centre and ui.chart(charts.funnel_chart, kpi, rows, centre[0], centre[1], vie
     st.caption("A district outside the 95% lines differs from the county by more than chance would usually "
                "explain; outside the 99.8% lines, almost certainly.")
 else:
-    st.info("No funnel plot: it needs each area's numerator and denominator, which are not held for this KPI.")
+    st.info("No funnel plot: funnels are drawn for percentages and rates with each area's numerator and "
+            "denominator, not for plain counts or where those are not held.")
 st.caption(ui.source_line(rows))

@@ -62,8 +62,12 @@ def test_status_json_is_a_list_of_rows_with_flags_and_statistics(initialised):
     assert [r["code"] for r in rows] == ["EH01", "EH02", "EH03", "EH04", "EH05", "EH06"]
     eh01 = rows[0]
     assert eh01["area"] == "E07000237" and eh01["ci_low"] < eh01["value"] < eh01["ci_high"]
-    assert eh01["compared_with_england"] in {"better", "similar", "worse"}
+    # The illustrative 2025/26 Q4 figure against England's 2021/22 figure: more than two years apart, so the
+    # comparison is labelled out of date and never called better or worse (issue 15); England's period is named.
+    assert eh01["england_period"] == "2021/22"
+    assert eh01["compared_with_england"] == "not compared"
     assert "illustrative" in eh01["flags"]
+    assert all("england_period" in r for r in rows)
 
 
 def test_status_at_an_earlier_period_gives_the_latest_figure_at_or_before_it(initialised):

@@ -71,7 +71,20 @@ BROKEN = [
     ("bad period", lambda r: _kpi(r)["baseline"].update(period="Spring 2022"), r"baseline\.period: \"Spring 2022\" is not a period"),
     ("duplicate KPI code", lambda r: _kpi(r, 0, 1).update(code="EH01"), r'the code "EH01" is used twice'),
     ("no plans", lambda r: r.update(plans=[]), r"plans: no plan is configured"),
+    ("SPC change point not a period", lambda r: _kpi(r).update(spc_rebase=[{"period": "soon", "reason": "new system"}]),
+     r'kpis\[0\]\.spc_rebase\[0\]\.period: "soon" is not a period'),
+    ("district baseline not a number", lambda r: _kpi(r)["baseline"].update(districts={"E07000234": "high"}),
+     r"baseline\.districts\.E07000234: must be a number"),
+    ("SPC change point without a reason", lambda r: _kpi(r).update(spc_rebase=[{"period": "2024/25 Q1"}]),
+     r"kpis\[0\]\.spc_rebase\[0\]\.reason: is missing"),
 ]
+
+
+def test_an_spc_change_point_is_read_from_the_plan(tmp_path):
+    path = _write_broken(tmp_path, lambda r: _kpi(r).update(
+        spc_rebase=[{"period": "2024/25 q1", "reason": "new recording system"}]))
+    kpi = load_config(path).plan().kpis[0]
+    assert [(c.period, c.reason) for c in kpi.spc_rebase] == [("2024/25 Q1", "new recording system")]
 
 
 @pytest.mark.parametrize("case, edit, message", BROKEN, ids=[b[0] for b in BROKEN])

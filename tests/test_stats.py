@@ -1,21 +1,19 @@
 """Pure-logic tests for cypp_dash.stats: intervals, England comparison, trends, SPC and funnels."""
-import math
 
 import numpy as np
 import pandas as pd
 import pytest
+from scipy.stats import chi2
 
 from cypp_dash.stats import (
-    SPC_COLUMNS,
     Interval,
     byar_interval,
     compare_with_england,
     funnel_limits,
     funnel_position,
+    funnel_table,
     interval_for,
-    recent_trend,
     wilson_interval,
-    xmr,
 )
 
 NaN = float("nan")
@@ -184,312 +182,6 @@ def test_compare_with_england_judges_the_whole_interval(value, ci_low, ci_high, 
     assert compare_with_england(value, ci_low, ci_high, england, polarity) == expected
 
 
-# --- recent trend ----------------------------------------------------------------------------
-
-RISING_NUMERATORS = [8000, 8200, 8400, 8600, 8800]
-BIG_DENOMINATORS = [10_000] * 5
-RISING_PERCENT = [80.0, 82.0, 84.0, 86.0, 88.0]
-FALLING_NUMERATORS = RISING_NUMERATORS[::-1]
-FALLING_PERCENT = RISING_PERCENT[::-1]
-FLAT_NUMERATORS = [5000, 5030, 4980, 5010, 4995]
-FLAT_PERCENT = [50.0, 50.3, 49.8, 50.1, 49.95]
-
-
-@pytest.mark.parametrize(
-    ("values", "polarity", "numerators", "denominators", "direction", "meaning"),
-    [
-        (RISING_PERCENT, "higher", RISING_NUMERATORS, BIG_DENOMINATORS, "increasing", "getting better"),
-        (RISING_PERCENT, "lower", RISING_NUMERATORS, BIG_DENOMINATORS, "increasing", "getting worse"),
-        (RISING_PERCENT, "none", RISING_NUMERATORS, BIG_DENOMINATORS, "increasing", ""),
-        (FALLING_PERCENT, "lower", FALLING_NUMERATORS, BIG_DENOMINATORS, "decreasing", "getting better"),
-        (FALLING_PERCENT, "higher", FALLING_NUMERATORS, BIG_DENOMINATORS, "decreasing", "getting worse"),
-        (FLAT_PERCENT, "higher", FLAT_NUMERATORS, BIG_DENOMINATORS, "no significant change", ""),
-        ([10, 12, 13, 15, 17], "higher", None, None, "increasing", "getting better"),
-        ([17, 15, 13, 12, 10], "higher", None, None, "decreasing", "getting worse"),
-        ([50, 53, 48, 52, 49], "higher", None, None, "no significant change", ""),
-        ([4, 4, 4, 4, 4], "higher", None, None, "no significant change", ""),
-    ],
-)
-def test_recent_trend_direction_and_meaning(values, polarity, numerators, denominators, direction, meaning):
-    trend = recent_trend(values, polarity, numerators, denominators)
-    assert (trend.direction, trend.meaning) == (direction, meaning)
-    assert trend.points == 5
-
-
-def test_recent_trend_for_proportions_is_the_chi_squared_test_for_trend():
-    # R's prop.trend.test(c(83, 90, 129, 70), c(86, 93, 136, 82)): X-squared = 8.2249, p = 0.004132.
-    smokers, patients = [83, 90, 129, 70], [86, 93, 136, 82]
-    trend = recent_trend([96.5, 96.8, 94.9, 85.4], "higher", smokers, patients, points=4)
-    assert trend.p_value == pytest.approx(0.004132, abs=1e-6)
-    assert trend.direction == "decreasing"
-
-
-def test_recent_trend_falls_back_to_the_slope_test_when_a_denominator_is_missing():
-    denominators = [10_000, 10_000, None, 10_000, 10_000]
-    with_gap = recent_trend(RISING_PERCENT, "higher", RISING_NUMERATORS, denominators)
-    values_only = recent_trend(RISING_PERCENT, "higher")
-    assert with_gap == values_only
-
-
-@pytest.mark.parametrize(
-    ("values", "points_found"),
-    [
-        ([], 0),
-        ([1.0], 1),
-        ([1.0, 2.0, 3.0], 3),
-        ([1.0, None, 2.0, NaN, 3.0, 4.0], 4),
-    ],
-)
-def test_recent_trend_needs_five_points(values, points_found):
-    trend = recent_trend(values, "higher")
-    assert trend.direction == "not enough data"
-    assert trend.meaning == ""
-    assert trend.p_value is None
-    assert trend.points == points_found
-    plural = "" if points_found == 1 else "s"
-    assert trend.text == f"Not enough data: {points_found} point{plural}; a trend needs at least 5"
-
-
-def test_recent_trend_uses_only_the_last_five_points():
-    long_fall_then_recent_rise = [50, 40, 30, 20, 10, 11, 12, 13, 14, 15]
-    assert recent_trend(long_fall_then_recent_rise, "higher").direction == "increasing"
-
-
-def test_recent_trend_skips_missing_values():
-    assert recent_trend([10, None, 12, 13, NaN, 15, 17], "higher").direction == "increasing"
-
-
-def test_recent_trend_that_rests_on_one_point_is_no_significant_change():
-    # Flat, then one jump: significant on its own, but leaving out the last point the slope vanishes.
-    trend = recent_trend([50, 50, 50, 50, 60], "higher", [5000, 5000, 5000, 5000, 6000], BIG_DENOMINATORS)
-    assert trend.p_value < 0.001
-    assert trend.direction == "no significant change"
-    assert trend.text == (
-        "No significant change over the last 5 points: the apparent trend (p < 0.001) depends on a single point"
-    )
-
-
-@pytest.mark.parametrize(
-    ("polarity", "text"),
-    [
-        ("higher", "Increasing and getting better over the last 5 points (significant, p < 0.001)"),
-        ("lower", "Increasing and getting worse over the last 5 points (significant, p < 0.001)"),
-        (
-            "none",
-            "Increasing over the last 5 points (significant, p < 0.001); this measure has no better direction",
-        ),
-    ],
-)
-def test_recent_trend_text_reads_as_plain_english(polarity, text):
-    assert recent_trend(RISING_PERCENT, polarity, RISING_NUMERATORS, BIG_DENOMINATORS).text == text
-
-
-def test_recent_trend_text_for_no_change_gives_the_p_value():
-    trend = recent_trend(FLAT_PERCENT, "higher", FLAT_NUMERATORS, BIG_DENOMINATORS)
-    assert trend.text == f"No significant change over the last 5 points (p = {trend.p_value:.3f})"
-
-
-def test_recent_trend_alpha_sets_the_bar_for_significance():
-    values = [10, 12, 13, 15, 17]
-    p = recent_trend(values, "higher").p_value
-    assert 0.0001 < p < 0.05
-    assert recent_trend(values, "higher", alpha=p / 2).direction == "no significant change"
-
-
-# --- SPC (XmR) -------------------------------------------------------------------------------
-# Series are built so that exactly one rule fires (or, for the "not" rows, just fails to).
-# Quiet background: 10, 12, 10, 12 ... has mean 11, mean moving range 2, limits 5.68 to 16.32.
-
-QUIET = [10, 12] * 10
-BEYOND = [10, 12] * 9 + [10, 30]
-SHIFT_OF_7 = [10, 12] * 6 + [10] + [12.5, 13, 12.5, 13, 12.5, 13, 12.5]
-SHIFT_OF_6 = [10, 12] * 6 + [10] + [12.5, 13, 12.5, 13, 12.5, 13] + [10]
-TREND_OF_6 = [10, 12] * 7 + [9, 9.5, 10, 10.5, 11, 11.5]
-TREND_OF_5 = [10, 12] * 7 + [9, 9.5, 10, 10.5, 11] + [10]
-# Background 10, 11 (mean moving range about 1): two of three at 14 lie beyond 2 sigma (13.28)
-# but inside the upper limit (14.49).
-TWO_OF_THREE = [10, 11] * 8 + [10, 14, 11, 14]
-TWO_NEAR_BUT_FOUR_APART = [10, 11] * 8 + [14, 10, 11, 14]
-ONE_NEAR = [10, 11] * 8 + [10, 14, 11, 10]
-
-
-def flagged(result, rule: str) -> list[int]:
-    points = result.points
-    return points.loc[points["rule"].str.contains(rule, regex=False), "index"].tolist()
-
-
-@pytest.mark.parametrize(
-    ("values", "rule", "expected_points"),
-    [
-        (QUIET, "beyond a limit", []),
-        (BEYOND, "beyond a limit", [19]),
-        (SHIFT_OF_7, "run on one side of the mean", list(range(13, 20))),
-        (SHIFT_OF_6, "run on one side of the mean", []),
-        (TREND_OF_6, "run rising or falling", list(range(14, 20))),
-        (TREND_OF_5, "run rising or falling", []),
-        (TWO_OF_THREE, "two of three near a limit", [17, 19]),
-        (TWO_NEAR_BUT_FOUR_APART, "two of three near a limit", []),
-        (ONE_NEAR, "two of three near a limit", []),
-    ],
-)
-def test_xmr_rule_is_triggered_only_by_its_pattern(values, rule, expected_points):
-    result = xmr(values, "higher")
-    assert flagged(result, rule) == expected_points
-    assert result.points["special_cause"].sum() == len(expected_points)
-
-
-def test_xmr_limits_are_mean_plus_or_minus_2_66_mean_moving_ranges():
-    result = xmr(QUIET, "higher")
-    assert result.mean == pytest.approx(11)
-    assert (result.lower_limit, result.upper_limit) == (pytest.approx(5.68), pytest.approx(16.32))
-
-
-def test_xmr_point_on_the_mean_breaks_a_run():
-    low, tail = [9, 8, 9, 8, 9, 8, 9], [9, 11, 9, 12, 9, 11]
-    on_the_mean = xmr(low + [11, 12, 11, 10, 12, 11, 12] + tail, "higher")
-    assert on_the_mean.mean == 10
-    assert not any(i in flagged(on_the_mean, "run on one side") for i in range(7, 14))
-    just_above = xmr(low + [11, 12, 11, 10.9, 12, 11, 12] + tail, "higher")
-    assert all(i in flagged(just_above, "run on one side") for i in range(7, 14))
-
-
-@pytest.mark.parametrize(
-    ("values", "polarity", "direction"),
-    [
-        (BEYOND, "higher", "improving"),
-        (BEYOND, "lower", "concerning"),
-        (BEYOND, "none", "neutral"),
-        (TREND_OF_6, "higher", "improving"),  # rising run, although it starts below the mean
-        (TREND_OF_6, "lower", "concerning"),
-        ([10, 12] * 9 + [12, -8], "higher", "concerning"),
-    ],
-)
-def test_xmr_direction_of_the_latest_special_cause_point_follows_polarity(values, polarity, direction):
-    assert xmr(values, polarity).points["direction"].iloc[-1] == direction
-
-
-QUARTERLY_WITH_UPWARD_SHIFT = [70, 72, 71, 69, 71, 70, 72, 70, 71, 69, 70, 72] + [
-    75, 76, 74, 76, 75, 77, 75, 76, 74, 76, 75, 76
-]  # six years of quarters; the last three years sit higher
-
-
-@pytest.mark.parametrize(
-    ("polarity", "variation", "icon"),
-    [
-        ("higher", "special cause improving", "▲ Improvement (high)"),
-        ("lower", "special cause concerning", "▲ Concern (high)"),
-        ("none", "special cause (neither better nor worse)", "▲ Neither (high)"),
-    ],
-)
-def test_xmr_sustained_upward_shift_verdict_depends_on_polarity(polarity, variation, icon):
-    result = xmr(QUARTERLY_WITH_UPWARD_SHIFT, polarity)
-    assert result.variation == variation
-    assert result.icon_variation == icon
-    assert result.variation_text.startswith("Special cause variation")
-
-
-@pytest.mark.parametrize(
-    ("polarity", "variation", "icon"),
-    [
-        ("higher", "special cause concerning", "▼ Concern (low)"),
-        ("lower", "special cause improving", "▼ Improvement (low)"),
-    ],
-)
-def test_xmr_sustained_downward_shift_verdict_depends_on_polarity(polarity, variation, icon):
-    falling = [150 - v for v in QUARTERLY_WITH_UPWARD_SHIFT]
-    result = xmr(falling, polarity)
-    assert (result.variation, result.icon_variation) == (variation, icon)
-
-
-def test_xmr_stable_series_is_common_cause():
-    result = xmr(QUIET, "higher")
-    assert result.variation == "common cause"
-    assert result.icon_variation == "● Common cause"
-    assert not result.points["special_cause"].any()
-
-
-def test_xmr_latest_point_governs_the_verdict():
-    # Point 18 (index 17) is beyond the upper limit, but the latest point is ordinary.
-    result = xmr([10, 11] * 8 + [10, 16, 11, 10], "higher")
-    assert flagged(result, "beyond a limit") == [17]
-    assert result.variation == "common cause"
-    assert "Earlier special cause (improving) last seen at point 18" in result.variation_text
-
-
-@pytest.mark.parametrize(
-    ("values", "points_found"),
-    [
-        ([], 0),
-        ([5.0], 1),
-        ([10, 12] * 4 + [10], 9),
-        ([10, 12] * 7, 14),
-        ([10, 12] * 7 + [None, NaN], 14),  # missing values do not count
-    ],
-)
-def test_xmr_needs_fifteen_points(values, points_found):
-    result = xmr(values, "higher", target=11)
-    assert result.enough_data is False
-    assert result.reason == f"SPC needs at least 15 points; this series has {points_found}"
-    assert (result.mean, result.lower_limit, result.upper_limit) == (None, None, None)
-    verdicts = (result.variation, result.assurance, result.icon_variation, result.icon_assurance)
-    assert verdicts == ("", "", "", "")
-    assert len(result.points) == len(values)
-
-
-def test_xmr_points_has_a_row_for_every_input_including_missing_values():
-    values = [10, 12] * 5 + [None] + [10, 12] * 5
-    points = xmr(values, "higher").points
-    assert list(points.columns) == SPC_COLUMNS
-    assert points["index"].tolist() == list(range(21))
-    assert math.isnan(points.loc[10, "value"])
-    assert not points.loc[10, "special_cause"]
-    assert math.isnan(points.loc[0, "moving_range"])
-    # The moving range bridges the gap: 12 then (missing) then 10.
-    assert points.loc[11, "moving_range"] == 2
-    assert points["special_cause"].dtype == bool
-
-
-def test_xmr_never_raises_on_a_flat_series():
-    result = xmr([5.0] * 20, "higher")
-    assert result.variation == "common cause"
-    assert result.lower_limit == result.upper_limit == 5.0
-
-
-# Assurance on QUIET (limits 5.68 to 16.32).
-@pytest.mark.parametrize(
-    ("polarity", "target", "assurance", "icon"),
-    [
-        ("higher", 11, "will hit and miss", "~ Hit and miss target"),
-        ("higher", 5, "consistently passes", "✓ Consistently passes target"),
-        ("higher", 17, "consistently fails", "✗ Consistently fails target"),
-        ("lower", 11, "will hit and miss", "~ Hit and miss target"),
-        ("lower", 5, "consistently fails", "✗ Consistently fails target"),
-        ("lower", 17, "consistently passes", "✓ Consistently passes target"),
-        ("none", 11, "", ""),
-        ("higher", None, "", ""),
-        ("higher", NaN, "", ""),
-    ],
-)
-def test_xmr_assurance_compares_the_target_with_the_limits(polarity, target, assurance, icon):
-    result = xmr(QUIET, polarity, target=target)
-    assert (result.assurance, result.icon_assurance) == (assurance, icon)
-    assert bool(result.assurance_text) == (target is not None and not pd.isna(target))
-
-
-@pytest.mark.parametrize(
-    ("polarity", "limit", "assurance"),
-    [
-        ("higher", "lower_limit", "consistently passes"),
-        ("higher", "upper_limit", "consistently fails"),
-        ("lower", "lower_limit", "consistently fails"),
-        ("lower", "upper_limit", "consistently passes"),
-    ],
-)
-def test_xmr_target_exactly_on_a_limit_counts_as_beyond_it(polarity, limit, assurance):
-    target = getattr(xmr(QUIET, polarity), limit)
-    assert xmr(QUIET, polarity, target=target).assurance == assurance
-
-
 # --- funnel plots ----------------------------------------------------------------------------
 
 
@@ -575,7 +267,36 @@ def test_funnel_position_agrees_with_the_wilson_interval_of_the_point(percent):
 
 
 @pytest.mark.parametrize("rate", [30.0, 40.0, 45.0, 50.0, 55.0, 60.0, 62.5, 75.0])
-def test_funnel_position_for_a_rate_agrees_with_byars_interval_of_the_count(rate):
-    interval = byar_interval(rate * 20_000 / 10_000)
-    inside = interval.low <= 100 <= interval.high
+def test_funnel_position_for_a_rate_agrees_with_the_exact_poisson_interval_of_the_count(rate):
+    # Rate funnels use exact Poisson limits (PHEindicatormethods poisson_funnel): a point is inside the 95% funnel
+    # when the exact interval of its count, chi2(0.025, 2x)/2 to chi2(0.975, 2x + 2)/2, includes the expected 100.
+    count = rate * 20_000 / 10_000
+    low, high = chi2.ppf(0.025, 2 * count) / 2, chi2.ppf(0.975, 2 * count + 2) / 2
+    inside = low <= 100 <= high
     assert (funnel_position(rate, 20_000, 50.0, 10_000, "rate") == "within 95% limits") == inside
+
+
+def test_rate_funnel_limits_are_exact_poisson_on_the_rates_scale():
+    # 50 per 10,000 at 20,000: expected 100 events. The 95% upper limit is the count x whose exact lower bound
+    # chi2(0.025, 2x)/2 is 100, the lower limit the x whose exact upper bound chi2(0.975, 2x + 2)/2 is 100
+    # (PHEindicatormethods calculate_funnel_limits / poisson_funnel), each / 20,000 x 10,000.
+    row = funnel_table(["A"], [100], [20_000], "rate per 10,000").iloc[0]
+    upper_count = row["upper_95"] * 2
+    lower_count = row["lower_95"] * 2
+    assert chi2.ppf(0.025, 2 * upper_count) / 2 == pytest.approx(100, abs=1e-6)
+    assert chi2.ppf(0.975, 2 * lower_count + 2) / 2 == pytest.approx(100, abs=1e-6)
+    assert row["lower_95"] < 50 < row["upper_95"] and row["lower_998"] < row["lower_95"]
+
+
+def test_funnel_table_centre_is_the_pooled_figure_of_the_areas_unless_given():
+    table = funnel_table(["A", "B", "C"], [30, 8, 200], [40, 50, 300], "percent")
+    assert table["centre"].iloc[0] == pytest.approx(238 / 390 * 100)
+    given = funnel_table(["A", "B"], [30, 8], [40, 50], "percent", centre=50.0)
+    assert (given["centre"] == 50.0).all()
+    assert list(table.columns) == ["area", "value", "centre", "lower_95", "upper_95", "lower_998", "upper_998",
+                                   "position"]
+
+
+def test_there_is_no_funnel_for_plain_counts():
+    with pytest.raises(ValueError, match="not counts"):
+        funnel_table(["A"], [3], [10], "count")

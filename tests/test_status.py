@@ -95,7 +95,8 @@ def test_a_small_district_is_never_green_just_because_its_point_estimate_is_high
 ])
 def test_an_improving_trend_follows_the_significance_tested_trend(direction, meaning, rag):
     kpi = make_kpi(["improving_trend"], polarity="lower")
-    trend = stats.Trend(direction, meaning, 0.01, 5, f"{direction.capitalize()} over the last 5 points")
+    trend = stats.Trend(direction, meaning, 12.0, 0.0005, 5, "chi-squared test for trend",
+                        f"{direction.capitalize()} over the last 5 years")
     assert rag_for(evidence(kpi, 10.0, trend=trend))[0] == rag
 
 
@@ -109,9 +110,10 @@ NOT_RATED = [
     ("no direction", evidence(make_kpi(["improving_vs_baseline"], polarity="none"), 20.0),
      "does not say whether a higher or lower figure is better"),
     ("no rules", evidence(make_kpi([]), 20.0), "sets no target"),
-    ("trend without enough data", evidence(make_kpi(["improving_trend"]), 20.0,
-                                           trend=stats.Trend("not enough data", "", None, 2, "Not enough data")),
-     "Not enough data"),
+    ("trend that cannot be calculated", evidence(make_kpi(["improving_trend"]), 20.0,
+                                                 trend=stats.Trend("cannot be calculated", "", None, None, 2, "",
+                                                                   "Cannot be calculated: 2 yearly figures")),
+     "cannot be calculated: 2 yearly figures"),
 ]
 
 
@@ -129,7 +131,7 @@ def test_an_optional_england_rule_is_skipped_when_england_has_no_figure():
 
 
 def test_several_rules_give_the_worst_rating_with_every_reason():
-    kpi = make_kpi(["improving_vs_baseline", "above_england"], polarity="lower", baseline=20.5, england=22.0)
+    kpi = make_kpi(["improving_vs_baseline", "above_england"], polarity="lower", baseline=25.0, england=22.0)
     rag, reason = rag_for(evidence(kpi, 19.0, (16.0, 23.0)))
     assert rag == "amber"
     assert "an improvement on" in reason and "not significantly different from England" in reason
@@ -147,14 +149,74 @@ def test_status_uses_the_interval_from_numerator_and_denominator(config):
     plan = config.plan()
     kpi = dataclasses.replace(plan.kpi("EH01"))
     rows = _rows([88.0], ["2024/25 Q1"], [880.0], [1000.0])
-    s = kpi_status(kpi, plan, config, plan.area, rows, rows.iloc[0:0], "Early Help")
+    england = _rows([80.0], ["2024/25 Q1"]).assign(area_code="E92000001")
+    s = kpi_status(kpi, plan, config, plan.area, rows, england, "Early Help")
     assert s.ci_low == pytest.approx(85.84, abs=0.01) and s.ci_high == pytest.approx(89.87, abs=0.01)
     assert s.compared_with_england == "better" and s.rag == "green"
+    assert s.england_period == "2024/25 Q1" and "significantly better than England (2024/25 Q1)" in s.headline
 
 
-def test_a_district_is_measured_against_its_own_first_figure_not_the_county_baseline(config):
+def test_an_england_figure_more_than_two_years_older_is_out_of_date_never_better_or_worse(config):
+    plan = config.plan()
+    kpi = plan.kpi("EH01")
+    rows = _rows([88.0], ["2025/26 Q4"], [880.0], [1000.0])
+    england = _rows([70.0], ["2021/22"]).assign(area_code="E92000001")
+    s = kpi_status(kpi, plan, config, plan.area, rows, england, "Early Help")
+    assert s.england_period == "2021/22" and s.england_out_of_date
+    assert s.compared_with_england == "not compared"
+    assert "comparator out of date" in s.reason and "2021/22" in s.reason
+    assert "significantly better" not in s.reason and "comparator out of date" in s.comparison_text.lower()
+    assert "comparator out of date" in s.headline
+
+
+def test_an_england_figure_of_the_same_period_is_preferred_to_a_later_one_or_an_older_one(config):
+    plan = config.plan()
+    kpi = plan.kpi("EH01")
+    rows = _rows([88.0, 86.0], ["2023/24", "2024/25"], [880.0, 860.0], [1000.0, 1000.0])
+    england = _rows([80.0, 90.0], ["2023/24", "2024/25"]).assign(area_code="E92000001")
+    s = kpi_status(kpi, plan, config, plan.area, rows.iloc[:1], england, "Early Help")
+    assert s.england == 80.0 and s.england_period == "2023/24"
+
+
+def test_small_numbers_whose_interval_includes_the_baseline_are_too_few_to_tell():
+    # 15 of 23 = 65.2%, Wilson 95% interval 44.9% to 81.2% (stats interval, matches PHStatsMethods) includes the
+    # 78.3% baseline: neither green nor red on that rule.
+    kpi = make_kpi(["improving_vs_baseline"], baseline=78.3)
+    ci = stats.wilson_interval(15, 23)
+    rag, reason = rag_for(evidence(kpi, 15 / 23 * 100, (ci.low, ci.high)))
+    assert rag == "amber" and "too few to tell" in reason
+
+
+def test_a_suppressed_latest_figure_withholds_value_numerator_and_denominator(config):
+    plan = config.plan()
+    kpi = plan.kpi("EH01")
+    rows = _rows([88.0, None], ["2023/24 Q4", "2024/25 Q1"], [880.0, 9.0], [1000.0, 12.0])
+    rows["flags"] = ["", "suppressed"]
+    s = kpi_status(kpi, plan, config, plan.area, rows, rows.iloc[0:0], "Early Help")
+    assert s.value is None and s.numerator is None and s.denominator is None and s.ci_low is None
+    assert "suppressed" in s.reason and s.figure_text == "suppressed" and s.headline == "suppressed"
+    assert s.spc_variation == ""
+    assert not {9.0, 12.0} & {v for v in s.as_row().values() if isinstance(v, float)}
+
+
+def test_a_district_is_not_rated_against_the_county_baseline_or_its_own_first_figure(config):
+    # The plan's baseline belongs to the plan's area (issue 15): a district with no baseline of its own and
+    # no interval is not rated on the baseline rule, and its reason says why.
     plan = config.plan()
     kpi = plan.kpi("MH01")
     rows = _rows([50.0, 40.0], ["2022/23 Q1", "2022/23 Q2"])
     s = kpi_status(kpi, plan, config, "E07000237", rows, rows.iloc[0:0], "Mental health")
-    assert s.rag == "green" and "Worcester 2022/23 Q1 figure of 50" in s.reason
+    assert s.baseline is None
+    assert "first figure" not in s.reason and "Worcester 2022/23 Q1 figure" not in s.reason
+    assert s.rag == "not rated" or "England" in s.reason
+
+
+def test_a_district_is_rated_against_a_baseline_only_where_the_plan_gives_it_one(config):
+    plan = config.plan()
+    base = plan.kpi("MH01")
+    kpi = dataclasses.replace(base, baseline=dataclasses.replace(base.baseline, districts=(("E07000237", 50.0),)))
+    rows = _rows([50.0, 40.0], ["2022/23 Q1", "2022/23 Q2"])
+    worcester = kpi_status(kpi, plan, config, "E07000237", rows, rows.iloc[0:0], "Mental health")
+    assert worcester.baseline == 50.0 and "Worcester 2021/22 baseline of 50" in worcester.reason
+    redditch = kpi_status(kpi, plan, config, "E07000236", rows, rows.iloc[0:0], "Mental health")
+    assert redditch.baseline is None and "baseline of" not in redditch.reason
