@@ -145,3 +145,21 @@ def test_a_write_wakes_the_worker_only_while_it_runs(conn, config, app_page):
     finally:
         prepare.stop()
     assert prepare.request not in store._after_write
+
+
+def test_write_listeners_hear_each_committed_write_and_no_rolled_back_one(conn):
+    heard = []
+
+    def listener() -> None:
+        heard.append(store.data_version(conn))
+
+    store.on_write(listener)
+    store.on_write(listener)  # added twice, heard once
+    try:
+        with store.write_transaction(conn):
+            pass
+        with pytest.raises(RuntimeError), store.write_transaction(conn):
+            raise RuntimeError("half-way")
+    finally:
+        store.off_write(listener)
+    assert heard == [store.data_version(conn)], "once, after the commit, with the new version readable"
