@@ -18,6 +18,9 @@ PAGES = [
     st.Page("pages/wider_outcomes.py", title="Wider outcomes", icon=":material/query_stats:",
             url_path="wider-outcomes"),
     st.Page("pages/upload.py", title="Upload figures", icon=":material/upload_file:", url_path="upload"),
+    st.Page("pages/commentary.py", title="Commentary and sign-off", icon=":material/rate_review:",
+            url_path="commentary"),
+    st.Page("pages/public.py", title="Public view", icon=":material/public:", url_path="public"),
     st.Page("pages/sign_in.py", title="Sign in", icon=":material/login:", url_path="sign-in"),
     st.Page("pages/admin.py", title="Administration", icon=":material/admin_panel_settings:", url_path="admin"),
     st.Page("pages/accessibility.py", title="Accessibility", icon=":material/accessibility:",
@@ -26,4 +29,5 @@ PAGES = [
 
 # After any write, the default views' statistics and charts are worked out in the background (README Performance).
 prepare.start()
-st.navigation(PAGES).run()
+# Expanded: with fourteen pages Streamlit would otherwise hide the last four behind "View more".
+st.navigation(PAGES, expanded=True).run()

@@ -24,9 +24,12 @@ from cypp_dash.config import Settings
 
 log = logging.getLogger(__name__)
 
-ROLES = ("viewer", "editor", "admin")
+# Each role holds the rights of those before it. A lead (plan-wide: any partnership's lead or the
+# board's chair) signs off commentary and releases a quarter's figures; see cypp_dash/commentary.py.
+ROLES = ("viewer", "editor", "lead", "admin")
 _RANK = {role: i for i, role in enumerate(ROLES)}
-ROLE_WORDS = {"viewer": "reads the dashboard", "editor": "reads and uploads figures",
+ROLE_WORDS = {"viewer": "reads the dashboard", "editor": "reads, uploads figures and writes commentary",
+              "lead": "also approves or returns commentary and signs off a quarter for release",
               "admin": "uploads, manages accounts, rolls back and restores"}
 
 # argon2id with the RFC 9106 "second recommended" parameters (argon2-cffi's defaults, written

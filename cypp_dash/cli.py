@@ -147,6 +147,13 @@ def cmd_report(args, config) -> int:
     return 0
 
 
+def cmd_commentary(args, config) -> int:
+    from cypp_dash import commentary_cli
+
+    return commentary_cli.command(_open(config), config, args, _print_frame, getattr(args, "user", None)
+                              or getpass.getuser())
+
+
 def cmd_users(args, config) -> int:
     return auth.users_command(_open(config), args)
 
@@ -204,19 +211,22 @@ def build_parser() -> argparse.ArgumentParser:
     us = s.add_subparsers(dest="users_command", required=True)
     a = us.add_parser("add")
     a.add_argument("name")
-    a.add_argument("--role", required=True, choices=["viewer", "editor", "admin"])
+    a.add_argument("--role", required=True, choices=["viewer", "editor", "lead", "admin"])
     us.add_parser("list")
     a = us.add_parser("remove")
     a.add_argument("name")
     a = us.add_parser("passwd")
     a.add_argument("name")
     stats_cli.add_parser(sub)
+    from cypp_dash import commentary_cli  # loads the Word export only when the command line is built
+
+    commentary_cli.add_arguments(sub)
     return p
 
 
 COMMANDS = {"init-db": cmd_init_db, "status": cmd_status, "indicators": cmd_indicators, "import": cmd_import,
             "history": cmd_history, "rollback": cmd_rollback, "backup": cmd_backup, "restore": cmd_restore,
-            "report": cmd_report, "users": cmd_users,
+            "report": cmd_report, "users": cmd_users, "commentary": cmd_commentary,
             "stats": stats_cli.run}
 
 

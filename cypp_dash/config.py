@@ -181,6 +181,9 @@ class Settings:
     lockout_minutes: int = 15
     upload_max_mb: int = 50
     action_due_soon_days: int = 30
+    commentary_max_chars: int = 1500
+    commentary_new_days: int = 30
+    public_view: bool = False
 
 
 @dataclass(frozen=True)
@@ -310,7 +313,8 @@ def _kind_names(kinds: tuple) -> str:
 
 _SETTINGS_KEYS = {"in_line_tolerance": float, "amber_multiple": float, "improvement_threshold": float,
                   "absolute_amber_gap": float, "provisional_quarters": int, "spc_min_points": int,
-                  "trend_points": int, "upload_max_mb": int, "action_due_soon_days": int}
+                  "trend_points": int, "upload_max_mb": int, "action_due_soon_days": int,
+                  "commentary_max_chars": int, "commentary_new_days": int, "public_view": bool}
 _AUTH_KEYS = {"viewing_requires_sign_in": bool, "idle_minutes": int, "max_failed_sign_ins": int,
               "lockout_minutes": int}
 
@@ -325,6 +329,8 @@ def _settings(c: _Checker, node: Any) -> Settings:
             if v < 0:
                 c.fail(f"settings.{key}", f"must not be negative ({v})")
             values[key] = v
+    if values.get("commentary_max_chars", 1) < 1:
+        c.fail("settings.commentary_max_chars", "must be at least 1 (the longest commentary, in characters)")
     auth = c.mapping(node.get("auth") or {}, "settings.auth")
     c.unknown_keys(auth, set(_AUTH_KEYS), "settings.auth")
     for key, kind in _AUTH_KEYS.items():

@@ -19,7 +19,7 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
 
-from cypp_dash import charts, status, store
+from cypp_dash import charts, commentary, report_words, status, store
 from cypp_dash.config import Config, Kpi, Plan
 from cypp_dash.periods import parse_period
 
@@ -276,8 +276,10 @@ def report_document(conn: duckdb.DuckDBPyConnection, config: Config, plan: Plan,
         _text(p, "The figures in this report are illustrative, generated to show how the dashboard works; they "
                  "are not real figures. Baselines and England figures are the plan's own, as published.")
 
+    report_words.add_release_line(doc, conn, plan, period, as_at, _labelled)
     counts = status.rag_counts(statuses)
     doc.add_heading("Summary", level=1)
+    report_words.add_narrative(doc, statuses, _text)
     doc.add_paragraph(" · ".join(f"{status.RAG_SYMBOLS[r]} {status.RAG_WORDS[r]}: {counts[r]}" for r in counts)
                       + ". RAG is written as a word and a symbol as well as a colour.")
     rows = summary_rows(statuses, plan)
@@ -301,6 +303,7 @@ def report_document(conn: duckdb.DuckDBPyConnection, config: Config, plan: Plan,
             cell.width = Cm(width)
 
     doc.add_heading("Measures", level=1)
+    approved = commentary.approved(conn, plan.id, area, as_at)
     for s in statuses:
         kpi = plan.kpi(s.code)
         doc.add_heading(f"{kpi.code} {kpi.name}", level=2)
@@ -324,6 +327,7 @@ def report_document(conn: duckdb.DuckDBPyConnection, config: Config, plan: Plan,
             p = doc.add_paragraph(style="List Bullet")
             _text(p, f"{label}: ", bold=True)
             _text(p, text)
+        report_words.add_commentary(doc, approved.get((s.code, s.period)), _text, _SECONDARY)
 
     doc.add_heading("Definitions", level=1)
     polarity = {"higher": "higher is better", "lower": "lower is better", "none": "no better direction stated"}

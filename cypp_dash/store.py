@@ -64,6 +64,15 @@ SCHEMA = [
     """CREATE TABLE IF NOT EXISTS actions (plan_id VARCHAR, action_id VARCHAR, task VARCHAR, lead VARCHAR,
         start_date DATE, due_date DATE, status VARCHAR, serves VARCHAR, comments VARCHAR, batch_id INTEGER,
         loaded_at TIMESTAMP, superseded_at TIMESTAMP, superseded_by INTEGER)""",
+    # Officer commentary (cypp_dash/commentary.py): every version kept; state draft, returned, approved or
+    # replaced; an approved version stays in force until a newer one is approved (superseded_at).
+    """CREATE TABLE IF NOT EXISTS commentary (comment_id BIGINT, plan_id VARCHAR, kpi_code VARCHAR,
+        area_code VARCHAR, period VARCHAR, body VARCHAR, state VARCHAR, written_by VARCHAR, written_at TIMESTAMP,
+        decided_by VARCHAR, decided_at TIMESTAMP, decision_reason VARCHAR, superseded_at TIMESTAMP, source VARCHAR)""",
+    # Quarters a lead signed off for release (cypp_dash/release.py); a withdrawal is dated, never deleted.
+    """CREATE TABLE IF NOT EXISTS releases (release_id BIGINT, plan_id VARCHAR, period VARCHAR, period_end DATE,
+        released_by VARCHAR, released_at TIMESTAMP, withdrawn_by VARCHAR, withdrawn_at TIMESTAMP,
+        withdrawal_reason VARCHAR)""",
 ]
 
 

@@ -509,6 +509,14 @@ def paper_view_if_asked() -> bool:
     return paper
 
 
+def open_page() -> bool:
+    """Start a page that anyone may read without signing in (the public view): the app's navigation and
+    styles and paper view when asked, but no sidebar choices and no sign-in gate. True in paper view."""
+    _through_app_navigation()
+    _freeze_long_lived_objects()
+    return paper_view_if_asked()
+
+
 def _through_app_navigation() -> None:
     """Make a deep link opened first after the server starts go through dashboard.py's navigation.
 

@@ -2,6 +2,7 @@
 import streamlit as st
 
 from cypp_dash import status, ui
+from cypp_dash.web import commentary_view
 
 view = ui.page("Overview")
 statuses = view.statuses()
@@ -9,6 +10,7 @@ statuses = view.statuses()
 st.title(view.plan.name)
 st.caption(f"{view.area_name} · period: {view.period_text} · RAG is shown by word and symbol as well as colour")
 ui.illustrative_notice(statuses)
+commentary_view.styles()
 if not statuses:
     st.info("This plan has no measures yet: see About the plan for its priorities and Actions for its tracker.")
 else:
@@ -21,6 +23,7 @@ for partnership in view.plan.partnerships:
     ui.kpi_tiles(mine, intro=f"{partnership.priority} · reports to {partnership.reports_to or view.plan.board} · "
                  + " · ".join(f"{status.RAG_SYMBOLS[r]} {status.RAG_WORDS[r]}: {counts[r]}" for r in counts)
                  + (f" · {partnership.status_note}" if partnership.status_note else ""))
+    commentary_view.new_commentary_line(view, mine)
 
 if statuses:
     ui.downloads_for_table(status.status_frame(statuses)[status.CONTRACT_COLUMNS],

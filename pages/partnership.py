@@ -3,6 +3,7 @@ England and target, then the SPC chart). Paper view shows every KPI in turn, as 
 import streamlit as st
 
 from cypp_dash import charts, status, ui
+from cypp_dash.web import commentary_view, session
 
 view = ui.page("Partnership")
 plan = view.plan
@@ -30,6 +31,13 @@ if not statuses:
     st.info(f"{partnership.name} has no measures yet" + (f": {partnership.status_note}." if partnership.status_note
                                                          else "."))
     st.stop()
+commentary_view.styles()
+commentary_view.show_notice()
+marks = commentary_view.release_marks(view, statuses, pid)
+commentary_view.narrative_block(statuses)
+account = session.current_account()
+approved = commentary_view.approved_for(view)
+waiting = commentary_view.waiting_for(view, account)
 
 st.header("Summary")
 summary = ui.rag_table(statuses, {"code": "Code", "kpi": "KPI", "baseline_text": "Baseline (plan)", "value_fmt": "Latest",
@@ -68,3 +76,4 @@ for s in statuses if view.paper else [s for s in statuses if s.code == code]:
     else:
         st.info(f"No figures held for {view.area_name} yet ({kpi.baseline.text}).")
     ui.kpi_facts(s)
+    commentary_view.kpi_commentary(view, s, approved, waiting, account, marks.get(s.code))

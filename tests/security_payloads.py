@@ -69,3 +69,24 @@ BROWSER_CHECK_JS = """() => ({
   scripts_from_notes: [...document.querySelectorAll('script')].filter(s => s.textContent.includes('cypp-xss')).length,
   shown: document.body.innerText.includes('cypp-xss'),
 })"""
+
+
+def load_commentary(conn, config, today: date | None = None) -> None:
+    """Hostile officer commentary on the county's EH01 at the payload period: one approved version holding
+    every payload, then a hostile draft waiting (a writer and a lead account are added to do it)."""
+    from cypp_dash import auth, commentary
+    from cypp_dash.auth import Account
+
+    auth.add_user(conn, "hostile-writer", "editor", "writer password three", actor="test setup")
+    auth.add_user(conn, "hostile-lead", "lead", "lead password three", actor="test setup")
+    writer, lead = Account("hostile-writer", "editor"), Account("hostile-lead", "lead")
+    period = payload_period(today)
+    c = commentary.write_draft(conn, writer, config, KPI, COUNTY, period, ALL_IN_ONE)
+    commentary.approve(conn, lead, c.comment_id)
+    commentary.write_draft(conn, writer, config, KPI, COUNTY, period, DRAFT_PAYLOAD)
+    # A commentary that starts as a spreadsheet formula (on another KPI), for the downloads.
+    c = commentary.write_draft(conn, writer, config, "EH02", COUNTY, period, PAYLOADS["hyperlink formula"])
+    commentary.approve(conn, lead, c.comment_id)
+
+
+DRAFT_PAYLOAD = "draft: " + PAYLOADS["img"] + " " + PAYLOADS["hyperlink formula"]

@@ -570,13 +570,23 @@ def viewing_needs_sign_in(monkeypatch, config):
     monkeypatch.setattr(resources, "_config", lambda: closed)
 
 
-@pytest.mark.parametrize("name", sorted(p.name for p in (ROOT / "pages").glob("*.py") if p.name != "sign_in.py"))
+# The public view is open by design (it shows only signed-off quarters: tests/test_release.py); it is
+# checked below with the public view switched off.
+@pytest.mark.parametrize("name", sorted(p.name for p in (ROOT / "pages").glob("*.py")
+                                        if p.name not in ("sign_in.py", "public.py")))
 def test_when_viewing_needs_sign_in_nobody_sees_anything_but_the_prompt(page, viewing_needs_sign_in, name):
     at = page(name)
     assert not at.exception
     assert [w.value for w in at.warning] == ["This dashboard is for signed-in users. Sign in to see it."]
     assert not figures_shown(at) and not all_tables(at) and not chart_pictures(at)
     assert [t.value for t in at.title] == [ui.APP_TITLE]
+
+
+def test_when_viewing_needs_sign_in_the_public_view_switched_off_shows_nothing(page, viewing_needs_sign_in):
+    at = page("public.py")
+    assert not at.exception
+    assert any("The public view is switched off" in i.value for i in at.info)
+    assert not figures_shown(at) and not all_tables(at) and not chart_pictures(at)
 
 
 def test_when_viewing_needs_sign_in_a_viewer_sees_the_dashboard(page, viewing_needs_sign_in):

@@ -10,7 +10,17 @@ from html.parser import HTMLParser
 import pytest
 from google.protobuf import json_format
 from page_text import html_text
-from security_payloads import ALL_IN_ONE, FILE_NAME, PAYLOADS, RAW_MARKUP, load_payloads, payload_rows
+from security_payloads import (
+    ALL_IN_ONE,
+    DRAFT_PAYLOAD,
+    FILE_NAME,
+    PAYLOADS,
+    RAW_MARKUP,
+    load_commentary,
+    load_payloads,
+    payload_period,
+    payload_rows,
+)
 from streamlit import dataframe_util
 
 from cypp_dash import auth, store, ui
@@ -21,7 +31,7 @@ from cypp_dash.web import session
 PAGE_FILES = sorted(p.name for p in (ROOT / "pages").glob("*.py"))
 # Elements that draw their content as plain text, whatever it holds (a chart's tooltips are escaped by Vega).
 PLAIN_TEXT = {"text", "dataframe", "code", "json", "vega_lite_chart", "selectbox", "multiselect", "radio",
-              "button_group", "event"}
+              "button_group", "event", "text_area", "text_input"}  # a text box holds its value as editable text
 CHARTS = {"vega_lite_chart"}
 # Elements that put their content into the page as HTML, where a backslash escapes nothing.
 HTML = {"html"}
@@ -283,3 +293,68 @@ def test_no_page_or_module_passes_unsafe_html_to_streamlit():
     sources = [*(ROOT / "pages").glob("*.py"), *(ROOT / "cypp_dash").glob("*.py"), ROOT / "app.py", ROOT / "dashboard.py"]
     offenders = [p.name for p in sources if "unsafe_allow_html=True" in p.read_text(encoding="utf-8")]
     assert offenders == []
+
+
+# --- officer commentary is user text too (cypp_dash/commentary.py) ---------------------------------------
+
+@pytest.fixture
+def hostile_commentary(hostile_store, config):
+    """The hostile store plus approved hostile commentary on the county's EH01 and a hostile draft."""
+    load_commentary(hostile_store, config)
+    return hostile_store
+
+
+@pytest.mark.parametrize("who", [None, Account("ada", "admin")], ids=["nobody", "admin"])
+@pytest.mark.parametrize("name", ["partnership.py", "commentary.py", "overview.py"])
+def test_no_page_renders_commentary_as_markup(hostile_commentary, app_page, name, who):
+    state = {session.SESSION_ACCOUNT: who} if who else {}
+    at = app_page(name, query={"area": "E10000034", "partnership": "early-help", "kpi": "EH01"}, state=state)
+    assert not at.exception, [e.value for e in at.exception]
+    assert markup_leaks(at) == []
+    shown = plain_text_shown(at)
+    if name != "overview.py":
+        assert ALL_IN_ONE in shown
+    # The draft is for editors and leads: an admin sees it, a visitor never does.
+    assert (DRAFT_PAYLOAD in shown) == (who is not None and name != "overview.py")
+
+
+def test_the_public_view_shows_released_commentary_as_plain_text(hostile_commentary, app_page, config, tmp_path,
+                                                                 monkeypatch):
+    import yaml
+
+    from cypp_dash import release
+
+    release.release(hostile_commentary, Account("hostile-lead", "lead"), config.plan(), payload_period())
+    raw = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
+    raw["settings"]["public_view"] = True
+    raw["plan_files"] = str(ROOT / "plans")
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
+    monkeypatch.setenv("CYPP_CONFIG", str(tmp_path / "config.yaml"))
+    at = app_page("public.py")
+    assert not at.exception, [e.value for e in at.exception]
+    assert markup_leaks(at) == []
+    shown = plain_text_shown(at)
+    assert ALL_IN_ONE in shown and DRAFT_PAYLOAD not in shown
+
+
+def test_commentary_downloads_are_neutralised_and_the_word_report_holds_it_as_plain_text(hostile_commentary,
+                                                                                         config):
+    import io
+
+    from openpyxl import load_workbook
+
+    from cypp_dash import commentary, export
+
+    table = commentary.frame(commentary.current_rows(hostile_commentary))
+    csv_text = export.table_csv(table).decode("utf-8-sig")
+    assert "'=HYPERLINK" in csv_text and "\n=HYPERLINK" not in csv_text and ",=HYPERLINK" not in csv_text
+    sheet = load_workbook(io.BytesIO(export.table_xlsx(table))).active
+    cells = [c for r in sheet.iter_rows() for c in r if isinstance(c.value, str) and "HYPERLINK" in c.value]
+    assert cells and all(c.data_type == "s" and not c.value.startswith("=") for c in cells)
+
+    doc = export.report_document(hostile_commentary, config, config.plan(), "early-help", area="E10000034")
+    paragraphs = [p.text for p in doc.paragraphs]
+    assert "Officer commentary: " + ALL_IN_ONE in paragraphs  # approved commentary, exactly as typed
+    assert not any(DRAFT_PAYLOAD in p for p in paragraphs)  # never a draft
+    xml = doc.element.xml
+    assert "w:hyperlink" not in xml and "w:fldSimple" not in xml and "w:instrText" not in xml

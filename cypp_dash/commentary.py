@@ -1,0 +1,492 @@
+"""Officer commentary per KPI, area and period: an editor writes a draft (on the partnership page or by
+CSV upload), a lead approves it or returns it with a reason, and the board reads the approved text with
+its author, approver and dates. Every version is kept; a change after approval is a new draft and the
+approved text stays in force until the new one is approved. Each write checks the role in the store as
+it acts (cypp_dash.auth.authorise) and is written to the audit log.
+
+Sign-off is plan-wide: any account with the `lead` role (a partnership lead or the board's chair; an
+admin holds every right) may approve or return any draft, but never their own draft, so that every
+approved commentary has been read by a second person."""
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+import duckdb
+import pandas as pd
+
+from cypp_dash import store
+from cypp_dash.config import Config
+from cypp_dash.ingest import Problem
+from cypp_dash.periods import PeriodError, is_future, parse_period
+
+COLUMNS = ("kpi", "area", "period", "commentary")
+MAX_REASON = 500
+DRAFT, RETURNED, APPROVED, REPLACED = "draft", "returned", "approved", "replaced"
+STATE_WORDS = {DRAFT: "draft, waiting for a lead's approval", RETURNED: "returned to the author",
+               APPROVED: "approved", REPLACED: "replaced by a later draft"}
+# Tab and line breaks are part of plain text; other control characters are not.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_FIELDS = ["comment_id", "plan_id", "kpi_code", "area_code", "period", "body", "state", "written_by", "written_at",
+           "decided_by", "decided_at", "decision_reason", "superseded_at", "source"]
+
+
+class CommentaryError(ValueError):
+    """A commentary that cannot be saved or decided; the message says why in plain words."""
+
+
+@dataclass(frozen=True)
+class Commentary:
+    """One version of the commentary on a KPI for an area and period."""
+
+    comment_id: int
+    plan_id: str
+    kpi_code: str
+    area_code: str
+    period: str
+    body: str
+    state: str
+    written_by: str
+    written_at: datetime
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+    decision_reason: str | None = None
+    superseded_at: datetime | None = None
+    source: str = ""
+
+    @property
+    def byline(self) -> str:
+        """Who wrote it and who approved or returned it, with dates, as the board reads it."""
+        text = f"Written by {self.written_by} on {self.written_at:%d %B %Y}"
+        if self.state == APPROVED and self.decided_at is not None:
+            text += f"; approved by {self.decided_by} on {self.decided_at:%d %B %Y}"
+        elif self.state == RETURNED and self.decided_at is not None:
+            text += f"; returned by {self.decided_by} on {self.decided_at:%d %B %Y}"
+        return text + "."
+
+    @property
+    def public_byline(self) -> str:
+        """The dates without account names (the public view: names may be email addresses)."""
+        text = f"Written on {self.written_at:%d %B %Y}"
+        if self.state == APPROVED and self.decided_at is not None:
+            text += f"; approved on {self.decided_at:%d %B %Y}"
+        return text + "."
+
+
+def _row(values) -> Commentary:
+    d = dict(zip(_FIELDS, values))
+    for key in ("decided_by", "decided_at", "decision_reason", "superseded_at"):
+        if d[key] is not None and not isinstance(d[key], str) and pd.isna(d[key]):
+            d[key] = None
+    d["source"] = d["source"] or ""
+    return Commentary(**d)
+
+
+# --- checking what is written ---------------------------------------------------------------------
+
+def clean_text(text: str | None, max_chars: int) -> str:
+    """The commentary as it will be stored (surrounding spaces and Windows line ends tidied), or
+    CommentaryError saying what is wrong: empty, longer than `max_chars`, or holding control characters."""
+    body = (text or "").replace("\r\n", "\n").replace("\r", "\n").strip()
+    if not body:
+        raise CommentaryError("the commentary is empty: write what happened, why, what is being done and by when")
+    if len(body) > max_chars:
+        raise CommentaryError(f"the commentary is {len(body):,} characters; at most {max_chars:,}")
+    if _CONTROL.search(body):
+        raise CommentaryError("the commentary holds control characters; write plain text")
+    return body
+
+
+@dataclass(frozen=True)
+class Key:
+    """What a commentary is about: a KPI of a plan, an area and a period."""
+
+    plan_id: str
+    kpi_code: str
+    area_code: str
+    period: str
+
+
+def resolve_key(config: Config, kpi: str, area: str, period: str, today: date | None = None) -> Key:
+    """The KPI code (any case), area (code, name or alias) and period checked against the plans, or
+    CommentaryError naming the first that is wrong."""
+    try:
+        return _check_cells(config, str(kpi or ""), str(area or ""), str(period or ""), today)
+    except _CellProblems as e:
+        raise CommentaryError(str(e)) from None
+
+
+# --- reading ------------------------------------------------------------------------------------------
+
+def _read(conn: duckdb.DuckDBPyConnection, where: str, params: list) -> list[Commentary]:
+    cur = conn.cursor()
+    try:
+        rows = cur.execute(f"SELECT {', '.join(_FIELDS)} FROM commentary WHERE {where} "  # noqa: S608 (constant SQL)
+                           "ORDER BY kpi_code, area_code, period, written_at, comment_id", params).fetchall()
+    finally:
+        cur.close()
+    return [_row(r) for r in rows]
+
+
+def _end_of(as_at: date | datetime) -> datetime:
+    return as_at if isinstance(as_at, datetime) else datetime.combine(as_at, datetime.max.time())
+
+
+def approved(conn: duckdb.DuckDBPyConnection, plan_id: str, area_code: str,
+             as_at: date | datetime | None = None) -> dict[tuple[str, str], Commentary]:
+    """The approved commentary in force for each (KPI code, period) of a plan and area: now, or as it
+    stood at `as_at` (a date means the end of that day). Drafts and returned drafts are never here."""
+    if as_at is None:
+        rows = _read(conn, "plan_id = ? AND area_code = ? AND state = 'approved' AND superseded_at IS NULL",
+                     [plan_id, area_code])
+    else:
+        at = _end_of(as_at)
+        rows = _read(conn, "plan_id = ? AND area_code = ? AND state = 'approved' AND decided_at <= ? "
+                           "AND (superseded_at IS NULL OR superseded_at > ?)", [plan_id, area_code, at, at])
+    return {(c.kpi_code, c.period): c for c in rows}
+
+
+def pending(conn: duckdb.DuckDBPyConnection, account, plan_id: str,
+            area_code: str | None = None) -> dict[tuple[str, str, str], Commentary]:
+    """Drafts and returned drafts not yet replaced, by (KPI code, area, period): for editors and leads
+    only (checked against the store now; anyone else gets PermissionDenied)."""
+    from cypp_dash import auth
+
+    auth.authorise(conn, account, "editor", "read draft commentary")
+    where, params = "plan_id = ? AND state IN ('draft', 'returned') AND superseded_at IS NULL", [plan_id]
+    if area_code is not None:
+        where, params = where + " AND area_code = ?", [*params, area_code]
+    return {(c.kpi_code, c.area_code, c.period): c for c in _read(conn, where, params)}
+
+
+def new_approvals(conn: duckdb.DuckDBPyConnection, plan_id: str, area_code: str, days: int,
+                  as_at: date | datetime | None = None) -> set[tuple[str, str]]:
+    """(KPI code, period) whose approved commentary in force was approved within `days` of now (or of
+    the end of `as_at`): what the Overview marks as new."""
+    at = _end_of(as_at) if as_at is not None else store.now()
+    since = at - timedelta(days=days)
+    return {k for k, c in approved(conn, plan_id, area_code, as_at).items()
+            if c.decided_at is not None and since <= c.decided_at <= at}
+
+
+def history(conn: duckdb.DuckDBPyConnection, key: Key) -> list[Commentary]:
+    """Every version of one commentary, oldest first (for editors and leads: it holds drafts)."""
+    return _read(conn, "plan_id = ? AND kpi_code = ? AND area_code = ? AND period = ?",
+                 [key.plan_id, key.kpi_code, key.area_code, key.period])
+
+
+def versions(conn: duckdb.DuckDBPyConnection, account, plan_id: str) -> list[Commentary]:
+    """Every version of every commentary of a plan, drafts and returned ones too (editors and leads only,
+    checked in the store now)."""
+    from cypp_dash import auth
+
+    auth.authorise(conn, account, "editor", "read the history of commentary")
+    return _read(conn, "plan_id = ?", [plan_id])
+
+
+def current_rows(conn: duckdb.DuckDBPyConnection) -> list[Commentary]:
+    """The approved commentary in force and the drafts waiting, for every plan (the command line's list)."""
+    return _read(conn, "superseded_at IS NULL AND state IN ('draft', 'returned', 'approved')", [])
+
+
+def frame(rows: list[Commentary], area_names: dict[str, str] | None = None) -> pd.DataFrame:
+    """Commentary rows as a table in the upload's columns first, then state, author, approver and dates."""
+    names = area_names or {}
+    out = pd.DataFrame([{
+        "kpi": c.kpi_code, "area": c.area_code, "period": c.period, "commentary": c.body, "state": c.state,
+        "area_name": names.get(c.area_code, c.area_code), "plan": c.plan_id, "written_by": c.written_by,
+        "written_at": c.written_at, "decided_by": c.decided_by or "", "decided_at": c.decided_at,
+        "reason": c.decision_reason or "", "comment_id": c.comment_id} for c in rows],
+        columns=["kpi", "area", "period", "commentary", "state", "area_name", "plan", "written_by", "written_at",
+                 "decided_by", "decided_at", "reason", "comment_id"])
+    return out
+
+
+# --- writing (each step checks the role in the store as it acts, and is audited) ---------------------
+
+def _next_id(cur: duckdb.DuckDBPyConnection) -> int:
+    return cur.execute("SELECT coalesce(max(comment_id), 0) + 1 FROM commentary").fetchone()[0]
+
+
+def _save_draft(cur: duckdb.DuckDBPyConnection, key: Key, body: str, user: str, at: datetime,
+                source: str) -> Commentary | None:
+    """Write one draft inside a transaction; None when the text is what is already waiting or, with
+    nothing waiting, what is already approved (nothing to sign off)."""
+    rows = cur.execute(f"SELECT {', '.join(_FIELDS)} FROM commentary WHERE plan_id = ? AND kpi_code = ? "  # noqa: S608 (constant SQL)
+                       "AND area_code = ? AND period = ? AND superseded_at IS NULL AND state <> 'replaced'",
+                       [key.plan_id, key.kpi_code, key.area_code, key.period]).fetchall()
+    held = [_row(r) for r in rows]
+    waiting = next((c for c in held if c.state in (DRAFT, RETURNED)), None)
+    in_force = next((c for c in held if c.state == APPROVED), None)
+    if waiting is not None and waiting.state == DRAFT and waiting.body == body:
+        return None
+    if waiting is None and in_force is not None and in_force.body == body:
+        return None
+    if waiting is not None:
+        cur.execute("UPDATE commentary SET state = 'replaced', superseded_at = ? WHERE comment_id = ?",
+                    [at, waiting.comment_id])
+    comment_id = _next_id(cur)
+    cur.execute("INSERT INTO commentary VALUES (?, ?, ?, ?, ?, ?, 'draft', ?, ?, NULL, NULL, NULL, NULL, ?)",
+                [comment_id, key.plan_id, key.kpi_code, key.area_code, key.period, body, user, at, source])
+    return Commentary(comment_id, key.plan_id, key.kpi_code, key.area_code, key.period, body, DRAFT, user, at,
+                      source=source)
+
+
+def _subject(key: Key | Commentary) -> str:
+    return f"{key.kpi_code} {key.area_code} {key.period}"
+
+
+def write_draft(conn: duckdb.DuckDBPyConnection, account, config: Config, kpi: str, area: str, period: str,
+                text: str) -> Commentary | None:
+    """Save an editor's commentary as a draft (editor, lead or admin, checked in the store now). A draft
+    waiting for approval is replaced (kept in the history); approved text stays in force until the new
+    draft is approved. None when the text is unchanged."""
+    from cypp_dash import auth
+
+    account = auth.authorise(conn, account, "editor", "write commentary")
+    key = resolve_key(config, kpi, area, period)
+    body = clean_text(text, config.settings.commentary_max_chars)
+    with store.write_transaction(conn) as cur:
+        at = store.now()
+        saved = _save_draft(cur, key, body, account.name, at, "page")
+        if saved is not None:
+            cur.execute("INSERT INTO audit VALUES (?, ?, 'commentary draft', ?)",
+                        [at, account.name, f"{_subject(key)} (#{saved.comment_id}, {len(body):,} characters)"])
+    return saved
+
+
+def _waiting(cur: duckdb.DuckDBPyConnection, comment_id: int) -> Commentary:
+    row = cur.execute(f"SELECT {', '.join(_FIELDS)} FROM commentary WHERE comment_id = ?",  # noqa: S608 (constant SQL)
+                      [int(comment_id)]).fetchone()
+    if row is None:
+        raise CommentaryError(f"there is no commentary numbered {comment_id}")
+    c = _row(row)
+    if c.state != DRAFT or c.superseded_at is not None:
+        raise CommentaryError(f"commentary {comment_id} is not a draft waiting for approval (it is "
+                              f"{STATE_WORDS.get(c.state, c.state)})")
+    return c
+
+
+def approve(conn: duckdb.DuckDBPyConnection, account, comment_id: int) -> Commentary:
+    """A lead approves a draft (not their own): it becomes the approved commentary the board reads, and
+    the one approved before it is kept in the history, no longer in force."""
+    from cypp_dash import auth
+
+    account = auth.authorise(conn, account, "lead", "approve commentary")
+    with store.write_transaction(conn) as cur:
+        c = _waiting(cur, comment_id)
+        if c.written_by == account.name:
+            raise CommentaryError("you wrote this draft, so another lead approves it (sign-off is a second "
+                                  "person's reading)")
+        at = store.now()
+        cur.execute("UPDATE commentary SET superseded_at = ? WHERE plan_id = ? AND kpi_code = ? AND area_code = ? "
+                    "AND period = ? AND state = 'approved' AND superseded_at IS NULL",
+                    [at, c.plan_id, c.kpi_code, c.area_code, c.period])
+        cur.execute("UPDATE commentary SET state = 'approved', decided_by = ?, decided_at = ? WHERE comment_id = ?",
+                    [account.name, at, c.comment_id])
+        cur.execute("INSERT INTO audit VALUES (?, ?, 'commentary approved', ?)",
+                    [at, account.name, f"{_subject(c)} (#{c.comment_id}, written by {c.written_by})"])
+    return Commentary(**{**c.__dict__, "state": APPROVED, "decided_by": account.name, "decided_at": at})
+
+
+def return_draft(conn: duckdb.DuckDBPyConnection, account, comment_id: int, reason: str) -> Commentary:
+    """A lead returns a draft to its author with a reason; the approved text (if any) stays in force."""
+    from cypp_dash import auth
+
+    account = auth.authorise(conn, account, "lead", "return commentary")
+    reason = (reason or "").strip()
+    if not reason:
+        raise CommentaryError("say why the draft is returned, so its author knows what to change")
+    if len(reason) > MAX_REASON or _CONTROL.search(reason):
+        raise CommentaryError(f"the reason must be plain text of at most {MAX_REASON} characters")
+    with store.write_transaction(conn) as cur:
+        c = _waiting(cur, comment_id)
+        at = store.now()
+        cur.execute("UPDATE commentary SET state = 'returned', decided_by = ?, decided_at = ?, decision_reason = ? "
+                    "WHERE comment_id = ?", [account.name, at, reason, c.comment_id])
+        cur.execute("INSERT INTO audit VALUES (?, ?, 'commentary returned', ?)",
+                    [at, account.name, f"{_subject(c)} (#{c.comment_id}): {reason}"])
+    return Commentary(**{**c.__dict__, "state": RETURNED, "decided_by": account.name, "decided_at": at,
+                         "decision_reason": reason})
+
+
+# --- a CSV of commentary: kpi, area, period, commentary --------------------------------------------
+
+@dataclass(frozen=True)
+class UploadRow:
+    key: Key
+    body: str
+    row: int
+
+
+@dataclass
+class CommentaryUpload:
+    """A checked file of commentary: the rows when it is clean, else every problem with row and column."""
+
+    rows: list[UploadRow] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    file_name: str = ""
+    sha256: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and bool(self.rows)
+
+
+def _decode(data: bytes) -> str | None:
+    data = data.removeprefix(b"\xef\xbb\xbf")
+    for encoding in ("utf-8", "cp1252"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return None
+
+
+def validate_csv(config: Config, data: bytes, file_name: str, today: date | None = None) -> CommentaryUpload:
+    """Check a CSV of commentary. Columns (any case, any order): kpi, area, period, commentary. Every
+    problem names its row (header = 1) and column; a file with any problem loads nothing."""
+    out = CommentaryUpload(file_name=file_name, sha256=hashlib.sha256(data).hexdigest())
+    problems = out.problems
+    limit_mb = config.settings.upload_max_mb
+    if len(data) > limit_mb * 1024 * 1024:
+        problems.append(Problem(None, None, f"the file is larger than the {limit_mb} MB allowed"))
+        return out
+    if data.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
+        problems.append(Problem(None, None, "this is an Excel workbook: save it as CSV (comma separated) and upload that"))
+        return out
+    text = _decode(data) if b"\x00" not in data else None
+    if text is None:
+        problems.append(Problem(None, None, "this is not a CSV file (its bytes are not UTF-8 or Windows-1252 text)"))
+        return out
+    try:
+        records = list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error as e:
+        problems.append(Problem(None, None, f"this is not a readable CSV file ({e})"))
+        return out
+    while records and not any(c.strip() for c in records[-1]):
+        records.pop()
+    if not records:
+        problems.append(Problem(None, None, "the file is empty"))
+        return out
+    header = [h.strip().lower() for h in records[0]]
+    columns: dict[str, int] = {}
+    for i, name in enumerate(header):
+        if name in COLUMNS:
+            if name in columns:
+                problems.append(Problem(1, records[0][i].strip(), "the column appears twice"))
+            columns.setdefault(name, i)
+        elif name:
+            out.warnings.append(f'column "{records[0][i].strip()[:40]}" is not used and was ignored')
+    for name in COLUMNS:
+        if name not in columns:
+            problems.append(Problem(1, name, f"there is no {name} column; the header row must have "
+                                             "kpi, area, period and commentary"))
+    if problems:
+        return out
+    seen: dict[Key, int] = {}
+    max_chars = config.settings.commentary_max_chars
+    for number, cells in enumerate(records[1:], start=2):
+        if not any(c.strip() for c in cells):
+            continue
+        if len(cells) > len(header) and any(c.strip() for c in cells[len(header):]):
+            problems.append(Problem(number, None, f"this row has {len(cells)} cells but the header row has "
+                                                  f"{len(header)}"))
+            continue
+
+        def cell(name: str, cells=cells) -> str:
+            i = columns[name]
+            return cells[i] if i < len(cells) else ""
+
+        key = None
+        bad = False
+        try:
+            key = _check_cells(config, cell("kpi"), cell("area"), cell("period"), today)
+        except _CellProblems as e:
+            for column, message in e.items:
+                problems.append(Problem(number, column, message))
+            bad = True
+        # A leading ' is how our own download neutralises a formula-like cell: take it off again.
+        raw = re.sub(r"^'(?=[=+\-@])", "", cell("commentary").strip())
+        try:
+            body = clean_text(raw, max_chars)
+        except CommentaryError as e:
+            problems.append(Problem(number, "commentary", str(e)))
+            bad = True
+        if key is not None:
+            if key in seen:
+                problems.append(Problem(number, "kpi", f"{key.kpi_code}, {key.area_code}, {key.period} is already "
+                                                       f"on row {seen[key]}"))
+                bad = True
+            seen.setdefault(key, number)
+        if not bad:
+            out.rows.append(UploadRow(key, body, number))
+    if not problems and not out.rows:
+        problems.append(Problem(1, None, "the file has a header row but no commentary"))
+    if problems:
+        out.rows = []
+    problems.sort(key=lambda p: (p.row is not None, p.row or 0, p.column or ""))
+    return out
+
+
+class _CellProblems(Exception):
+    def __init__(self, items: list[tuple[str, str]]):
+        super().__init__("; ".join(m for _, m in items))
+        self.items = items
+
+
+def _check_cells(config: Config, kpi: str, area: str, period: str, today: date | None) -> Key:
+    """The key of one row, or _CellProblems naming each bad column (kpi, area, period) at once."""
+    items: list[tuple[str, str]] = []
+    code = kpi.strip().upper()
+    found = next(((p, k) for p in config.plans for k in p.kpis if k.code.upper() == code), None)
+    if found is None:
+        items.append(("kpi", f'"{kpi.strip()[:40]}" is not a KPI in any plan' if code else "no KPI given"))
+    area_code = config.area_lookup().get(re.sub(r"\s+", " ", area).strip().lower())
+    if area_code is None:
+        items.append(("area", f'"{area.strip()[:40]}" is not a known area' if area.strip() else "no area given"))
+    label = None
+    try:
+        p = parse_period(period)
+        if is_future(p, today):
+            items.append(("period", f'"{p.label}" is in the future'))
+        label = p.label
+    except PeriodError as e:
+        items.append(("period", str(e) if period.strip() else "no period given"))
+    if items:
+        raise _CellProblems(items)
+    return Key(found[0].id, found[1].code, area_code, label)
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    drafts: int
+    unchanged: int
+
+
+def save_upload_as(conn: duckdb.DuckDBPyConnection, user: str, upload: CommentaryUpload) -> ImportResult:
+    """Save a checked file as drafts by `user` with no role check: for the command line (machine access,
+    like `import`), and for `save_upload` once it has checked the role."""
+    if not upload.ok:
+        raise CommentaryError("this file did not pass the checks, so nothing can be loaded from it")
+    with store.write_transaction(conn) as cur:
+        at = store.now()
+        saved = [_save_draft(cur, r.key, r.body, user, at, upload.file_name) for r in upload.rows]
+        drafts = sum(s is not None for s in saved)
+        cur.execute("INSERT INTO audit VALUES (?, ?, 'commentary upload', ?)",
+                    [at, user, f"{upload.file_name}: {drafts} draft(s), {len(saved) - drafts} unchanged"])
+    return ImportResult(drafts, len(saved) - drafts)
+
+
+def save_upload(conn: duckdb.DuckDBPyConnection, account, upload: CommentaryUpload) -> ImportResult:
+    """Save a checked file of commentary as drafts, all or nothing (editor, lead or admin, checked in the
+    store now)."""
+    from cypp_dash import auth
+
+    account = auth.authorise(conn, account, "editor", "upload commentary")
+    return save_upload_as(conn, account.name, upload)
