@@ -12,12 +12,32 @@ from datetime import date, timedelta
 import pytest
 from page_text import chart_pictures, texts
 
-from cypp_dash import loading, plan_info, status, store, ui
+from cypp_dash import auth, loading, plan_info, release, status, store, ui
 from cypp_dash.periods import parse_period, quarter_containing
 from cypp_dash.web import prepare
 
 # A new session's view of each page that reads figures (plan, area and period at their defaults).
-DEFAULT_VIEWS = ["overview.py", "partnership.py", "districts.py", "wider_outcomes.py"]
+DEFAULT_VIEWS = ["overview.py", "partnership.py", "districts.py", "wider_outcomes.py", "public.py"]
+
+
+@pytest.fixture
+def signed_off(conn, config, monkeypatch, tmp_path):
+    """The public view switched on (a copy of config.yaml saying so) and the newest quarter signed off, so the
+    partnership page's sign-off marks and the public view have figures to work out."""
+    import yaml
+
+    from cypp_dash.config import ROOT
+
+    raw = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
+    raw["settings"]["public_view"] = True
+    raw["plan_files"] = str(ROOT / "plans")
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
+    monkeypatch.setenv("CYPP_CONFIG", str(path))
+    auth.add_user(conn, "lena", "lead", "a long enough passphrase", actor="test")
+    plan = config.plans[0]
+    newest = store.periods_held(conn, sorted({k.indicator_id for k in plan.kpis}))[0]
+    release.release(conn, auth.Account("lena", "lead"), plan, newest)
 
 
 def upload_newer_figure(conn, config, kpi: str = "EH01", value: float = 42.4) -> str:
@@ -43,6 +63,7 @@ class Computations:
         self._inside = threading.local()
         for owner, name in [(status, "plan_status"), (status, "district_table"), (status, "spc_for"),
                             (store, "series"), (store, "periods_held"), (plan_info, "wider_outcomes"),
+                            (release, "public_statuses"),
                             (ui, "_draw_picture"), (ui, "_rag_table")]:
             monkeypatch.setattr(owner, name, self._counting(name, getattr(owner, name)))
 
@@ -87,7 +108,7 @@ def preparation(app_page):
 
 
 def test_after_an_upload_the_default_views_are_served_from_what_the_preparation_made(
-        conn, config, app_page, preparation, monkeypatch):
+        conn, config, signed_off, app_page, preparation, monkeypatch):
     quarter = upload_newer_figure(conn, config)
     done = preparation.wait_until_idle(120)
     assert done.prepared_version == store.data_version(conn), "the newest version is prepared"
@@ -101,14 +122,14 @@ def test_after_an_upload_the_default_views_are_served_from_what_the_preparation_
     for page in DEFAULT_VIEWS[1:]:
         at = app_page(page)
         assert not at.exception, (page, at.exception)
-        if page != "wider_outcomes.py":
+        if page in ("partnership.py", "districts.py"):
             assert chart_pictures(at), f"{page} shows its charts"
     assert computed.total == 0, ("the first views after the upload computed what the preparation should have: "
                                  f"{sorted(name for name, _ in computed.calls)}")
 
 
 def test_a_view_during_the_preparation_waits_for_the_piece_in_hand_and_nothing_is_computed_twice(
-        conn, config, app_page, preparation, monkeypatch):
+        conn, config, signed_off, app_page, preparation, monkeypatch):
     computed = Computations(monkeypatch, slow_on_worker=1.0)
     upload_newer_figure(conn, config)
     assert computed.worker_inside.wait(60), "the worker starts on the upload's version"

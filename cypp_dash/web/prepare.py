@@ -14,8 +14,8 @@ repeat view.
   computed, so a viewer who asks for a piece the worker is working out waits for it and then reads it from
   the cache, and the worker finds a piece a viewer already made in the cache.
 
-The pieces mirror what pages/overview.py, pages/partnership.py, pages/districts.py and pages/wider_outcomes.py
-ask for in a new session (plan, area and period at their defaults); tests/test_prepare.py runs those pages
+The pieces mirror what pages/overview.py, pages/partnership.py, pages/districts.py, pages/wider_outcomes.py
+and pages/public.py ask for in a new session (plan, area and period at their defaults); tests/test_prepare.py runs those pages
 after a preparation and checks that they compute nothing, so a page changed without this file fails there.
 
 Started by dashboard.py (`start()`, on every run: it also notices a write made by another process, such as
@@ -31,7 +31,7 @@ from typing import Callable, Iterator
 
 from cypp_dash import charts, status, store, ui
 from cypp_dash.config import Config, Plan
-from cypp_dash.web import resources
+from cypp_dash.web import commentary_view, resources
 
 log = logging.getLogger(__name__)
 
@@ -198,6 +198,8 @@ def pieces(cfg: Config, conn, version: int, default_views_only: bool = False) ->
     if not views:
         return
     yield from _default_views(views[0])
+    if cfg.settings.public_view:
+        yield from _public_view(views[0])
     yield DEFAULT_VIEWS_DONE, lambda: None
     if default_views_only:
         return
@@ -235,12 +237,16 @@ def _partnership(view: ui.View, pid: str) -> Iterator[Piece]:
                                f"{partnership.name}: each KPI's latest figure ({view.area_name}, "
                                f"{view.period_text})")
 
+    def public_marks() -> None:  # what the public view shows, for the "not yet signed off" marks
+        commentary_view.cached_public(view.version, plan.id, view.area, view.as_at, pid)
+
     def first_kpi() -> None:
         statuses = view.statuses(pid)
         if statuses:
             _kpi_charts(view, pid, statuses[0].code)
 
     yield f"{plan.id}/{pid}: summary", summary_table
+    yield f"{plan.id}/{pid}: sign-off marks", public_marks
     yield f"{plan.id}/{pid}: first KPI", first_kpi
 
 
@@ -275,6 +281,27 @@ def _districts(view: ui.View, code: str) -> Iterator[Piece]:
             ui.chart_picture(charts.funnel_chart, kpi, rows, centre[0], centre[1], view.period_text)
 
     yield f"{plan.id}/districts/{code}", table_and_charts
+
+
+PUBLIC_COLUMNS = {"code": "Code", "kpi": "KPI", "value_fmt": "Latest", "period": "Period",
+                  "england_text": "England (plan)", "target": "Target", "rag_label": "RAG", "reason": "Why"}
+
+
+def _public_view(view: ui.View) -> Iterator[Piece]:
+    """pages/public.py for the default plan and area: the signed-off figures and their tables."""
+    plan, cfg = view.plan, view.config
+
+    def published() -> None:
+        shown, rows = commentary_view.cached_public(view.version, plan.id, plan.area, None)
+        if shown is None:
+            return
+        for partnership in plan.partnerships:
+            mine = [s for s in rows if s.partnership_id == partnership.id]
+            if mine:
+                ui.rag_table_parts(mine, PUBLIC_COLUMNS, f"{partnership.name}: each KPI's published figure "
+                                                         f"({cfg.area_name(plan.area)}, up to {shown.period})")
+
+    yield f"{plan.id}: public view", published
 
 
 class _WorkerThreadOnly(logging.Filter):
