@@ -14,7 +14,7 @@ from types import SimpleNamespace
 import duckdb
 import pandas as pd
 
-from cypp_dash import auth, export, store
+from cypp_dash import auth, export, store, upload_limits
 from cypp_dash.config import ACTION_STATUSES, Plan, Settings
 from cypp_dash.ingest import Problem
 from cypp_dash.status import RAG_SYMBOLS, RAG_WORDS
@@ -30,7 +30,7 @@ STATUS_WORDS = {s: s for s in ACTION_STATUSES} | {
 }
 MAX_TEXT = {"id": 40, "task": 500, "lead": 200, "serves": 200, "comments": 2000}
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
-_UK_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+_UK_DATE = re.compile(r"^([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})$")
 FRAME_COLUMNS = ["action_id", "task", "lead", "start_date", "due_date", "status", "serves", "comments", "batch_id",
                  "loaded_at"]
 
@@ -191,23 +191,12 @@ class ActionsUpload:
         return not self.problems and bool(self.rows)
 
 
-def _decode(data: bytes) -> str | None:
-    data = data.removeprefix(b"\xef\xbb\xbf")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        try:
-            return data.decode("cp1252")
-        except UnicodeDecodeError:
-            return None
-
-
 def parse_date(text: str) -> date | None:
     """2011-03-31 or 31/03/2011 (how Excel writes a UK date) -> a date; raise ValueError otherwise."""
     text = text.strip()
     if m := _UK_DATE.match(text):
         return date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
-    if re.match(r"^\d{4}-\d{2}-\d{2}$", text):
+    if re.match(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", text):
         return date.fromisoformat(text)
     raise ValueError(text)
 
@@ -223,12 +212,17 @@ def validate_csv(data: bytes, file_name: str, max_bytes: int = 50 * 1024 * 1024)
     if data.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
         problems.append(Problem(None, None, "this is an Excel workbook: save it as CSV (comma separated) and upload that"))
         return out
-    if b"\x00" in data:
-        problems.append(Problem(None, None, "this is not a CSV file (it contains binary data)"))
+    try:  # the same decoder as figure uploads: UTF-8 or Windows-1252, never a mix, never binary
+        decoded = upload_limits.decode_text(data)
+    except upload_limits.DecodeRefusal as refusal:
+        problems.append(Problem(refusal.row, None, str(refusal)))
         return out
-    text = _decode(data)
-    if text is None:
-        problems.append(Problem(None, None, "this is not a CSV file (its bytes are not UTF-8 or Windows-1252 text)"))
+    if decoded.note:
+        out.warnings.append(decoded.note)
+    text = decoded.text
+    too_big = upload_limits.check_csv_shape(text)
+    if too_big is not None:
+        problems.append(Problem(too_big[1], too_big[2], too_big[0]))
         return out
     records = list(csv.reader(io.StringIO(text, newline="")))
     while records and not any(c.strip() for c in records[-1]):

@@ -231,29 +231,43 @@ def sign_in(conn: duckdb.DuckDBPyConnection, name: str, password: str, *, settin
     matches = _verify(row[2] if row else None, password)
     if row is None:
         return _failed(conn, at, UNKNOWN_NAME, "unknown account", sleep)
-    locked_until = row[4]
-    if locked_until is not None and locked_until > at:
-        return _failed(conn, at, name, f"account locked until {locked_until:%Y-%m-%d %H:%M} UTC", sleep)
-    if not matches:
-        with store.write_transaction(conn) as wcur:
-            # Counted inside the write, so failures in two sessions at once are both counted.
-            failures = (wcur.execute("SELECT failed_count FROM users WHERE name = ?", [name]).fetchone()[0] or 0) + 1
+    new_hash = hash_password(password) if matches and HASHER.check_needs_rehash(row[2]) else row[2]
+    # The decision is made inside one write transaction on the account's row as it is *now*: the lock
+    # and the count read here cannot change before this write commits (writers in this process queue on
+    # the store's write lock, and another process cannot hold the store file at the same time), so
+    # concurrent guesses are each counted, and a lock in force is never cleared or passed.
+    with store.write_transaction(conn) as wcur:
+        held = wcur.execute("SELECT password_hash, failed_count, locked_until FROM users WHERE name = ?",
+                            [name]).fetchone()
+        if held is None:  # removed while the password was checked
+            outcome = ("failed", "unknown account")
+        elif held[2] is not None and held[2] > at:
+            outcome = ("failed", f"account locked until {held[2]:%Y-%m-%d %H:%M} UTC")
+        elif not matches or held[0] != row[2]:  # a wrong password, or one replaced meanwhile
+            failures = (held[1] or 0) + 1
             lock = failures >= settings.max_failed_sign_ins
-            # Locking starts a fresh count, so after the lock the account gets the full number of tries again.
-            wcur.execute("UPDATE users SET failed_count = ?, locked_until = ? WHERE name = ?",
-                         [0 if lock else failures, at + timedelta(minutes=settings.lockout_minutes) if lock else None,
-                          name])
+            # Locking starts a fresh count, so after the lock the account gets the full number of tries
+            # again. A lock is only ever set here, never cleared: a failure after a lock has ended leaves
+            # the old (past) time in place, which is no longer in force.
+            if lock:
+                wcur.execute("UPDATE users SET failed_count = 0, locked_until = ? WHERE name = ?",
+                             [at + timedelta(minutes=settings.lockout_minutes), name])
+            else:
+                wcur.execute("UPDATE users SET failed_count = ? WHERE name = ?", [failures, name])
+            outcome = ("failed", f"wrong password ({failures} in a row)"
+                       + (f"; locked for {settings.lockout_minutes} minutes" if lock else ""))
+        else:
+            wcur.execute("UPDATE users SET failed_count = 0, locked_until = NULL, last_sign_in = ?, "
+                         "password_hash = ? WHERE name = ?", [at, new_hash, name])
+            wcur.execute("INSERT INTO audit VALUES (?, ?, 'sign-in', ?)", [at, name, row[1]])
+            outcome = ("signed in", "")
+        if outcome[0] == "failed":
             wcur.execute("INSERT INTO audit VALUES (?, ?, 'sign-in failed', ?)",
-                         [at, name, f"wrong password ({failures} in a row)"
-                                    + (f"; locked for {settings.lockout_minutes} minutes" if lock else "")])
-        log.info("failed sign-in for %s", name)
+                         [at, name if held is not None else UNKNOWN_NAME, outcome[1]])
+    if outcome[0] == "failed":
+        log.info("failed sign-in for %s (%s)", name, outcome[1])
         sleep(FAILURE_DELAY_SECONDS)
         return None
-    new_hash = hash_password(password) if HASHER.check_needs_rehash(row[2]) else row[2]
-    with store.write_transaction(conn) as wcur:
-        wcur.execute("UPDATE users SET failed_count = 0, locked_until = NULL, last_sign_in = ?, password_hash = ? "
-                     "WHERE name = ?", [at, new_hash, name])
-        wcur.execute("INSERT INTO audit VALUES (?, ?, 'sign-in', ?)", [at, name, row[1]])
     return Account(row[0], row[1])
 
 

@@ -22,7 +22,11 @@ STATUS_EXTRA = ["area_name", "england_period", "baseline", "baseline_period", "n
 
 def _print_frame(df: pd.DataFrame, fmt: str) -> None:
     if fmt == "csv":
-        df.to_csv(sys.stdout, index=False, lineterminator="\n")
+        # Operators redirect this into files they open in Excel: text that could start a formula gets a
+        # leading apostrophe, as in the dashboard's downloads (numbers stay numbers).
+        from cypp_dash.export import safe_frame
+
+        safe_frame(df).to_csv(sys.stdout, index=False, lineterminator="\n")
     elif fmt == "json":
         records = df.to_dict(orient="records")
         print(json.dumps([{k: _json_value(v) for k, v in r.items()} for r in records], indent=2, default=str))
@@ -44,12 +48,9 @@ def _json_value(v):
 
 
 def cmd_init_db(args, config) -> int:
-    conn = store.connect()
-    try:
-        loading.build_store(conn, config)
-        print(f"store ready: {store.db_path()}")
-    finally:
-        conn.close()
+    conn = _conn if _conn is not None else _connect()
+    loading.build_store(conn, config)
+    print(f"store ready: {store.db_path()}")
     return 0
 
 
@@ -128,8 +129,7 @@ def cmd_backup(args, config) -> int:
 
 
 def cmd_restore(args, config) -> int:
-    store.check_backup(args.file)
-    store.restore(_open(config), args.file, args.user or getpass.getuser())
+    store.restore(_open(config), args.file, args.user or getpass.getuser())  # refuses (and audits) a bad file
     print(f"restored from {args.file}")
     return 0
 
@@ -159,15 +159,61 @@ def cmd_users(args, config) -> int:
 
 
 _conn = None
+_ready = False
+# Commands that open the store: when the running dashboard has it open, they are sent to it
+# (cypp_dash/operator_channel.py).
+STORE_COMMANDS = {"init-db", "status", "indicators", "import", "history", "rollback", "backup", "restore", "report",
+                  "users", "benchmark", "commentary"}
+
+
+def _connect():
+    global _conn
+    _conn = store.connect()
+    return _conn
 
 
 def _open(config):
     """The one connection of this process, with the store built on first use."""
-    global _conn
+    global _ready
     if _conn is None:
-        _conn = store.connect()
+        _connect()
+    if not _ready:
         loading.ensure_store(_conn, config)
+        _ready = True
     return _conn
+
+
+def _through_the_dashboard(argv: list[str], args) -> int | None:
+    """When the store file is held by the running dashboard and it answers on its operator socket, run
+    the command there and return its exit code; None to open the store here (waiting as usual)."""
+    from cypp_dash import operator_channel
+
+    db = store.db_path()
+    if str(db).startswith(("postgresql://", "postgres://")) or not operator_channel.available(db):
+        return None
+    try:
+        _connect_now()
+        return None  # the file was free after all: work on it directly
+    except store.StoreBusy:
+        pass
+    stdin_text = ""
+    if args.command == "users" and args.users_command in ("add", "passwd"):
+        from cypp_dash import auth
+
+        try:
+            stdin_text = auth.read_password() + "\n"  # prompted here, at the operator's terminal
+        except auth.AccountError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 1
+    try:
+        return operator_channel.forward(argv, db, stdin_text)
+    except OSError:
+        return None  # nothing answered (a socket left behind): wait for the file as usual
+
+
+def _connect_now():
+    global _conn
+    _conn = store.connect(wait_seconds=0)
 
 
 def _usage(message: str) -> int:
@@ -230,10 +276,24 @@ COMMANDS = {"init-db": cmd_init_db, "status": cmd_status, "indicators": cmd_indi
             "stats": stats_cli.run}
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, *, connection=None, cwd: str | None = None) -> int:
+    """Run one command. `connection` and `cwd` are given when the running dashboard runs a command sent
+    over its operator socket: its own connection, and the caller's folder for relative file names."""
+    global _conn, _ready
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
+    if connection is not None:
+        _conn, _ready = connection, True
+        for name in ("file", "out"):
+            value = getattr(args, name, None)
+            if isinstance(value, str) and cwd:
+                setattr(args, name, os.path.join(cwd, value))
     try:
         config = load_config()
+        if connection is None and args.command in STORE_COMMANDS:
+            forwarded = _through_the_dashboard(argv, args)
+            if forwarded is not None:
+                return forwarded
         return COMMANDS[args.command](args, config)
     except ConfigError as e:
         print(f"configuration error: {e}", file=sys.stderr)
@@ -246,7 +306,7 @@ def main(argv: list[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
     finally:
-        global _conn
         if _conn is not None:
             _conn.close()
             _conn = None
+        _ready = False

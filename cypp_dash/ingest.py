@@ -21,7 +21,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cypp_dash import upload_limits
 from cypp_dash.periods import Period, PeriodError, is_future, parse_period
+from cypp_dash.upload_limits import MAX_CELL_CHARS, MAX_COLUMNS, MAX_FIGURE_CHARS, MAX_ROWS, MAX_XLSX_CELLS
 
 # The columns of `Validated.rows`, in order. `area_name` is only filled by Fingertips downloads,
 # so the store can add areas it has not seen before.
@@ -43,11 +45,12 @@ MISSING_MARKERS = frozenset({"", "c", "[c]", "x", "[x]", "*", "..", "-"})
 FLAG_WORDS = {"estimate": "estimate", "estimated": "estimate", "provisional": "provisional"}
 CONTRACT_PERIOD_KINDS = ("quarter", "financial year")
 
-_DIGITS = r"(?:\d{1,3}(?:,\d{3})+(?:\.\d*)?|\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
+# Digits are ASCII only everywhere below: Python's \d (and int()) would take Arabic-Indic or
+# full-width digits, and a code written with them would become a new area.
+_DIGITS = r"(?:[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]*)?|[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
 _NUMBER = rf"[+-]?{_DIGITS}"
-_GSS = re.compile(r"[A-Za-z]\d{8}")
-_WHOLE_ID = r"\d+(?:\.0*)?"
-_CONTROL = re.compile(r"[\x01-\x08\x0b\x0e-\x1f\x7f]")
+_GSS = re.compile(r"[A-Za-z][0-9]{8}")
+_WHOLE_ID = r"[0-9]{1,12}(?:\.0*)?"
 _NOTE_PROVISIONAL = r"\bprovisional\b"
 _NOTE_ESTIMATE = r"\bestimated?\b"
 
@@ -209,7 +212,7 @@ def _validate(data: bytes, rules: UploadRules, result: Validated, problems: _Col
         grid = None if text is None else _read_csv(text, problems)
     if grid is None:
         return None
-    table = _to_table(*grid, result, problems)
+    table = _to_table(*grid, result, problems, from_workbook=data.startswith((b"PK\x03\x04", b"PK\x05\x06")))
     if table is None:
         return None
     if _is_fingertips(table.header):
@@ -219,29 +222,16 @@ def _validate(data: bytes, rules: UploadRules, result: Validated, problems: _Col
 
 
 def _decode(data: bytes, result: Validated, problems: _Collector) -> str | None:
-    """UTF-8 (with or without BOM) first, strictly; else Windows-1252; refuse anything binary."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        problems.file("the file is saved as UTF-16 text; save it as CSV UTF-8 (or plain CSV) and upload that")
-        return None
-    if b"\x00" in data:
-        problems.file("this is not a CSV or Excel file (it contains binary data)")
-        return None
-    data = data.removeprefix(b"\xef\xbb\xbf")
+    """UTF-8 (with or without BOM) first, strictly; else Windows-1252; refuse binary or mixed encodings
+    (the one decoder, shared with the actions upload: `upload_limits.decode_text`)."""
     try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        try:
-            text = data.decode("cp1252")
-        except UnicodeDecodeError:
-            problems.file("this is not a CSV or Excel file (its bytes are not UTF-8 or Windows-1252 text)")
-            return None
-        result.warnings.append("the file is not UTF-8; it was read as Windows-1252 (Excel's usual CSV encoding)")
-    text = text.rstrip("\x1a")  # a DOS end-of-file mark
-    sample = text[:65536]
-    if len(_CONTROL.findall(sample)) > max(2, len(sample) // 100):
-        problems.file("this is not a CSV or Excel file (it contains binary data)")
+        decoded = upload_limits.decode_text(data)
+    except upload_limits.DecodeRefusal as refusal:
+        problems.file(str(refusal), row=refusal.row)
         return None
-    return text
+    if decoded.note:
+        result.warnings.append(decoded.note)
+    return decoded.text
 
 
 def _read_csv(text: str, problems: _Collector) -> tuple[pd.DataFrame, np.ndarray] | None:
@@ -251,6 +241,11 @@ def _read_csv(text: str, problems: _Collector) -> tuple[pd.DataFrame, np.ndarray
     body = text[leading.end():] if leading else text
     if not body.strip():
         problems.file("the file is empty")
+        return None
+    too_big = upload_limits.check_csv_shape(text)
+    if too_big is not None:
+        message, row, column = too_big
+        problems.file(message, row=row, column=column)
         return None
     frame = _read_csv_fast(body)
     if frame is not None:
@@ -320,8 +315,6 @@ def _read_csv_ragged(body: str, skipped: int, problems: _Collector) -> tuple[pd.
 
 def _read_xlsx(data: bytes, rules: UploadRules, problems: _Collector) -> tuple[pd.DataFrame, np.ndarray] | None:
     """The first worksheet's cells as text; formulas are never evaluated nor external links followed."""
-    import openpyxl  # imported here: only XLSX uploads need it
-
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             unpacked = sum(info.file_size for info in archive.infolist())
@@ -337,30 +330,151 @@ def _read_xlsx(data: bytes, rules: UploadRules, problems: _Collector) -> tuple[p
     try:
         with warnings.catch_warnings():  # openpyxl's notes on styles and extensions are no use to the user
             warnings.simplefilter("ignore")
-            book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True, keep_links=False)
+            book = _open_first_sheet(data)
     except Exception:  # noqa: BLE001 - any failure to open is the same refusal to the user
         problems.file("the file could not be opened as an Excel workbook (.xlsx): it is damaged or not a workbook")
         return None
     try:
-        sheet = book.worksheets[0]
-        sheet.reset_dimensions()  # trust the cells, not a workbook's (often wrong) stated size
-        records = []
-        for cells in sheet.iter_rows():
-            texts = [_cell_text(cell) for cell in cells]
-            while texts and texts[-1] == "":
-                texts.pop()
-            records.append(texts)
+        if not book.worksheets:
+            problems.file("the workbook has no worksheet")
+            return None
+        return _stream_sheet(book, book.worksheets[0], problems)
+    except _SheetRefused as refused:
+        problems.file(refused.message, row=refused.row, column=refused.column)
+        return None
     except Exception:  # noqa: BLE001 - a worksheet that cannot be read is a damaged workbook
         problems.file("the first worksheet of this workbook could not be read: it is damaged")
         return None
     finally:
         book.close()
-    width = max((len(r) for r in records), default=0)
+
+
+def _open_first_sheet(data: bytes) -> Any:
+    """The workbook read-only with only its first worksheet, whose size is read from its <dimension>
+    alone. (openpyxl's own read-only loading reads every sheet's XML to the end when a sheet has no
+    <dimension>, before a single cell is looked at: seconds for a padded hostile sheet.)"""
+    from xml.etree.ElementTree import iterparse
+
+    from openpyxl.reader.excel import ExcelReader
+    from openpyxl.styles.stylesheet import apply_stylesheet
+    from openpyxl.utils.cell import range_boundaries
+    from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+    from openpyxl.worksheet._reader import DATA_TAG, DIMENSION_TAG
+
+    class Sheet(ReadOnlyWorksheet):
+        def _get_size(self) -> None:
+            with self._get_source() as source:
+                for _event, element in iterparse(source, events=("start",)):
+                    if element.tag == DIMENSION_TAG:
+                        try:
+                            self._min_column, self._min_row, self._max_column, self._max_row = range_boundaries(
+                                element.get("ref", ""))
+                        except (ValueError, TypeError):
+                            pass  # a size that cannot be read: the cells are checked as they stream
+                        return
+                    if element.tag == DATA_TAG:
+                        return
+
+    class Reader(ExcelReader):
+        def read_worksheets(self) -> None:
+            for sheet, rel in self.parser.find_sheets():
+                if rel.target in self.valid_files and "chartsheet" not in rel.Type:
+                    self.wb._sheets.append(Sheet(self.wb, sheet.name, rel.target, self.shared_strings))
+                    return
+
+    reader = Reader(io.BytesIO(data), read_only=True, data_only=True, keep_links=False)
+    reader.read_manifest()
+    reader.read_strings()
+    reader.read_workbook()
+    apply_stylesheet(reader.archive, reader.wb)
+    reader.read_worksheets()
+    return reader.wb
+
+
+# Stands in for a formula cell that has no saved value (a workbook written by a script or some exporters):
+# the validation refuses it by name. NUL cannot occur in a worksheet's XML, so no real text looks like it.
+NO_SAVED_VALUE = "\x00formula with no saved value\x00"
+FORMULA_WITHOUT_VALUE = "a formula with no saved value; open the file in Excel and save it, or paste values"
+
+
+class _SheetRefused(Exception):
+    def __init__(self, message: str, row: int | None = None, column: str | None = None) -> None:
+        super().__init__(message)
+        self.message, self.row, self.column = message, row, column
+
+
+def _stream_sheet(book: Any, sheet: Any, problems: _Collector) -> tuple[pd.DataFrame, np.ndarray] | None:
+    """Read the worksheet's XML cell by cell (never openpyxl's row padding, which makes every row as wide
+    as the widest: 60,000 rows with one cell in column XFD were a billion cells). The declared size is
+    checked first and every cell as it streams past, so an oversized sheet is refused before a table
+    exists. Only cells holding something are kept."""
+    from openpyxl.cell.read_only import ReadOnlyCell
+    from openpyxl.worksheet._reader import FORMULA_TAG, VALUE_TAG, WorkSheetParser
+
+    declared_columns = getattr(sheet, "_max_column", None) or 0
+    declared_rows = getattr(sheet, "_max_row", None) or 0
+    if declared_columns > MAX_COLUMNS:
+        raise _SheetRefused(
+            f"the first worksheet says it runs to column {_letter(declared_columns - 1)} "
+            f"({declared_columns:,} columns); a file may have at most {MAX_COLUMNS}: delete the unused columns "
+            "(or copy the figures to a new workbook) and save it again", row=None, column=None)
+    if declared_rows > MAX_ROWS + 1:
+        raise _SheetRefused(
+            f"the first worksheet says it has {declared_rows:,} rows; a file may have at most {MAX_ROWS:,} rows "
+            "of figures: delete the unused rows or split the file")
+
+    class Parser(WorkSheetParser):
+        def parse_cell(self, element: Any) -> dict:
+            cell = super().parse_cell(element)
+            if cell["value"] is None and element.find(FORMULA_TAG) is not None:
+                saved = element.find(VALUE_TAG)
+                # No <v>, or an empty one on a cell that is not text (openpyxl and other scripts write
+                # <v></v>): nothing was ever calculated. An empty text result (t="str", <v></v>) is
+                # Excel's own answer "" (e.g. =IF(A2="","",A2)) and reads as a blank cell.
+                if saved is None or (not saved.text and element.get("t", "n") != "str"):
+                    cell["value"] = NO_SAVED_VALUE
+            return cell
+
+    numbers: list[int] = []
+    records: list[dict[int, str]] = []
+    width = 0
+    filled = 0
+    with sheet._get_source() as source:
+        parser = Parser(source, sheet._shared_strings, data_only=True, epoch=book.epoch,
+                        date_formats=book._date_formats, timedelta_formats=book._timedelta_formats)
+        for number, cells in parser.parse():
+            if number > MAX_ROWS + 1:
+                raise _SheetRefused(f"the first worksheet has more than {MAX_ROWS:,} rows of figures; split the file",
+                                    row=number)
+            texts: dict[int, str] = {}
+            for cell in cells:
+                value = cell["value"]
+                if value is None or value == "":
+                    continue  # a cell with only formatting
+                column = cell["column"]
+                if column > MAX_COLUMNS:
+                    raise _SheetRefused(f"a cell holds something beyond column {_letter(MAX_COLUMNS - 1)}; a file "
+                                        f"may have at most {MAX_COLUMNS} columns", row=number,
+                                        column=_letter(column - 1))
+                if value == NO_SAVED_VALUE:
+                    text = NO_SAVED_VALUE
+                else:
+                    text = _cell_text(ReadOnlyCell(sheet, number, column, value, cell["data_type"],
+                                                   cell["style_id"]))
+                texts[column - 1] = text
+                width = max(width, column)
+                filled += 1
+                if filled > MAX_XLSX_CELLS:
+                    raise _SheetRefused(f"the first worksheet has more than {MAX_XLSX_CELLS:,} filled cells; "
+                                        "save a file this large as CSV and upload that", row=number)
+            if texts:
+                numbers.append(number)
+                records.append(texts)
     if width == 0:
         problems.file("the file is empty (the first worksheet has no cells)")
         return None
-    frame = pd.DataFrame([r + [""] * (width - len(r)) for r in records], columns=range(width), dtype=str)
-    return frame, np.arange(1, len(records) + 1)
+    frame = pd.DataFrame([[r.get(i, "") for i in range(width)] for r in records], columns=range(width), dtype=str)
+    return frame, np.asarray(numbers, dtype="int64")
 
 
 def _cell_text(cell: Any) -> str:
@@ -389,7 +503,8 @@ def _number_text(value: float) -> str:
     return repr(value)
 
 
-def _to_table(frame: pd.DataFrame, numbers: np.ndarray, result: Validated, problems: _Collector) -> _Table | None:
+def _to_table(frame: pd.DataFrame, numbers: np.ndarray, result: Validated, problems: _Collector,
+              from_workbook: bool = False) -> _Table | None:
     """Find the header (the first non-blank row), drop blank rows and strip every cell."""
     frame = frame.fillna("").astype(str)
     for column in frame.columns:
@@ -415,6 +530,25 @@ def _to_table(frame: pd.DataFrame, numbers: np.ndarray, result: Validated, probl
     for position, name in enumerate(header):
         if name == "" and (cells[position] != "").any():
             result.warnings.append(f"column {_letter(position)} has figures but no heading; it was ignored")
+    rows = numbers[data_positions]
+    before = problems.total
+    for position, written in enumerate(header):
+        named = written or _letter(position)
+        if written == NO_SAVED_VALUE:
+            problems.file(FORMULA_WITHOUT_VALUE, row=int(numbers[head]), column=_letter(position))
+            continue
+        if len(written) > MAX_CELL_CHARS:
+            problems.file(f"the heading is {len(written):,} characters; at most {MAX_CELL_CHARS:,}",
+                          row=int(numbers[head]), column=_letter(position))
+            continue
+        column = cells[position]
+        if from_workbook:
+            problems.cells(column == NO_SAVED_VALUE, rows, named, lambda i: FORMULA_WITHOUT_VALUE)
+        lengths = column.str.len().to_numpy(dtype="int64")
+        problems.cells(lengths > MAX_CELL_CHARS, rows, named,
+                       lambda i, n=lengths: f"the cell holds {int(n[i]):,} characters; at most {MAX_CELL_CHARS:,}")
+    if problems.total > before:
+        return None
     return _Table(header=header, header_row=int(numbers[head]), cells=cells, rows=numbers[data_positions])
 
 
@@ -473,6 +607,7 @@ def _parse_numbers(text: pd.Series, allow_percent: bool) -> _Numbers:
     if percent.any():
         body = text.where(~percent, text.str.slice(stop=-1).str.rstrip())
     looks = body.str.fullmatch(_NUMBER).to_numpy(dtype=bool, na_value=False) & ~marker
+    looks &= (text.str.len() <= MAX_FIGURE_CHARS).to_numpy(dtype=bool)
     if not allow_percent:
         looks &= ~percent
     cleaned = body.where(looks, "").str.replace(",", "", regex=False)
@@ -493,6 +628,12 @@ def _parse_numbers(text: pd.Series, allow_percent: bool) -> _Numbers:
             places = len(mantissa.partition(".")[2])
             decimals[i] = max(places - int(power), 0) if power.lstrip("+-").isdigit() else 0
     return _Numbers(value, marker, bad, percent & looks, decimals)
+
+
+def _not_a_number(text: str) -> str:
+    if len(text) > MAX_FIGURE_CHARS:
+        return f'"{_show(text)}" is too long to be a figure ({len(text):,} characters; at most {MAX_FIGURE_CHARS})'
+    return f'"{_show(text)}" is not a number'
 
 
 @dataclass
@@ -696,7 +837,7 @@ def _validate_contract(
     # value: a number or a marker, in range for the KPI's unit
     value_text = col("value")
     value = _parse_numbers(value_text, allow_percent=True)
-    problems.cells(value.bad, rows, written("value"), lambda i: f'"{_show(value_text.iat[i])}" is not a number')
+    problems.cells(value.bad, rows, written("value"), lambda i: _not_a_number(value_text.iat[i]))
     v = value.value
     has_value = ~np.isnan(v)
     value_ok = has_value.copy()
@@ -719,7 +860,7 @@ def _validate_contract(
     for name in ("numerator", "denominator"):
         text = col(name)
         parsed = _parse_numbers(text, allow_percent=False)
-        problems.cells(parsed.bad, rows, written(name), lambda i, t=text: f'"{_show(t.iat[i])}" is not a number')
+        problems.cells(parsed.bad, rows, written(name), lambda i, t=text: _not_a_number(t.iat[i]))
         x = parsed.value
         present = ~np.isnan(x)
         failed = present & ((x < 0) | (x != np.floor(x)))
@@ -895,7 +1036,7 @@ def _validate_fingertips(
     problems.cells(
         ~ind_ok, rows, written("indicatorid"),
         lambda i: "no indicator ID given" if ind_text.iat[i] == ""
-        else f'"{_show(ind_text.iat[i])}" is not a Fingertips indicator ID (a whole number)',
+        else f'"{_show(ind_text.iat[i])}" is not a Fingertips indicator ID (a whole number of at most 12 digits)',
     )
     if not rules.accept_unknown_indicators:
         plan = {str(k).strip().upper() for k in rules.indicator_units}
@@ -925,7 +1066,7 @@ def _validate_fingertips(
     for key, target in _FINGERTIPS_NUMBERS.items():
         text = col(key)
         parsed = _parse_numbers(text, allow_percent=True)
-        problems.cells(parsed.bad, rows, written(key), lambda i, t=text: f'"{_show(t.iat[i])}" is not a number')
+        problems.cells(parsed.bad, rows, written(key), lambda i, t=text: _not_a_number(t.iat[i]))
         numbers[target] = parsed.value
 
     note_text = col("valuenote")

@@ -6,12 +6,12 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-_QUARTER = re.compile(r"^\s*(\d{4})\s*/\s*(\d{2}|\d{4})\s*Q\s*([1-4])\s*$", re.IGNORECASE)
-_FIN_YEAR = re.compile(r"^\s*(\d{4})\s*/\s*(\d{2}|\d{4})\s*$")
-_CAL_YEAR = re.compile(r"^\s*(\d{4})\s*$")
+_QUARTER = re.compile(r"^\s*(\d{4})\s*/\s*(\d{2}|\d{4})\s*Q\s*([1-4])\s*$", re.IGNORECASE | re.ASCII)
+_FIN_YEAR = re.compile(r"^\s*(\d{4})\s*/\s*(\d{2}|\d{4})\s*$", re.ASCII)
+_CAL_YEAR = re.compile(r"^\s*(\d{4})\s*$", re.ASCII)
 # Fingertips pooled periods, e.g. "2015/16 - 17/18" or "2016 - 18".
-_FIN_RANGE = re.compile(r"^\s*(\d{4})\s*/\s*(\d{2})\s*-\s*(\d{2})\s*/\s*(\d{2})\s*$")
-_CAL_RANGE = re.compile(r"^\s*(\d{4})\s*-\s*(\d{2}|\d{4})\s*$")
+_FIN_RANGE = re.compile(r"^\s*(\d{4})\s*/\s*(\d{2})\s*-\s*(\d{2})\s*/\s*(\d{2})\s*$", re.ASCII)
+_CAL_RANGE = re.compile(r"^\s*(\d{4})\s*-\s*(\d{2}|\d{4})\s*$", re.ASCII)
 
 
 class PeriodError(ValueError):
@@ -39,9 +39,28 @@ def _check_consecutive(first: int, second: int, text: str) -> None:
         raise PeriodError(f'"{text}" is not a financial year (the second year must follow the first)')
 
 
+# Years a period may start in: digits only in ASCII (re.ASCII above), and a year outside these
+# (0000, 9999) is refused with a reason instead of failing inside the date arithmetic.
+FIRST_YEAR, LAST_YEAR = 1900, 2100
+
+
 def parse_period(text: str) -> Period:
     """Read a period label; raise PeriodError with a plain reason if it is not one."""
     raw = str(text).strip()
+    years = re.match(r"\s*(\d{4})", raw, re.ASCII)
+    if years and not FIRST_YEAR <= int(years.group(1)) <= LAST_YEAR - 1:
+        raise PeriodError(f'"{raw}" is not a period this dashboard holds: years run from {FIRST_YEAR} to '
+                          f'{LAST_YEAR}')
+    try:
+        return _parse(raw)
+    except (ValueError, OverflowError) as exc:
+        if isinstance(exc, PeriodError):
+            raise
+        raise PeriodError(f'"{raw}" is not a period: write a quarter like "2023/24 Q1" or a year like '
+                          '"2023/24"') from None
+
+
+def _parse(raw: str) -> Period:
     if m := _QUARTER.match(raw):
         first = int(m.group(1))
         _check_consecutive(first, _second_year(first, m.group(2)), raw)

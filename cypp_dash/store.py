@@ -190,8 +190,15 @@ def write_transaction(conn: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDB
             yield cur
             _bump_version(cur)
             cur.execute("COMMIT")
-        except BaseException:
-            cur.execute("ROLLBACK")
+        except BaseException as exc:
+            try:
+                cur.execute("ROLLBACK")
+            except duckdb.Error:
+                pass  # a COMMIT that failed has already ended the transaction
+            if isinstance(exc, (duckdb.IOException, OSError)) and not isinstance(exc, StoreError):
+                # e.g. the disk filled up during the write: nothing of it was kept.
+                raise StoreError(f"the store could not be written ({_first_line(exc)}); the disk may be full. "
+                                 "Nothing was changed: the store is as it was before") from exc
             raise
         finally:
             cur.close()
@@ -199,8 +206,44 @@ def write_transaction(conn: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDB
         listener()
 
 
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return (text[0] if text else type(exc).__name__)[:200]
+
+
 def _bump_version(cur: duckdb.DuckDBPyConnection) -> None:
     cur.execute("UPDATE meta SET value = CAST(CAST(value AS BIGINT) + 1 AS VARCHAR) WHERE key = 'data_version'")
+
+
+class Snapshot:
+    """One version of the store to read from: a cursor inside a read transaction, so every read on it sees
+    the version `data_version` gives on it, whatever commits meanwhile. It stands in for a connection in
+    the read functions here: their `conn.cursor()` gives the snapshot itself (a real cursor would be a new
+    connection, outside the transaction) and their `close()` leaves it open; `release()` ends it. For
+    reading only, on one thread at a time."""
+
+    def __init__(self, conn: duckdb.DuckDBPyConnection) -> None:
+        self._cur = conn.cursor()
+        self._cur.execute("BEGIN TRANSACTION")
+
+    def cursor(self) -> Snapshot:
+        return self
+
+    def close(self) -> None:
+        """Kept open: the reader that asked for a cursor is done, the snapshot is not."""
+
+    def release(self) -> None:
+        try:
+            self._cur.close()
+        except duckdb.Error:
+            pass
+
+    def __getattr__(self, name: str):
+        return getattr(self._cur, name)
+
+
+def snapshot(conn: duckdb.DuckDBPyConnection) -> Snapshot:
+    return Snapshot(conn)
 
 
 def data_version(conn: duckdb.DuckDBPyConnection) -> int:
@@ -512,14 +555,15 @@ def area_names(conn: duckdb.DuckDBPyConnection) -> dict[str, str]:
 
 # --- whole-store copies -----------------------------------------------------------------------
 
-def content_checksum(conn: duckdb.DuckDBPyConnection) -> str:
-    """A digest of every table's content (to prove that a refused upload changed nothing)."""
+def content_checksum(conn: duckdb.DuckDBPyConnection, skip: tuple[str, ...] = ()) -> str:
+    """A digest of every table's content (to prove that a refused upload changed nothing); tables
+    named in `skip` (e.g. the audit log, which records the refusal) are left out."""
     digest = hashlib.sha256()
     cur = conn.cursor()
     tables = [r[0] for r in cur.execute("SELECT table_name FROM information_schema.tables "
                                         "WHERE table_schema = 'main' AND table_type = 'BASE TABLE' "
                                         "ORDER BY table_name").fetchall()]
-    for t in tables:
+    for t in (t for t in tables if t not in skip):
         # Table names come from the catalogue; meta's data_version is a cache counter, not content.
         where = " WHERE key <> 'data_version'" if t == "meta" else ""
         rows = cur.execute(f'SELECT * FROM "{t}"{where}').fetchall()  # noqa: S608 (catalogue names only)
@@ -572,8 +616,24 @@ def check_backup(path: str | os.PathLike) -> None:
 def restore(conn: duckdb.DuckDBPyConnection, source: str | os.PathLike, user: str = "",
             keep: tuple[str, ...] = ()) -> None:
     """Replace every table's content with the backup's, in one transaction; tables named in
-    `keep` (e.g. users and audit, for a restore from the web) stay as they are."""
+    `keep` (e.g. users and audit, for a restore from the web) stay as they are. A file that is not
+    a usable backup (corrupt, truncated, foreign, crafted) is refused with a plain StoreError, the
+    store is left as it was, and the attempt is recorded in the audit log."""
     source = Path(source).resolve()
+    try:
+        _restore(conn, source, user, keep)
+    except (StoreError, duckdb.Error) as exc:
+        reason = str(exc) if isinstance(exc, StoreError) else (
+            f"{source.name} is not a usable backup of this dashboard (its tables do not match this store's: "
+            f"{type(exc).__name__}); nothing was replaced")
+        try:
+            audit(conn, user, "restore refused", f"{source.name}: {reason}"[:500])
+        except duckdb.Error:
+            pass  # the refusal itself still reaches the person
+        raise StoreError(reason) from None
+
+
+def _restore(conn: duckdb.DuckDBPyConnection, source: Path, user: str, keep: tuple[str, ...]) -> None:
     check_backup(source)
     cur = conn.cursor()
     cur.execute("ATTACH ? AS restore_src (READ_ONLY)", [str(source)])
@@ -586,8 +646,21 @@ def restore(conn: duckdb.DuckDBPyConnection, source: str | os.PathLike, user: st
             ).fetchall() if r[0] not in keep and r[0] != "meta"]  # meta: this store's mark and cache version
         with write_transaction(conn) as wcur:
             for t in tables:
+                # Columns by name, as this store has them (from its catalogue); one the backup lacks is left
+                # empty, and a value of the wrong type fails the whole restore.
+                ours = [r[0] for r in wcur.execute(
+                    "SELECT column_name FROM information_schema.columns WHERE table_catalog = current_database() "
+                    "AND table_schema = 'main' AND table_name = ? ORDER BY ordinal_position", [t]).fetchall()]
+                theirs = {r[0] for r in wcur.execute(
+                    "SELECT column_name FROM information_schema.columns WHERE table_catalog = 'restore_src' "
+                    "AND table_name = ?", [t]).fetchall()}
+                shared = [c for c in ours if c in theirs]
+                if not shared:
+                    raise StoreError(f"{source.name} is not a backup of this dashboard: its table {t} has none of "
+                                     "this store's columns; nothing was replaced")
+                names = ", ".join(f'"{c}"' for c in shared)
                 wcur.execute(f'DELETE FROM main."{t}"')  # noqa: S608 (constant SQL / catalogue names, no user input)
-                wcur.execute(f'INSERT INTO main."{t}" SELECT * FROM restore_src."{t}"')  # noqa: S608 (constant SQL / catalogue names, no user input)
+                wcur.execute(f'INSERT INTO main."{t}" ({names}) SELECT {names} FROM restore_src."{t}"')  # noqa: S608 (catalogue names only)
             refresh_held_periods(wcur)  # a backup from before held_periods existed has none
             wcur.execute("INSERT INTO audit VALUES (?, ?, 'restore', ?)", [now(), user, source.name])
     finally:

@@ -10,6 +10,7 @@ import html
 import io
 import pickle
 import re
+import threading
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Callable
@@ -34,13 +35,34 @@ def data_version(conn: duckdb.DuckDBPyConnection) -> int:
     return store.data_version(conn)
 
 
+# Each page run reads one version of the store: `page()` opens a read transaction for the run (on the
+# run's thread) and reads the version on it, and the cached reads below, keyed on that version, read
+# through the same transaction. An upload that commits while a run is drawing shows on the next run,
+# never half in this one, and a cache entry never holds figures newer than its key.
+_run = threading.local()
+
+
+def _pin_run() -> duckdb.DuckDBPyConnection:
+    old = getattr(_run, "cursor", None)
+    if old is not None:
+        old.release()
+    _run.cursor = store.snapshot(_connection(str(store.db_path())))
+    return _run.cursor
+
+
+def _reader() -> duckdb.DuckDBPyConnection:
+    """The run's snapshot when a page has started one on this thread, else a fresh cursor."""
+    pinned = getattr(_run, "cursor", None)
+    return pinned if pinned is not None else _connection(str(store.db_path())).cursor()
+
+
 # --- cached reads (keyed on the store's version, so an upload shows at once) ---------------------
 
 @st.cache_data(show_spinner=False, max_entries=256)
 def cached_plan_status(version: int, plan_id: str, area: str, period: str | None, as_at: date | None,
                        partnership_id: str | None = None) -> list[status.KpiStatus]:
     cfg = _config()
-    return status.plan_status(_connection(str(store.db_path())).cursor(), cfg, cfg.plan(plan_id), area, period,
+    return status.plan_status(_reader(), cfg, cfg.plan(plan_id), area, period,
                               as_at=as_at, partnership_id=partnership_id)
 
 
@@ -49,7 +71,7 @@ def cached_district_table(version: int, plan_id: str, kpi_code: str, period: str
                           as_at: date | None) -> list[status.KpiStatus]:
     cfg = _config()
     plan = cfg.plan(plan_id)
-    return status.district_table(_connection(str(store.db_path())).cursor(), cfg, plan, plan.kpi(kpi_code), period,
+    return status.district_table(_reader(), cfg, plan, plan.kpi(kpi_code), period,
                                  as_at=as_at)
 
 
@@ -57,7 +79,7 @@ def cached_district_table(version: int, plan_id: str, kpi_code: str, period: str
 def cached_series(version: int, indicator_ids: tuple[str, ...], areas: tuple[str, ...], period: str | None,
                   as_at: date | None) -> pd.DataFrame:
     up_to = parse_period(period).end if period else None
-    return store.series(_connection(str(store.db_path())).cursor(), list(indicator_ids), list(areas), up_to=up_to,
+    return store.series(_reader(), list(indicator_ids), list(areas), up_to=up_to,
                         as_at=as_at)
 
 
@@ -71,13 +93,13 @@ def cached_kpi_series(version: int, indicator_ids: tuple[str, ...], indicator_id
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def cached_periods(version: int, indicator_ids: tuple[str, ...]) -> list[str]:
-    return store.periods_held(_connection(str(store.db_path())).cursor(), list(indicator_ids))
+    return store.periods_held(_reader(), list(indicator_ids))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def cached_wider_outcomes(version: int, plan_id: str, area: str) -> pd.DataFrame:
     cfg = _config()
-    return plan_info.wider_outcomes(_connection(str(store.db_path())).cursor(), cfg, cfg.plan(plan_id), area)
+    return plan_info.wider_outcomes(_reader(), cfg, cfg.plan(plan_id), area)
 
 
 # --- charts: drawn on the server as SVG pictures, the same pictures as the downloads and the Word report ---
@@ -290,7 +312,11 @@ def page(title: str, *, needs_area: bool = True) -> View:
     conn = connection()
     # A dashboard whose viewing needs sign-in stops here, before any figure is read.
     session.gate_viewing(APP_TITLE)
-    version = data_version(conn)
+    try:
+        version = data_version(_pin_run())
+    except duckdb.Error as e:
+        st.error(f"The store cannot be read: {e}")
+        st.stop()
     paper = _param("view") == "paper"
     if paper:
         apply_paper_view()

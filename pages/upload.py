@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from cypp_dash import auth, export, loading, store, ui
+from cypp_dash import auth, export, loading, store, ui, upload_limits
 from cypp_dash.web import session
 
 view = ui.page("Upload figures", needs_area=False)
@@ -23,6 +23,14 @@ optional. Periods are financial-year quarters such as `2024/25 Q1` or years such
 codes or names. Values such as `87.6%` and `1,204` are fine; `c`, `[c]`, `x`, `*`, `..`, `-` or a blank mean
 "no figure" (suppressed). A % must be 0-100; a count a whole number. Sending a figure already stored revises it:
 the earlier one stays in the history.""")
+    st.markdown(f"""
+**Limits** (a file over any of them is refused before it is read, with the row and column named):
+at most {view.config.settings.upload_max_mb} MB; at most {upload_limits.MAX_COLUMNS} columns and
+{upload_limits.MAX_ROWS:,} rows of figures (an Excel sheet at most {upload_limits.MAX_XLSX_CELLS:,} filled cells; save
+a larger one as CSV); at most {upload_limits.MAX_CELL_CHARS:,} characters in any cell, a note included, and
+{upload_limits.MAX_FIGURE_CHARS} in a figure. Excel cells must hold values: a formula that was never calculated
+(a workbook written by a script) is refused, so open it in Excel and save it, or paste values. CSV files are
+UTF-8 or Windows-1252, not a mix of the two.""")
     template = loading.upload_template(view.config, view.plan)
     kpis, areas = loading.template_reference(view.config, view.plan)
     left, right = st.columns(2)
@@ -36,8 +44,12 @@ the earlier one stays in the history.""")
 
 uploaded = st.file_uploader("Choose a CSV or XLSX file", type=["csv", "xlsx"], key="upload_file")
 if uploaded is not None:
-    data = uploaded.getvalue()
-    checked = loading.validate(view.config, data, uploaded.name)
+    # Checked once per file, not on every rerun of the page (a hostile file costs its refusal once).
+    memo = st.session_state.get("upload_checked")
+    if memo is None or memo[0] != uploaded.file_id:
+        memo = (uploaded.file_id, loading.validate(view.config, uploaded.getvalue(), uploaded.name))
+        st.session_state["upload_checked"] = memo
+    checked = memo[1]
     if not checked.ok:
         st.error(f"**{uploaded.name} was not loaded.** {len(checked.problems)} problem(s) to put right; "
                  "nothing has been changed.", icon=":material/error:")
@@ -72,6 +84,9 @@ if uploaded is not None:
                                           progress=lambda f, m: bar.progress(min(1.0, f), text=m))
                 except store.StoreBusy as e:
                     box.update(label="The store is busy", state="error")
+                    message = f"Nothing was loaded: {e}"
+                except store.StoreError as e:  # e.g. the disk filled up: the load was undone whole
+                    box.update(label="Not loaded", state="error")
                     message = f"Nothing was loaded: {e}"
                 except auth.PermissionDenied as e:
                     box.update(label="Not allowed", state="error")

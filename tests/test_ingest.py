@@ -523,8 +523,10 @@ def test_xlsx_problem_names_the_spreadsheet_row():
 def test_xlsx_never_evaluates_formulas():
     data = workbook_bytes([["kpi", "area", "period", "value"], ["EH01", "Worcester", "2023/24 Q1", "=10*5"]])
     result = validate_upload(data, "return.xlsx", RULES)
-    # No cached result is stored by openpyxl, so the cell holds no figure; Excel-saved files hold the result.
-    assert result.ok and np.isnan(result.rows["value"].iloc[0])
+    # openpyxl stores no calculated result, and the formula is never worked out here: the cell is refused
+    # (it used to become "no figure" and supersede a stored one). Excel-saved files hold the result, which
+    # is read (tests/test_hostile_files.py).
+    assert messages(result) == [f"row 2, column value: {ingest.FORMULA_WITHOUT_VALUE}"]
 
 
 def test_zip_bomb_is_refused_before_opening(monkeypatch):
@@ -532,6 +534,7 @@ def test_zip_bomb_is_refused_before_opening(monkeypatch):
         raise AssertionError("opened a zip bomb")
 
     monkeypatch.setattr(openpyxl, "load_workbook", must_not_open)
+    monkeypatch.setattr(ingest, "_open_first_sheet", must_not_open)
     result = validate_upload((CORPUS / "bad_zip_bomb.xlsx").read_bytes(), "bomb.xlsx", contract_rules(max_bytes=10_000))
     assert "it was not opened" in messages(result)[0]
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import duckdb
 import streamlit as st
 
-from cypp_dash import loading, store
+from cypp_dash import loading, operator_channel, store
 from cypp_dash.config import Config, ConfigError, load_config
 
 
@@ -19,7 +19,16 @@ def _config() -> Config:
 def _connection(path: str) -> duckdb.DuckDBPyConnection:
     conn = store.process_connection(path)
     loading.ensure_store(conn, _config())
+    # The command line works while the dashboard holds the store: it is answered here, over a private
+    # socket beside the store file (cypp_dash/operator_channel.py).
+    operator_channel.serve(path, lambda argv, cwd: _run_command(path, argv, cwd))
     return conn
+
+
+def _run_command(path: str, argv: list, cwd: str) -> int:
+    from cypp_dash import cli
+
+    return cli.main(argv, connection=store.process_connection(path).cursor(), cwd=cwd)
 
 
 def config() -> Config:
