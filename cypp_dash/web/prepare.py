@@ -156,9 +156,19 @@ def _newer_write_arrived(asked_when_started: int) -> bool:
 def _prepare_newest() -> None:
     cfg = resources._config()
     conn = resources._connection(str(store.db_path()))
-    version = store.data_version(conn)
-    if version == _worker.progress.prepared_version:
+    if store.data_version(conn) == _worker.progress.prepared_version:
         return
+    # Read one version throughout, as a page run does (ui's snapshot on this thread): a cache entry never
+    # holds figures newer than its key, even when a write commits half-way.
+    pinned = ui._pin_run()
+    try:
+        _prepare(cfg, conn, store.data_version(pinned))
+    finally:
+        pinned.release()
+        ui._run.cursor = None
+
+
+def _prepare(cfg: Config, conn, version: int) -> None:
     started, asked = time.perf_counter(), _worker.asked
     timings: dict[str, float] = {}
     default_views_seconds = None
