@@ -201,8 +201,9 @@ DEFAULT_VIEWS_DONE = "(the default views are ready)"
 
 
 def pieces(cfg: Config, conn, version: int, default_views_only: bool = False) -> Iterator[Piece]:
-    """Every piece to prepare for `version`: first the default views of the default (first) plan, then the
-    other plans' default views, every other partnership's summary and first KPI, and the wider outcomes."""
+    """Every piece to prepare for `version`: first the default views of the default (first) plan (and its
+    public view when that is switched on), then the other plans' default views and every other
+    partnership's summary, sign-off marks and first KPI."""
     views = [ui.View(config=cfg, plan=plan, area=plan.area, period=None, as_at=None, paper=False, conn=conn,
                      version=version) for plan in cfg.plans]
     if not views:
