@@ -1,10 +1,15 @@
 """The dashboard's script: page configuration and navigation only; each screen lives in pages/.
 app.py serves it (`streamlit run app.py`)."""
+from pathlib import Path
+
 import streamlit as st
 
 from cypp_dash.web import prepare
 
-st.set_page_config(page_title="CYPP performance dashboard", page_icon=":material/monitoring:", layout="wide")
+# The window icon is the app's own picture: a Material icon name here makes the browser fetch it from
+# fonts.gstatic.com, and nothing should leave the server's own address (a council network may block it).
+st.set_page_config(page_title="CYPP performance dashboard",
+                   page_icon=str(Path(__file__).parent / "cypp_dash" / "assets" / "icon.png"), layout="wide")
 
 PAGES = [
     st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
@@ -17,6 +22,7 @@ PAGES = [
             url_path="voice"),
     st.Page("pages/wider_outcomes.py", title="Wider outcomes", icon=":material/query_stats:",
             url_path="wider-outcomes"),
+    st.Page("pages/benchmarking.py", title="Benchmarking", icon=":material/leaderboard:", url_path="benchmarking"),
     st.Page("pages/upload.py", title="Upload figures", icon=":material/upload_file:", url_path="upload"),
     st.Page("pages/commentary.py", title="Commentary and sign-off", icon=":material/rate_review:",
             url_path="commentary"),
