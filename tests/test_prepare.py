@@ -17,7 +17,7 @@ from cypp_dash.periods import parse_period, quarter_containing
 from cypp_dash.web import prepare
 
 # A new session's view of each page that reads figures (plan, area and period at their defaults).
-DEFAULT_VIEWS = ["overview.py", "partnership.py", "districts.py", "wider_outcomes.py", "public.py"]
+DEFAULT_VIEWS = ["overview.py", "partnership.py", "districts.py", "wider_outcomes.py", "benchmarking.py", "public.py"]
 
 
 @pytest.fixture

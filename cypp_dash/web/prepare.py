@@ -14,8 +14,8 @@ repeat view.
   computed, so a viewer who asks for a piece the worker is working out waits for it and then reads it from
   the cache, and the worker finds a piece a viewer already made in the cache.
 
-The pieces mirror what pages/overview.py, pages/partnership.py, pages/districts.py, pages/wider_outcomes.py
-and pages/public.py ask for in a new session (plan, area and period at their defaults); tests/test_prepare.py runs those pages
+The pieces mirror what pages/overview.py, pages/partnership.py, pages/districts.py, pages/wider_outcomes.py,
+pages/benchmarking.py and pages/public.py ask for in a new session (plan, area and period at their defaults); tests/test_prepare.py runs those pages
 after a preparation and checks that they compute nothing, so a page changed without this file fails there.
 
 Started by dashboard.py (`start()`, on every run: it also notices a write made by another process, such as
@@ -29,8 +29,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
-from cypp_dash import charts, status, store, ui
+from cypp_dash import benchmark, benchmark_charts, charts, status, store, ui
 from cypp_dash.config import Config, Plan
+from cypp_dash.web import benchmark as benchmark_ui
 from cypp_dash.web import commentary_view, resources
 
 log = logging.getLogger(__name__)
@@ -228,11 +229,14 @@ def _default_views(view: ui.View) -> Iterator[Piece]:
         ids = tuple(sorted({k.indicator_id for k in plan.kpis}))
         yield f"{plan.id}: periods", lambda: ui.cached_periods(view.version, ids)
     yield f"{plan.id}: overview", view.statuses
+    yield f"{plan.id}: overview's sparklines", lambda: [view.series(kpi, [view.area]) for kpi in plan.kpis]
+    yield f"{plan.id}: overview's published figures", lambda: _published_panel(view, plan.kpis)
     if plan.partnerships:
         yield from _partnership(view, plan.partnerships[0].id)
     if plan.kpis and plan.districts:
         yield from _districts(view, plan.kpis[0].code)
     yield f"{plan.id}: wider outcomes", view.wider_outcomes
+    yield f"{plan.id}: benchmarking", lambda: _benchmarking(view)
 
 
 def _partnership(view: ui.View, pid: str) -> Iterator[Piece]:
@@ -256,24 +260,67 @@ def _partnership(view: ui.View, pid: str) -> Iterator[Piece]:
         if statuses:
             _kpi_charts(view, pid, statuses[0].code)
 
+    def published() -> None:
+        _published_panel(view, [plan.kpi(s.code) for s in view.statuses(pid)])
+
     yield f"{plan.id}/{pid}: summary", summary_table
     yield f"{plan.id}/{pid}: sign-off marks", public_marks
     yield f"{plan.id}/{pid}: first KPI", first_kpi
+    yield f"{plan.id}/{pid}: published figures", published
 
 
 def _kpi_charts(view: ui.View, pid: str, code: str) -> None:
+    """One KPI in detail, as pages/partnership.py draws it: its trend with England's and its SPC chart."""
     s = next((s for s in view.statuses(pid) if s.code == code), None)
     if s is None:
         return
     kpi = view.plan.kpi(code)
-    rows = view.series(kpi, [view.area])
+    with_england = view.series(kpi, [view.area, status.ENGLAND])
+    rows = with_england[with_england["area_code"] == view.area]
     if not rows["value"].notna().any():
         return
     target = next((r.value for r in kpi.target.rules if r.value is not None), None)
-    ui.chart_picture(charts.trend_chart, kpi, rows, s, view.period_text, target=target)
     spc = ui.memo(status.spc_for, kpi, rows, s, view.config.settings)
+    ui.chart_picture(charts.trend_chart, kpi, with_england, s, view.period_text, target=target, **ui.PAPER_CHART,
+                     title="Trend")
     if spc and spc[1].enough_data:
-        ui.chart_picture(charts.spc_chart, kpi, spc[0], spc[1], s, view.period_text, s.assurance_target)
+        ui.chart_picture(charts.spc_chart, kpi, spc[0], spc[1], s, view.period_text, s.assurance_target,
+                         **ui.PAPER_CHART, title="Statistical process control")
+
+
+def _published_panel(view: ui.View, kpis) -> None:
+    """The reads of web/benchmark.published_panel (the published figures under the Overview and a partnership)."""
+    mapped = [k for k in kpis if getattr(k, "published", None) is not None]
+    if mapped and benchmark_ui.cached_place(view.version, view.plan.area) is not None:
+        benchmark_ui.cached_rows_for(view.version, view.plan.area, tuple(sorted({k.published.measure for k in mapped})))
+
+
+def _benchmarking(view: ui.View) -> None:
+    """pages/benchmarking.py's default view: the area's published rows and the first measure's two charts."""
+    area = view.plan.area
+    area_name = view.config.area_name(area)
+    place = benchmark_ui.cached_place(view.version, area)
+    if place is None:
+        return
+    rows = benchmark_ui.cached_rows(view.version, area)
+    if rows.empty:
+        return
+    plan_rows = benchmark.plan_rows(None, view.plan, area, all_rows=rows)
+    ids = list(rows.sort_values("name")["indicator_id"])
+    first = benchmark.first_plan_measure(plan_rows, ids)
+    measure = first[0] if first else ids[0]
+    row = rows[rows["indicator_id"] == measure].iloc[0]
+    source = BENCHMARK_SOURCE
+    bars = benchmark_ui.cached_bars(view.version, area, measure)
+    ui.chart_picture(benchmark_charts.neighbour_bars, bars, row["name"], row["period"], row["polarity"], area_name,
+                     source, int(row["decimals"]), row["unit_label"] or "")
+    series = benchmark_ui.cached_series(view.version, area, measure)
+    ui.chart_picture(benchmark_charts.benchmark_series, series, row["name"], area_name, source,
+                     row["unit_label"] or "")
+
+
+BENCHMARK_SOURCE = ("Source: Department for Education, Local Authority Interactive Tool (LAIT), statistical "
+                    "neighbours May 2025. Open Government Licence v3.0.")
 
 
 def _districts(view: ui.View, code: str) -> Iterator[Piece]:
@@ -287,9 +334,13 @@ def _districts(view: ui.View, code: str) -> Iterator[Piece]:
         ui.rag_table_parts(ordered, DISTRICT_COLUMNS, f"{kpi.code} by area ({view.period_text})")
         if any(r.value is not None for r in rows):
             ui.chart_picture(charts.district_chart, kpi, rows, view.period_text)
+        trends = ui.cached_district_trends(view.version, plan.id, code, view.period, view.as_at)
+        ui.chart_picture(charts.district_trends_chart, kpi, trends, plan.area, view.period_text,
+                         ui.source_line(rows), any(r.illustrative for r in rows))
         centre = status.funnel_centre(rows, plan.area)
         if centre:
             ui.chart_picture(charts.funnel_chart, kpi, rows, centre[0], centre[1], view.period_text)
+        ui.cached_district_matrix(view.version, plan.id, view.period, view.as_at)
 
     yield f"{plan.id}/districts/{code}", table_and_charts
 
