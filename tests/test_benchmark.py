@@ -259,3 +259,12 @@ def test_englands_own_series_is_the_comparator_only_for_the_same_measure(conn, c
     mh03 = benchmark.england_for_kpi(conn, plan.kpi("MH03")).set_index("period")["value"]
     assert mh03["2025"] == 90 and mh03["2024"] == 89
     assert benchmark.england_for_kpi(conn, plan.kpi("SG01")).empty  # related, not the measure
+
+
+def test_paper_view_says_a_kpis_published_figure_in_one_line(conn, config):
+    plan = config.plan("worcs-2022-24")
+    rows = benchmark.plan_rows(conn, plan).set_index("code")
+    line = benchmark.published_sentence(rows.loc["MH03"], "West Midlands")
+    assert line.startswith("DfE LAIT 2025 (same measure): 70")
+    for part in ("England 90", "West Midlands 84", "statistical neighbours 90.5", "rank 148 of 151", "band D"):
+        assert part in line
