@@ -60,8 +60,9 @@ def chart_svg(chart: alt.TopLevelMixin | dict) -> str:
 
 def neutralise(value):
     """A cell as a spreadsheet should show it: text that could start a formula gets a leading apostrophe;
-    numbers (negative ones too) stay numbers."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+    numbers (negative ones too) stay numbers, and a lone "-" (LAIT's "no polarity", a blank in many tables)
+    is no formula."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS) and value != "-":
         return "'" + value
     return value
 

@@ -10,7 +10,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from cypp_dash import stats, store
+from cypp_dash import benchmark, stats, store
 from cypp_dash.config import Config, Kpi, Plan, Settings, TargetRule
 from cypp_dash.periods import PeriodError, parse_period
 
@@ -722,6 +722,28 @@ def _assurance_target(kpi: Kpi, england: float | None, same_units: bool) -> floa
     return None
 
 
+def england_rows_for(conn, kpi: Kpi, stored: pd.DataFrame, up_to: date | None = None) -> pd.DataFrame:
+    """England's figures for a KPI: those in the store (uploaded with the KPI's code, or the plan's own England
+    figure) and, where the KPI's published measure is the plan's own measure (`published: relation: same`),
+    England's published series (DfE), so the comparison is for the same period rather than with the plan's
+    one old figure; for a period both hold, the store's figure comes last and so is the one used. A related
+    measure is never the KPI's comparator."""
+    published = benchmark.england_for_kpi(conn, kpi)
+    rows = []
+    for period, value in zip(published["period"], published["value"]):
+        try:
+            end = parse_period(str(period)).end
+        except (PeriodError, ValueError):
+            continue  # a period written in a form the plan's periods do not use (e.g. "2023-24 (OT)")
+        if up_to is None or end <= up_to:
+            rows.append({"indicator_id": kpi.indicator_id, "area_code": ENGLAND, "period": str(period),
+                         "period_end": pd.Timestamp(end), "value": value})
+    if not rows:
+        return stored
+    both = pd.concat([pd.DataFrame(rows).reindex(columns=stored.columns), stored], ignore_index=True)
+    return both.sort_values("period_end", kind="stable").reset_index(drop=True)
+
+
 def plan_status(conn: duckdb.DuckDBPyConnection, config: Config, plan: Plan, area_code: str,
                 period: str | None = None, as_at: datetime | date | None = None,
                 partnership_id: str | None = None) -> list[KpiStatus]:
@@ -737,8 +759,9 @@ def plan_status(conn: duckdb.DuckDBPyConnection, config: Config, plan: Plan, are
     for k in kpis:
         mine = rows[rows["indicator_id"] == k.indicator_id]
         parent = parents[parents["indicator_id"] == k.indicator_id] if parents is not None else None
-        out.append(kpi_status(k, plan, config, area_code, mine[mine["area_code"] == area_code],
-                              mine[mine["area_code"] == ENGLAND] if area_code != ENGLAND else mine.iloc[0:0],
+        england = (england_rows_for(conn, k, mine[mine["area_code"] == ENGLAND], up_to) if area_code != ENGLAND
+                   else mine.iloc[0:0])
+        out.append(kpi_status(k, plan, config, area_code, mine[mine["area_code"] == area_code], england,
                               names[k.partnership_id], parent_rows=parent))
     return out
 
@@ -754,7 +777,7 @@ def district_table(conn: duckdb.DuckDBPyConnection, config: Config, plan: Plan, 
     areas.append(ENGLAND)
     rows = store.series(conn, [kpi.indicator_id], areas, up_to=up_to, as_at=as_at)
     name = plan.partnership(kpi.partnership_id).name
-    england_rows = rows[rows["area_code"] == ENGLAND]
+    england_rows = england_rows_for(conn, kpi, rows[rows["area_code"] == ENGLAND], up_to)
     parent_rows = rows[rows["area_code"] == plan.area]
     out = [kpi_status(kpi, plan, config, a, rows[rows["area_code"] == a],
                       england_rows if a != ENGLAND else england_rows.iloc[0:0], name,

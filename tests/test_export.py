@@ -212,3 +212,9 @@ def test_the_report_command_writes_a_word_file(db_path, tmp_path):
                             text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     assert docx.Document(str(out)).tables[0].rows[0].cells[0].text == "KPI"
+
+
+def test_a_lone_dash_is_no_formula_and_stays_as_it_is():
+    assert export.neutralise("-") == "-"
+    assert export.neutralise("-1+1") == "'-1+1"
+    assert export.neutralise("--") == "'--"
