@@ -128,11 +128,6 @@ def _xlsx_value(v):
 
 # --- the Word board report -----------------------------------------------------------------------------
 
-def target_value(kpi: Kpi) -> float | None:
-    """The figure a chart marks as the target line (the first rule with a number), if any."""
-    return next((r.value for r in kpi.target.rules if r.value is not None), None)
-
-
 def _figure_text(value: float | None, unit: str, period: str | None, words: str = "") -> str:
     if value is None:
         return words or "no figure"
@@ -314,7 +309,7 @@ def report_document(conn: duckdb.DuckDBPyConnection, config: Config, plan: Plan,
         series = store.series(conn, [kpi.indicator_id], [area], up_to=parse_period(period).end if period else None,
                               as_at=as_at)
         if series["value"].notna().any():
-            chart = charts.trend_chart(kpi, series, s, period or "latest", target=target_value(kpi))
+            chart = charts.trend_chart(kpi, series, s, period or "latest", target=kpi.target.value)
             _picture(doc, chart_png(chart), f"Line chart of {kpi.code} {kpi.name} for {area_name}: latest "
                                             f"{status.fmt(s.value, s.unit)} ({s.period}); {s.rag_label}.")
         else:

@@ -22,7 +22,7 @@ st.caption(f"{plan.name} · {view.config.area_name(plan.area)} and districts · 
            "the same RAG rules as the county; sorted best first")
 ui.illustrative_notice(rows)
 
-ordered = sorted(rows, key=lambda r: (r.value is None, (r.value or 0) * (-1 if kpi.polarity != "lower" else 1)))
+ordered = status.best_first(rows, kpi)
 table = ui.rag_table(ordered, {"area_name": "Area", "value_fmt": "Latest", "period": "Period", "ci_low": "95% CI low",
                        "ci_high": "95% CI high", "compared_with_england": "Compared with England",
                        "rag_label": "RAG", "reason": "Why", "note": "Note"},

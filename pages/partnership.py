@@ -62,7 +62,7 @@ for s in statuses if view.paper else [s for s in statuses if s.code == code]:
         st.caption(f"Related indicator, not the measure itself: {kpi.relation_note}")
     rows = view.series(kpi, [view.area])
     if rows["value"].notna().any():
-        target = next((r.value for r in kpi.target.rules if r.value is not None), None)
+        target = kpi.target.value
         ui.chart(charts.trend_chart, kpi, rows, s, view.period_text, target=target)
         ui.downloads_for_chart(charts.trend_chart, f"{kpi.code}-{view.area}-{view.period or 'latest'}-trend",
                                kpi, rows, s, view.period_text, target=target)
