@@ -15,6 +15,7 @@ PAGES = [
             url_path="voice"),
     st.Page("pages/wider_outcomes.py", title="Wider outcomes", icon=":material/query_stats:",
             url_path="wider-outcomes"),
+    st.Page("pages/benchmarking.py", title="Benchmarking", icon=":material/leaderboard:", url_path="benchmarking"),
     st.Page("pages/upload.py", title="Upload figures", icon=":material/upload_file:", url_path="upload"),
     st.Page("pages/commentary.py", title="Commentary and sign-off", icon=":material/rate_review:",
             url_path="commentary"),

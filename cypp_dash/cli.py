@@ -263,6 +263,9 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("name")
     a = us.add_parser("passwd")
     a.add_argument("name")
+    from cypp_dash import benchmark_cli
+
+    benchmark_cli.add_parser(sub)
     stats_cli.add_parser(sub)
     from cypp_dash import commentary_cli  # loads the Word export only when the command line is built
 
@@ -273,7 +276,13 @@ def build_parser() -> argparse.ArgumentParser:
 COMMANDS = {"init-db": cmd_init_db, "status": cmd_status, "indicators": cmd_indicators, "import": cmd_import,
             "history": cmd_history, "rollback": cmd_rollback, "backup": cmd_backup, "restore": cmd_restore,
             "report": cmd_report, "users": cmd_users, "commentary": cmd_commentary,
-            "stats": stats_cli.run}
+            "stats": stats_cli.run, "benchmark": lambda a, c: _benchmark(a, c)}
+
+
+def _benchmark(args, config) -> int:
+    from cypp_dash import benchmark_cli
+
+    return benchmark_cli.run(args, _open(config), _print_frame, _usage)
 
 
 def main(argv: list[str] | None = None, *, connection=None, cwd: str | None = None) -> int:

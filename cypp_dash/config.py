@@ -71,6 +71,16 @@ class Target:
 
 
 @dataclass(frozen=True)
+class Published:
+    """A published measure (LAIT `lait:<Short Desc>`) shown and benchmarked beside a KPI: `same` when it is
+    the plan's measure, `related` when it is only related (shown as such, never rated against the aim)."""
+
+    measure: str
+    relation: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
 class SpcRebase:
     """A change point the plan names for a KPI's SPC chart: limits are recalculated from `period` on."""
 
@@ -97,6 +107,7 @@ class Kpi:
     relation_note: str = ""
     licence: str = ""
     illustrative: bool = True      # whether the plan's illustrative series covers it
+    published: Published | None = None  # a DfE published measure (LAIT) that is the KPI's or related to it
     spc_rebase: tuple[SpcRebase, ...] = ()  # change points where SPC limits are recalculated
 
     @property
@@ -403,7 +414,7 @@ def _target(c: _Checker, node: Any, path: str) -> Target:
 
 _KPI_KEYS = {"code", "name", "definition", "unit", "unit_label", "polarity", "owner", "baseline", "england",
              "target", "source", "indicator_id", "relation", "relation_note", "licence", "illustrative",
-             "spc_rebase"}
+             "published", "spc_rebase"}
 
 
 def _spc_rebase(c: _Checker, node: Any, path: str) -> tuple[SpcRebase, ...]:
@@ -448,8 +459,39 @@ def _kpi(c: _Checker, node: Any, path: str, partnership_id: str) -> Kpi:
         relation=relation, relation_note=c.optional(node, "relation_note", path, str, ""),
         licence=c.optional(node, "licence", path, str, ""),
         illustrative=c.optional(node, "illustrative", path, bool, True),
+        published=_published(c, node.get("published"), f"{path}.published"),
         spc_rebase=_spc_rebase(c, node.get("spc_rebase"), f"{path}.spc_rebase"),
     )
+
+
+def _published(c: _Checker, node: Any, path: str) -> Published | None:
+    """A KPI's `published:` key: {measure: "lait:<Short Desc>", relation: same|related, note: ...}."""
+    if node is None:
+        return None
+    node = c.mapping(node, path)
+    c.unknown_keys(node, {"measure", "relation", "note"}, path)
+    measure = c.required(node, "measure", path)
+    if not measure.startswith("lait:") or not measure[5:].strip():
+        c.fail(f"{path}.measure", f'"{measure}" is not a published measure id (lait:<Short Desc>, e.g. lait:LACHealth%)')
+    known = _lait_measures()
+    if known is not None and measure[5:] not in known:
+        c.fail(f"{path}.measure", f'"{measure[5:]}" is not a measure in the LAIT data dictionary (data/lait)')
+    relation = c.one_of(c.required(node, "relation", path), ("same", "related"), f"{path}.relation")
+    note = c.optional(node, "note", path, str, "")
+    if relation == "related" and not note.strip():
+        c.fail(f"{path}.note", "is missing: a related measure needs a note saying what it is and is not")
+    return Published(measure=measure, relation=relation, note=note)
+
+
+def _lait_measures() -> set[str] | None:
+    """The measure names in the bundled LAIT data dictionary (None when it is not bundled)."""
+    import csv
+
+    path = ROOT / "data" / "lait" / "lait_data_dictionary.csv"
+    if not path.exists():
+        return None
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        return {row["Measure_short"].strip() for row in csv.DictReader(f)}
 
 
 def _action(c: _Checker, node: Any, path: str) -> Action:

@@ -46,6 +46,13 @@ class ImportOutcome:
 
 
 def validate(config: Config, data: bytes, file_name: str, today: date | None = None) -> ingest.Validated:
+    from cypp_dash import ees, lait
+
+    if ees.looks_like_ees(data):  # a DfE explore-education-statistics open-data file
+        return ees.validate(data, file_name)
+    if file_name.lower().endswith(".parquet"):  # a LAIT long file (bds_long_*.parquet)
+        return lait.validate(data, file_name, lait.ons_codes(),
+                             set(lait.read_dictionary(lait.bundled().dictionary)["short_name"]))
     v = ingest.validate_upload(data, file_name, upload_rules(config, today))
     if v.kind == "fingertips" and not v.ok:
         # A Fingertips download may hold published indicators no plan reads yet: they are kept
@@ -70,9 +77,35 @@ def load_validated(conn: duckdb.DuckDBPyConnection, v: ingest.Validated, user: s
     if v.kind == "fingertips":
         source = source or FINGERTIPS_SOURCE
         licence = licence or OGL
+    if v.kind in ("lait", "ees"):
+        return _load_published_file(conn, v, user, progress)
     return store.load_batch(conn, rows, user=user, file_name=v.file_name, sha256=v.sha256,
                             kind=kind or v.kind, source=source, licence=licence, illustrative=illustrative,
                             area_names=area_names, indicator_names=indicator_names, progress=progress)
+
+
+def _load_published_file(conn, v: ingest.Validated, user: str, progress) -> store.LoadResult:
+    """A LAIT or EES file loaded from the command line or the upload page: figures as one batch (history,
+    revisions, rollback as for any upload), then their descriptions in the published-measures tables."""
+    from cypp_dash import ees, lait, published_store
+
+    if v.kind == "lait":
+        files = lait.bundled()
+        codes = lait.ons_codes()
+        measures = lait.read_dictionary(files.dictionary)
+        la, sn = lait.read_neighbours(files.neighbours, codes)
+        lait._describe(conn, measures, la, sn, codes, v.rows)
+        names = dict(zip(measures["indicator_id"], measures["name"]))
+        source, licence = lait.SOURCE, lait.LICENCE
+    else:
+        published_store.upsert_measures(conn, ees.measures_frame(v.rows, v.file_name))
+        names = dict(zip(v.rows["indicator_id"], v.rows["indicator_name"]))
+        source, licence = ees.SOURCE + f" ({v.file_name})", ees.LICENCE
+    rows = v.rows
+    area_names = rows.drop_duplicates("area_code").set_index("area_code")["area_name"].to_dict()
+    return store.load_batch(conn, rows.drop(columns=[c for c in ("area_name", "indicator_name") if c in rows]),
+                            user=user, file_name=v.file_name, sha256=v.sha256, kind=v.kind, source=source,
+                            licence=licence, area_names=area_names, indicator_names=names, progress=progress)
 
 
 def import_file(conn: duckdb.DuckDBPyConnection, config: Config, data: bytes, file_name: str, user: str,
@@ -140,6 +173,15 @@ def build_store(conn: duckdb.DuckDBPyConnection, config: Config, progress: Calla
                                                "(not real data)" if illustrative else ""),
                                licence=meta.get("licence", ""))
             progress(f"{plan.id}: {rel} loaded (batch {r.batch_id}, {r.added} added)")
+    _load_published(conn, progress)
+
+
+def _load_published(conn: duckdb.DuckDBPyConnection, progress: Callable[[str], None]) -> None:
+    """DfE's published figures for every English local authority (LAIT), when bundled in data/lait."""
+    from cypp_dash import lait
+
+    if lait.bundled().data.exists():
+        lait.import_lait(conn, progress=progress)
 
 
 def _source_beside(path: Path) -> dict[str, str]:

@@ -83,6 +83,8 @@ def wider_outcomes(conn, config: Config, plan: Plan, area_code: str) -> pd.DataF
     used = {k.indicator_id for k in plan.kpis if k.relation != "none"}
     used |= {k.indicator_id for p in config.plans if p.id != plan.id for k in p.kpis if k.indicator_id == k.code}
     df = df[~df["indicator_id"].isin(used)].copy()
+    # DfE's published measures (LAIT, EES) have their own page, Benchmarking, with ranks and neighbours.
+    df = df[~df["indicator_id"].str.startswith(("lait:", "ees:"))]
     if df.empty:
         return pd.DataFrame(columns=WIDER_COLUMNS)
     flags = []

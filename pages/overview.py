@@ -2,6 +2,7 @@
 import streamlit as st
 
 from cypp_dash import status, ui
+from cypp_dash.web import benchmark as benchmark_ui
 from cypp_dash.web import commentary_view
 
 view = ui.page("Overview")
@@ -29,3 +30,6 @@ if statuses:
     ui.downloads_for_table(status.status_frame(statuses)[status.CONTRACT_COLUMNS],
                            f"{view.plan.id}-{view.area}-{view.period or 'latest'}-status", what="All these figures")
 st.caption(ui.source_line(statuses))
+
+# Real published figures (DfE LAIT) for the KPIs that have a published measure: a separate section.
+benchmark_ui.published_panel(view, view.plan.kpis)

@@ -3,6 +3,7 @@ England and target, then the SPC chart). Paper view shows every KPI in turn, as 
 import streamlit as st
 
 from cypp_dash import charts, status, ui
+from cypp_dash.web import benchmark as benchmark_ui
 from cypp_dash.web import commentary_view, session
 
 view = ui.page("Partnership")
@@ -46,6 +47,7 @@ summary = ui.rag_table(statuses, {"code": "Code", "kpi": "KPI", "baseline_text":
                        caption=f"{partnership.name}: each KPI's latest figure ({view.area_name}, {view.period_text})")
 ui.downloads_for_table(summary, f"{pid}-{view.area}-{view.period or 'latest'}-summary")
 st.caption(ui.source_line(statuses))
+benchmark_ui.published_panel(view, [plan.kpi(s.code) for s in statuses])
 
 st.header("Each KPI in detail")
 codes = [s.code for s in statuses]

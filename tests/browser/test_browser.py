@@ -36,6 +36,7 @@ EXPECTED_TEXT = {
     "districts": ["Illustrative data", "Districts compared"],
     "about-data": ["How RAG is decided"],
     "accessibility": ["Known issues", "How we tested", "Feedback and contact"],
+    "benchmarking": ["The plan's measures", "148 of 151", "Statistical neighbours of Worcestershire"],
 }
 
 

@@ -1,0 +1,75 @@
+"""The Streamlit side of published benchmarks: cached reads keyed on the store's version, and the small
+self-contained panel other pages show beside a plan's KPIs (rank, band and neighbour average)."""
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from cypp_dash import benchmark, published_store, store, ui
+from cypp_dash.web.resources import _connection
+
+
+def _cursor():
+    return _connection(str(store.db_path())).cursor()
+
+
+@st.cache_data(show_spinner="Working out ranks and bands for every published measure…", max_entries=32)
+def cached_rows(version: int, area: str) -> pd.DataFrame:
+    return benchmark.benchmark_rows(_cursor(), area)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def cached_rows_for(version: int, area: str, indicator_ids: tuple[str, ...]) -> pd.DataFrame:
+    return benchmark.benchmark_rows(_cursor(), area, list(indicator_ids))
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def cached_bars(version: int, area: str, indicator_id: str) -> pd.DataFrame:
+    return benchmark.neighbour_frame(_cursor(), area, indicator_id)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def cached_series(version: int, area: str, indicator_id: str) -> pd.DataFrame:
+    return benchmark.series_frame(_cursor(), area, indicator_id)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def cached_place(version: int, area: str) -> benchmark.Place | None:
+    try:
+        return benchmark.place(_cursor(), area)
+    except benchmark.BenchmarkError:
+        return None
+
+
+def published_panel(view, kpis) -> None:
+    """Rank, quartile band and neighbour average for these KPIs' published measures, where held."""
+    mapped = [k for k in kpis if getattr(k, "published", None) is not None]
+    place = cached_place(view.version, view.plan.area) if mapped else None
+    if place is None:
+        return
+    ids = tuple(sorted({k.published.measure for k in mapped}))
+    rows = cached_rows_for(view.version, view.plan.area, ids)
+    if rows.empty:
+        return
+    plan_rows = benchmark.plan_rows(None, view.plan, view.plan.area, all_rows=rows)
+    plan_rows = plan_rows[plan_rows["code"].isin([k.code for k in mapped])]
+    shown = benchmark.display_frame(plan_rows, place.region_name)
+    shown.insert(0, "KPI", plan_rows["code"].to_numpy())
+    shown.insert(2, "Is", plan_rows["relation_text"].to_numpy())
+    shown = shown.drop(columns=["Topic", "Better", "Next update"])
+    st.markdown("#### Published figures against England, region and statistical neighbours")
+    st.caption("Real figures published by DfE (annual, latest year each), beside the council's own quarterly "
+               "figures above; not illustrative.")
+    ui.table_html(shown, caption=f"DfE published figures for {place.name} (LAIT), latest year each; "
+                                 f"region: {place.region_name}")
+    st.caption("Rank 1 is the best of England's local authorities; quartile band A is the best quarter. "
+               "A related measure is shown for context and is not rated against the plan's aim. "
+               "Source: Department for Education, Local Authority Interactive Tool. Open Government Licence v3.0.")
+
+
+def topics(rows: pd.DataFrame) -> list[str]:
+    return sorted({t.strip() for ts in rows["topic"].dropna() for t in ts.split(" / ")})
+
+
+def has_data(view) -> bool:
+    return bool(len(published_store.measures(view.conn)))
