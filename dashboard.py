@@ -1,8 +1,13 @@
 """The dashboard's script: page configuration and navigation only; each screen lives in pages/.
 app.py serves it (`streamlit run app.py`)."""
+from pathlib import Path
+
 import streamlit as st
 
-st.set_page_config(page_title="CYPP performance dashboard", page_icon=":material/monitoring:", layout="wide")
+# The window icon is the app's own picture: a Material icon name here makes the browser fetch it from
+# fonts.gstatic.com, and nothing should leave the server's own address (a council network may block it).
+st.set_page_config(page_title="CYPP performance dashboard",
+                   page_icon=str(Path(__file__).parent / "cypp_dash" / "assets" / "icon.png"), layout="wide")
 
 PAGES = [
     st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),

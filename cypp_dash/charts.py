@@ -50,17 +50,19 @@ def _wrap(text: str, width: int) -> list[str]:
     return textwrap.wrap(text, width, break_long_words=False, break_on_hyphens=False) or [""]
 
 
-def _titled(chart, title: str, subtitle: list[str], source: str, illustrative: bool):
+def _titled(chart, title: str, subtitle: list[str], source: str, illustrative: bool, width: int = WIDTH):
     """Title, subtitle lines, the illustrative label and a source line: what a chart needs on paper."""
-    lines = [wrapped for line in subtitle for wrapped in _wrap(line, 92)]
+    chars = max(40, round(92 * width / WIDTH))
+    lines = [wrapped for line in subtitle for wrapped in _wrap(line, chars)]
     if illustrative:
         lines.append("ILLUSTRATIVE DATA: not real figures")
-    source_lines = _wrap(source, 100) if source else [""]
+    source_lines = _wrap(source, round(chars * 100 / 92)) if source else [""]
     footer = alt.Chart(pd.DataFrame({"t": ["\n".join(source_lines)]})).mark_text(
         align="left", baseline="top", fontSize=12, color=SECONDARY_TEXT, font=FONT, lineBreak="\n", lineHeight=16
-    ).encode(text=alt.Text("t:N"), x=alt.value(0), y=alt.value(0)).properties(width=WIDTH, height=16 * len(source_lines))
+    ).encode(text=alt.Text("t:N"), x=alt.value(0), y=alt.value(0)).properties(width=width, height=16 * len(source_lines))
     # Keyword arguments rather than .properties(): each Altair method call deep-copies the whole chart.
-    combined = alt.vconcat(chart, footer, spacing=14, title=alt.Title(_wrap(title, 64), subtitle=lines))
+    combined = alt.vconcat(chart, footer, spacing=14,
+                           title=alt.Title(_wrap(title, max(30, round(64 * width / WIDTH))), subtitle=lines))
     return _theme(combined)
 
 
@@ -68,7 +70,7 @@ def _order(periods: list[str]) -> list[str]:
     return sorted(set(periods), key=lambda p: (parse_period(p).end, parse_period(p).start))
 
 
-def _period_axis(order: list[str], width: float) -> tuple[alt.Axis, list]:
+def _period_axis(order: list[str], width: float, height: float = HEIGHT) -> tuple[alt.Axis, list]:
     """Period labels that fit at A4 width: quarters as "Q1".."Q4" with each year written once beneath its
     quarters (a separate text layer), whole years as they are. Returns the x axis and the year layers."""
     parsed = [parse_period(p) for p in order]
@@ -94,7 +96,7 @@ def _period_axis(order: list[str], width: float) -> tuple[alt.Axis, list]:
     # One text layer on its own pixel scale (domain = range = 0..width), resolved independently of the periods.
     layers = [alt.Chart(pd.DataFrame(years)).mark_text(baseline="top", align="center", fontSize=13, color=TEXT).encode(
         text=alt.Text("t:N"), x=alt.X("px:Q", scale=alt.Scale(domain=[0, width], nice=False, zero=False), axis=None),
-        y=alt.value(HEIGHT + year_y))] if years else []
+        y=alt.value(height + year_y))] if years else []
     axis = alt.Axis(labelAngle=0, labelOverlap=False, title=None, labelPadding=6,
                     labelExpr=f"({json.dumps(labels)})[datum.label]")
     return axis, layers
@@ -118,8 +120,37 @@ def _spread(positions: list[float], gap: float, low: float, high: float) -> list
     return out
 
 
-def trend_chart(kpi: Kpi, rows: pd.DataFrame, st_row: KpiStatus, period_text: str, target: float | None = None):
-    """The KPI's figures for one area over time, with the baseline, England and target marked and labelled."""
+def england_label(st_row: KpiStatus, value: float | None = None) -> str:
+    """"England (2021/22) 81.0%": England's figure always named with its period, on every chart (and said to be
+    out of date where the status says so)."""
+    figure = fmt(st_row.england if value is None else value, st_row.unit)
+    stale = " (out of date)" if getattr(st_row, "england_out_of_date", False) else ""
+    return (f"England ({st_row.england_period}) {figure}" if st_row.england_period else f"England {figure}") + stale
+
+
+def _england_span(order: list[str], england_period: str | None) -> list[str]:
+    """The periods on the axis that fall within England's period (a year's quarters for a yearly figure)."""
+    try:
+        eng = parse_period(england_period) if england_period else None
+    except ValueError:
+        return []
+    if eng is None:
+        return []
+    inside = [p for p in order if eng.start <= parse_period(p).end <= eng.end]
+    return inside
+
+
+def trend_chart(kpi: Kpi, rows: pd.DataFrame, st_row: KpiStatus, period_text: str, target: float | None = None,
+                width: int = WIDTH, height: int = HEIGHT, title: str | None = None):
+    """The KPI's figures for one area over time, with the baseline, England and target marked and labelled.
+
+    England: its own series when `rows` holds England's figures (area E92000001), drawn as a line; otherwise
+    its single figure, labelled with its period and drawn only across that period (never flat across years
+    it does not describe). `width`/`height` size the plot (paper view draws two charts side by side); `title`
+    replaces the KPI's name as the title where the page has already named it."""
+    england_rows = rows[rows["area_code"] == "E92000001"] if "area_code" in rows else rows.iloc[0:0]
+    if "area_code" in rows:
+        rows = rows[rows["area_code"] != "E92000001"]
     # Only the columns the chart draws: Altair copies its data at every layer, so less is faster.
     keep = [c for c in ("period", "value", "ci_low", "ci_high", "numerator", "denominator", "flags") if c in rows]
     df = rows.loc[rows["value"].notna(), keep].copy()
@@ -138,21 +169,35 @@ def trend_chart(kpi: Kpi, rows: pd.DataFrame, st_row: KpiStatus, period_text: st
         df["flags"] = ""
     df["flags"] = df["flags"].fillna("").astype(str).str.replace(",", ", ")
     order = _order(df["period"].tolist()) if not df.empty else []
-    axis, year_layers = _period_axis(order, WIDTH)
+    WIDTH, HEIGHT = width, height  # noqa: N806 (the chart's own size from here on)
+    axis, year_layers = _period_axis(order, WIDTH, HEIGHT)
     x = alt.X("period:N", sort=order, title=None, axis=axis, scale=alt.Scale(padding=0.5))
     # The reference lines the rating uses: this area's baseline, England (same units only) and the target.
     refs = []
     if st_row.baseline is not None:
         refs.append(("Baseline " + fmt(st_row.baseline, kpi.unit), st_row.baseline, GREY, [2, 2]))
-    if st_row.england is not None and (not kpi.england.unit or kpi.england.unit == kpi.unit or
-                                       st_row.england_period != kpi.england.period):
-        when = f" {st_row.england_period}" if st_row.england_period else ""
-        stale = " (out of date)" if st_row.england_out_of_date else ""
-        refs.append((f"England{when}: " + fmt(st_row.england, kpi.unit) + stale, st_row.england, TURQUOISE, [6, 3]))
+    same_units = (not kpi.england.unit or kpi.england.unit == kpi.unit or st_row.england_period != kpi.england.period)
+    eng_series = england_rows[england_rows["value"].notna() & england_rows["period"].isin(order)] \
+        if not england_rows.empty else england_rows
+    eng_span: list[str] = []
+    if st_row.england is not None and same_units and len(eng_series) < 2:
+        eng_span = _england_span(order, st_row.england_period)
+        if eng_span:  # drawn over its own period only
+            refs.append((england_label(st_row), st_row.england, TURQUOISE, [6, 3]))
     if target is not None:
         refs.append(("Target " + fmt(target, kpi.unit), target, DARK_PINK, [8, 4]))
+    eng_line = None
+    if len(eng_series) >= 2 and same_units:
+        last = eng_series.iloc[-1]
+        eng_line = pd.DataFrame({"period": eng_series["period"], "value": eng_series["value"].astype(float)})
+        refs.append((f"England ({last['period']}) {fmt(float(last['value']), kpi.unit)}", float(last["value"]),
+                     TURQUOISE, [6, 3]))
+    elif st_row.england is not None and same_units and not eng_span:
+        # England's one figure is for a period before (or outside) the axis: named in the subtitle instead.
+        eng_line = None
     # A fixed y domain (with a margin) so the labels of the reference lines can be placed in pixels.
-    values = [v for v in [*df["value"], *df["ci_low"], *df["ci_high"], *(v for _, v, _, _ in refs)]
+    values = [v for v in [*df["value"], *df["ci_low"], *df["ci_high"], *(v for _, v, _, _ in refs),
+                          *(eng_line["value"] if eng_line is not None else [])]
               if v is not None and pd.notna(v)]
     lo, hi = (min(values), max(values)) if values else (0.0, 1.0)
     margin = (hi - lo) * 0.08 or max(abs(hi) * 0.1, 1.0)
@@ -182,10 +227,18 @@ def trend_chart(kpi: Kpi, rows: pd.DataFrame, st_row: KpiStatus, period_text: st
                                "label_y": [hi - px / HEIGHT * (hi - lo) for px in pixels]})
         names = ref_df["name"].tolist()
         colour = alt.Color("name:N", legend=None, scale=alt.Scale(domain=names, range=[c for _, _, c, _ in refs]))
-        layers.append(alt.Chart(ref_df).mark_rule(strokeWidth=2).encode(
-            y=alt.Y("y:Q", scale=y_scale), color=colour,
-            strokeDash=alt.StrokeDash("name:N", legend=None,
-                                      scale=alt.Scale(domain=names, range=[d for _, _, _, d in refs]))))
+        full = ref_df[~ref_df["name"].str.startswith("England")]
+        dash = alt.StrokeDash("name:N", legend=None, scale=alt.Scale(domain=names, range=[d for _, _, _, d in refs]))
+        layers.append(alt.Chart(full).mark_rule(strokeWidth=2).encode(y=alt.Y("y:Q", scale=y_scale), color=colour,
+                                                                      strokeDash=dash))
+        if eng_span and eng_line is None:
+            span = pd.DataFrame({"period": eng_span, "y": st_row.england, "name": england_label(st_row)})
+            layers.append(alt.Chart(span).mark_line(strokeWidth=3, point=alt.OverlayMarkDef(size=30)).encode(
+                x=x, y=alt.Y("y:Q", scale=y_scale), color=colour, strokeDash=dash))
+        if eng_line is not None:
+            eng_line["name"] = refs[-1][0]
+            layers.append(alt.Chart(eng_line).mark_line(strokeWidth=2).encode(
+                x=x, y=alt.Y("value:Q", scale=y_scale), color=colour, strokeDash=dash))
         layers.append(alt.Chart(ref_df).mark_text(align="left", baseline="middle", fontSize=13, fontWeight="bold")
                       .encode(text=alt.Text("name:N"), x=alt.value(WIDTH + 8), y=alt.Y("label_y:Q", scale=y_scale),
                               color=colour))
@@ -199,7 +252,10 @@ def trend_chart(kpi: Kpi, rows: pd.DataFrame, st_row: KpiStatus, period_text: st
     as_at = period_text.split(", ", 1)[1] if ", as at" in period_text else ""
     subtitle = [f"{st_row.area_name}, {span}{'; figures ' + as_at if as_at else ''}. {y_title}; {better}.",
                 "Vertical bars: 95% confidence intervals where numerator and denominator are known."]
-    return _titled(chart, f"{kpi.code} {kpi.name}", subtitle, _source(st_row), st_row.illustrative)
+    if st_row.england is not None and same_units and not eng_span and eng_line is None:
+        subtitle.append(f"{england_label(st_row)}: a figure for a period outside this chart, so not drawn.")
+    return _titled(chart, title or f"{kpi.code} {kpi.name}", subtitle, _source(st_row), st_row.illustrative,
+                   width=WIDTH)
 
 
 def district_chart(kpi: Kpi, rows: list[KpiStatus], period_text: str):
@@ -275,10 +331,11 @@ SPC_STYLES = {  # point kind -> (legend label, colour, shape): shape and word as
 
 
 def spc_chart(kpi: Kpi, periods: list[str], spc: stats.SpcResult, st_row: KpiStatus, period_text: str,
-              target: float | None = None):
+              target: float | None = None, width: int = WIDTH, height: int = HEIGHT, title: str | None = None):
     """An XmR chart as NHSRplotthedots draws it: mean and process limits for each period between change points
     (recalculated where the plan names one, marked and explained), special causes by shape and colour, the
-    target line and the verdicts as words."""
+    target line and the verdicts as words. `width`/`height`/`title` as for trend_chart; the period axis is the
+    trend chart's."""
     pts = spc.points.copy()
     pts["period"] = list(periods)[: len(pts)]
     order = list(pts["period"])
@@ -287,7 +344,10 @@ def spc_chart(kpi: Kpi, periods: list[str], spc: stats.SpcResult, st_row: KpiSta
     pts["kind_label"] = pts["kind"].map(lambda k: SPC_STYLES[k][0])
     pts["label"] = [fmt(v, kpi.unit) for v in pts["value"]]
     pts["rules"] = pts["rules"].fillna("")
-    x = alt.X("period:N", sort=order, title=None, axis=alt.Axis(labelAngle=-45))
+    WIDTH, HEIGHT = width, height  # noqa: N806 (the chart's own size from here on)
+    compact = width < 400
+    axis, year_layers = _period_axis(order, WIDTH, HEIGHT)  # the trend chart's period axis
+    x = alt.X("period:N", sort=order, title=None, axis=axis, scale=alt.Scale(padding=0.5))
     domain = [SPC_STYLES[k][0] for k in SPC_STYLES]
     layers = [
         alt.Chart(pts).mark_line(color="#A0A0A0", strokeWidth=1.5).encode(
@@ -303,7 +363,9 @@ def spc_chart(kpi: Kpi, periods: list[str], spc: stats.SpcResult, st_row: KpiSta
         layers.append(alt.Chart(lines).mark_line(strokeWidth=1.5, interpolate="step-after").encode(
             x=x, y="y:Q", detail="series:N",
             strokeDash=alt.StrokeDash("line_name:N", title=None, scale=alt.Scale(
-                domain=["Mean", "Process limits"], range=[[1, 0], [4, 3]])),
+                domain=["Mean", "Process limits"], range=[[1, 0], [4, 3]]),
+                # A half-width chart says it in its subtitle: two legends side by side would widen the picture.
+                legend=None if compact else alt.Legend()),
             color=alt.value("#505A5F")))
     layers.append(alt.Chart(pts).mark_point(filled=True, size=80, opacity=1).encode(
         x=x, y="value:Q",
@@ -314,9 +376,13 @@ def spc_chart(kpi: Kpi, periods: list[str], spc: stats.SpcResult, st_row: KpiSta
         tooltip=[alt.Tooltip("period:N", title="Period"), alt.Tooltip("label:N", title="Value"),
                  alt.Tooltip("rules:N", title="Rules")]))
     if target is not None:
-        one = pd.DataFrame({"y": [target], "t": ["Target " + fmt(target, kpi.unit)]})
-        layers.append(alt.Chart(one).mark_rule(color=DARK_PINK, strokeDash=[8, 4], strokeWidth=1.5).encode(y="y:Q"))
-        layers.append(alt.Chart(one).mark_text(align="right", dy=-6, color=DARK_PINK, fontSize=11).encode(
+        # The assurance line is the plan's target figure, or England's where the target is to match England.
+        is_target = any(r.type in ("absolute", "improving_vs_target") and r.value == target for r in kpi.target.rules)
+        name = "Target " + fmt(target, kpi.unit) if is_target else england_label(st_row, target)
+        colour, dash = (DARK_PINK, [8, 4]) if is_target else (TURQUOISE, [6, 3])
+        one = pd.DataFrame({"y": [target], "t": [name]})
+        layers.append(alt.Chart(one).mark_rule(color=colour, strokeDash=dash, strokeWidth=1.5).encode(y="y:Q"))
+        layers.append(alt.Chart(one).mark_text(align="right", dy=-6, color=colour, fontSize=11).encode(
             y="y:Q", text="t:N", x=alt.value(WIDTH - 2)))
     rebased = [(order[i], why) for i, why in spc.rebases if i < len(order)]
     if rebased:
@@ -325,7 +391,11 @@ def spc_chart(kpi: Kpi, periods: list[str], spc: stats.SpcResult, st_row: KpiSta
         layers.append(alt.Chart(marks).mark_rule(color=DARK_BLUE, strokeDash=[2, 2], strokeWidth=1.5).encode(x=x))
         layers.append(alt.Chart(marks).mark_text(align="left", dx=4, dy=-3, baseline="bottom", color=DARK_BLUE,
                                                  fontSize=11).encode(x=x, y=alt.value(0), text="t:N"))
-    chart = alt.layer(*layers).properties(width=WIDTH, height=HEIGHT)
+    if year_layers:  # the year labels keep their own pixel scale, as on the trend chart
+        chart = alt.layer(alt.layer(*layers), *year_layers, width=WIDTH, height=HEIGHT,
+                          resolve=alt.Resolve(scale=alt.ScaleResolveMap(x="independent")))
+    else:
+        chart = alt.layer(*layers, width=WIDTH, height=HEIGHT)
     last = spc.points.dropna(subset=["mean"])
     limits = (f"latest limits {fmt(spc.lower_limit, kpi.unit)} to {fmt(spc.upper_limit, kpi.unit)}, mean "
               f"{fmt(spc.mean, kpi.unit)}" if spc.mean is not None else "")
@@ -333,13 +403,15 @@ def spc_chart(kpi: Kpi, periods: list[str], spc: stats.SpcResult, st_row: KpiSta
                 f"(moving ranges over 3.267 × their mean left out){'; ' + limits if limits else ''}",
                 f"Variation: {spc.icon_variation or 'no verdict'}"
                 + (f"   Assurance: {spc.icon_assurance}" if spc.icon_assurance else "")]
+    if compact:
+        subtitle.append("Solid grey line: mean; dashed: process limits.")
     for p, why in rebased:
         subtitle.append(f"Limits recalculated from {p}" + (f": {why}" if why else "")
                         + " (the plan's change point; earlier points keep their own limits)")
     if last.empty:
         subtitle.append(spc.reason)
-    return _titled(chart, f"{kpi.code} {kpi.name}: statistical process control", subtitle, _source(st_row),
-                   st_row.illustrative)
+    return _titled(chart, title or f"{kpi.code} {kpi.name}: statistical process control", subtitle,
+                   _source(st_row), st_row.illustrative, width=WIDTH)
 
 
 FUNNEL_MARKERS = {  # position -> (legend words, shape): fixed by meaning on every funnel chart
@@ -467,3 +539,37 @@ def voice_answers_chart(long: pd.DataFrame, groups: list[str], title: str, subti
     chart = alt.layer(cells, ticks).properties(width=min(WIDTH, 125 * len(groups)),
                                                height=max(60, 30 * len(answers)))
     return _titled(chart, title, subtitle, source, False)
+
+
+def district_trends_chart(kpi: Kpi, rows: pd.DataFrame, county_code: str, period_text: str, source: str = "",
+                          illustrative: bool = False):
+    """Small multiples: one small trend per district, each with the county's line behind it for comparison
+    (rows: cypp_dash.districts.trends_frame). None when there are no district figures."""
+    county = rows[rows["area_code"] == county_code]
+    districts = rows[rows["area_code"] != county_code]
+    if districts.empty:
+        return None
+    county_name = county["area_name"].iloc[0] if not county.empty else "County"
+    panels = list(dict.fromkeys(districts["area_name"]))
+    frames = [districts.assign(panel=districts["area_name"], series="District")]
+    frames += [county.assign(panel=p, series=county_name) for p in panels]
+    df = pd.concat(frames, ignore_index=True)[["panel", "series", "period", "period_end", "value"]]
+    df["period_end"] = pd.to_datetime(df["period_end"])
+    df["label"] = [fmt(v, kpi.unit) for v in df["value"]]
+    series = [county_name, "District"]
+    base = alt.Chart(df).encode(
+        x=alt.X("period_end:T", title=None, axis=alt.Axis(format="%Y", tickCount=4, labelFontSize=11)),
+        y=alt.Y("value:Q", title=None, scale=alt.Scale(zero=False), axis=alt.Axis(tickCount=4, labelFontSize=11)),
+        color=alt.Color("series:N", title=None, scale=alt.Scale(domain=series, range=["#A0A0A0", DARK_BLUE])),
+        strokeDash=alt.StrokeDash("series:N", title=None, scale=alt.Scale(domain=series, range=[[4, 3], [1, 0]])),
+        tooltip=[alt.Tooltip("panel:N", title="Area"), alt.Tooltip("series:N", title="Line"),
+                 alt.Tooltip("period:N", title="Period"), alt.Tooltip("label:N", title="Value")])
+    chart = alt.layer(base.mark_line(strokeWidth=2), width=150, height=90).facet(
+        facet=alt.Facet("panel:N", title=None, sort=panels,
+                        header=alt.Header(labelFontSize=13, labelFontWeight="bold", labelAnchor="start")),
+        columns=3, spacing=14)
+    better = {"higher": "higher is better", "lower": "lower is better"}.get(kpi.polarity, "no better direction set")
+    subtitle = [f"Each district of {county_name}, {period_text}; the dashed grey line is {county_name}. "
+                f"{kpi.unit_text if kpi.unit != 'count' else 'Number'}; {better}."]
+    themed = _titled(chart, f"{kpi.code} {kpi.name}: districts over time", subtitle, source, illustrative)
+    return themed

@@ -19,7 +19,7 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
 
-from cypp_dash import charts, commentary, report_words, status, store
+from cypp_dash import charts, commentary, freshness, report_words, status, store
 from cypp_dash.config import Config, Kpi, Plan
 from cypp_dash.periods import parse_period
 
@@ -201,8 +201,10 @@ def _picture(doc, png: bytes, alt_text: str) -> None:
     shape._inline.docPr.set("title", alt_text[:120])
 
 
-def _period_words(period: str | None, as_at: date | None) -> str:
-    text = f"latest figures at or before {period}" if period else "latest figures available"
+def _period_words(period: str | None, as_at: date | None, shown: str | None = None) -> str:
+    """The period in words, naming the quarter shown ("figures to 2025/26 Q4, ...")."""
+    text = (f"figures to {shown}, " if shown else "") + (f"latest figures at or before {period}" if period
+                                                          else "latest figures available")
     if as_at:
         text += f", as the store held them at the end of {as_at:%d %B %Y}"
     return text
@@ -231,8 +233,9 @@ def report_document(conn: duckdb.DuckDBPyConnection, config: Config, plan: Plan,
                     period: str | None = None, *, area: str | None = None, as_at: date | None = None,
                     produced: datetime | None = None):
     """The Word board report for one partnership: title, plan, area, period, date, the illustrative label,
-    a summary table (RAG in words and symbols), one chart per KPI with figures, flags and notes as text,
-    definitions, source and licence lines. All text is written as text (no field codes)."""
+    a summary table (RAG in words and symbols), each KPI's trend and SPC charts side by side with figures,
+    flags and notes as text, definitions, source and licence lines. All text is written as text; the footer's
+    "Page X of Y" uses Word's PAGE and NUMPAGES fields (LibreOffice renders them too)."""
     partnership = plan.partnership(partnership_id)
     area = area or plan.area
     period = parse_period(period).label if period else None
@@ -263,7 +266,8 @@ def report_document(conn: duckdb.DuckDBPyConnection, config: Config, plan: Plan,
     if partnership.priority:
         _labelled(doc, "Priority", partnership.priority)
     _labelled(doc, "Area", area_name)
-    _labelled(doc, "Period", _period_words(period, as_at))
+    shown = freshness.latest_period(s.period for s in statuses)
+    _labelled(doc, "Period", _period_words(period, as_at, shown))
     _labelled(doc, "Date produced", f"{produced:%d %B %Y}")
     if illustrative:
         p = doc.add_paragraph()
@@ -309,9 +313,19 @@ def report_document(conn: duckdb.DuckDBPyConnection, config: Config, plan: Plan,
         series = store.series(conn, [kpi.indicator_id], [area], up_to=parse_period(period).end if period else None,
                               as_at=as_at)
         if series["value"].notna().any():
-            chart = charts.trend_chart(kpi, series, s, period or "latest", target=kpi.target.value)
-            _picture(doc, chart_png(chart), f"Line chart of {kpi.code} {kpi.name} for {area_name}: latest "
-                                            f"{status.fmt(s.value, s.unit)} ({s.period}); {s.rag_label}.")
+            # The trend and the SPC chart side by side, as on the paper view: the KPI is named once, above.
+            words = freshness.figures_to([s.period], period)
+            trend = charts.trend_chart(kpi, series, s, words, target=kpi.target.value, **_SIDE_BY_SIDE,
+                                       title="Trend")
+            spc = status.spc_for(kpi, series, s, config.settings)
+            spc_chart = (charts.spc_chart(kpi, spc[0], spc[1], s, words, s.assurance_target, **_SIDE_BY_SIDE,
+                                          title="Statistical process control") if spc and spc[1].enough_data
+                         else None)
+            _pictures_side_by_side(doc, [
+                (chart_png(trend), f"Line chart of {kpi.code} {kpi.name} for {area_name}: latest "
+                                   f"{status.fmt(s.value, s.unit)} ({s.period}); {s.rag_label}."),
+                *([(chart_png(spc_chart), f"SPC chart of {kpi.code} {kpi.name} for {area_name}: "
+                                          f"{spc[1].variation_text}")] if spc_chart is not None else [])])
         else:
             doc.add_paragraph(f"No figures held for {area_name} yet ({kpi.baseline.text}).")
         for label, text in s.facts:
@@ -354,4 +368,43 @@ def report_document(conn: duckdb.DuckDBPyConnection, config: Config, plan: Plan,
     footer.text = ""
     _text(footer, f"{partnership.name} · {area_name} · {plan.name}" + (" · ILLUSTRATIVE DATA" if illustrative
                                                                         else ""), size=8, colour=_SECONDARY)
+    numbers = section.footer.add_paragraph()
+    _text(numbers, f"Produced on {produced.day} {produced:%B %Y} · Page ", size=8, colour=_SECONDARY)
+    _field(numbers, "PAGE")
+    _text(numbers, " of ", size=8, colour=_SECONDARY)
+    _field(numbers, "NUMPAGES")
     return doc
+
+
+_SIDE_BY_SIDE = {"width": 300, "height": 150}  # two charts across the page, text still legible
+
+
+def _pictures_side_by_side(doc, pictures: list[tuple[bytes, str]]) -> None:
+    """Chart pictures in one row of a borderless table (each with its alternative text)."""
+    table = doc.add_table(rows=1, cols=2)
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    for cell, (png, alt_text) in zip(table.rows[0].cells, pictures):
+        cell.width = Cm(8.0)
+        # 7.4 cm each: two pictures and the cells' own margins inside the 16 cm between the page margins.
+        shape = cell.paragraphs[0].add_run().add_picture(io.BytesIO(png), width=Cm(7.4))
+        shape._inline.docPr.set("descr", alt_text)
+        shape._inline.docPr.set("title", alt_text[:120])
+
+
+def _field(paragraph, code: str) -> None:
+    """A Word field (PAGE, NUMPAGES) in a run of its own: Word and LibreOffice fill in the number."""
+    run = paragraph.add_run()
+    run.font.size = Pt(8)
+    run.font.color.rgb = _SECONDARY
+    for kind, text in (("begin", None), (None, f" {code} "), ("separate", None), (None, "1"), ("end", None)):
+        if kind:
+            element = OxmlElement("w:fldChar")
+            element.set(qn("w:fldCharType"), kind)
+        elif text.strip() == "1":
+            element = OxmlElement("w:t")
+            element.text = text
+        else:
+            element = OxmlElement("w:instrText")
+            element.set(qn("xml:space"), "preserve")
+            element.text = text
+        run._r.append(element)

@@ -19,7 +19,7 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
-from cypp_dash import charts, plan_info, status, store
+from cypp_dash import charts, freshness, overview, plan_info, status, store
 from cypp_dash.config import Config, Kpi, Plan
 from cypp_dash.periods import parse_period
 from cypp_dash.web import session
@@ -73,6 +73,25 @@ def cached_district_table(version: int, plan_id: str, kpi_code: str, period: str
     plan = cfg.plan(plan_id)
     return status.district_table(_reader(), cfg, plan, plan.kpi(kpi_code), period,
                                  as_at=as_at)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def cached_district_matrix(version: int, plan_id: str, period: str | None, as_at: date | None) -> list:
+    from cypp_dash import districts
+
+    cfg = _config()
+    return districts.matrix(_connection(str(store.db_path())).cursor(), cfg, cfg.plan(plan_id), period, as_at=as_at)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def cached_district_trends(version: int, plan_id: str, kpi_code: str, period: str | None,
+                           as_at: date | None) -> pd.DataFrame:
+    from cypp_dash import districts
+
+    cfg = _config()
+    plan = cfg.plan(plan_id)
+    return districts.trends_frame(_connection(str(store.db_path())).cursor(), cfg, plan, plan.kpi(kpi_code), period,
+                                  as_at=as_at)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
@@ -202,8 +221,21 @@ class View:
 
     @property
     def period_text(self) -> str:
-        p = self.period or "latest"
-        return f"{p}" + (f", as at {self.as_at:%d %B %Y}" if self.as_at else "")
+        """What the figures shown run to, in words: "figures to 2025/26 Q4" (the chosen period, else the latest
+        period among the area's figures), with the as-at date when one is chosen."""
+        words = freshness.figures_to([s.period for s in self.statuses()], self.period)
+        return words + (f", as at {self.as_at:%d %B %Y}" if self.as_at else "")
+
+    @property
+    def latest_period(self) -> str | None:
+        """The latest period among the area's figures (a KPI whose figures stop earlier lags behind it)."""
+        return self.period or freshness.latest_period(s.period for s in self.statuses())
+
+    @property
+    def produced_line(self) -> str:
+        """"Produced on <date> · figures to <period> · <as-at>", for paper view and exports."""
+        return freshness.produced_line(freshness.figures_to([s.period for s in self.statuses()], self.period),
+                                       self.as_at)
 
     def statuses(self, partnership_id: str | None = None) -> list[status.KpiStatus]:
         return cached_plan_status(self.version, self.plan.id, self.area, self.period, self.as_at, partnership_id)
@@ -227,12 +259,21 @@ def _param(name: str) -> str | None:
     return value if value else None
 
 
+LINK_WORDS = {"plan": "plan", "area": "area", "period": "period", "kpi": "KPI", "partnership": "partnership"}
+
+
 def remembered(name: str, options: list, default, widget_key: str | None = None):
     """A choice taken from a newly opened link first, then the widget, then this session, then
-    the default; the result is kept in session state (and written to the URL by keep_in_url)."""
+    the default; the result is kept in session state (and written to the URL by keep_in_url).
+    A link naming a choice that is not held gets a notice naming it (link_notice); the rest of the link
+    still applies."""
     key = f"cypp_{name}"
     from_url = _param(name)
     link_changed = from_url is not None and from_url != st.session_state.get(f"cypp_url_{name}")
+    if link_changed and from_url not in options:
+        link_notice(f"The link asks for the {LINK_WORDS.get(name, name)} “{from_url}”, which is not found here, "
+                    "so the usual choice is shown instead; the rest of the link still applies.")
+        st.session_state[f"cypp_url_{name}"] = from_url
     if link_changed and from_url in options:
         value = from_url
     elif widget_key and st.session_state.get(widget_key) in options:
@@ -246,6 +287,20 @@ def remembered(name: str, options: list, default, widget_key: str | None = None)
     if widget_key:
         st.session_state[widget_key] = value
     return value
+
+
+def link_notice(text: str) -> None:
+    """A notice at the top of the page about a link that asked for something not found (said once)."""
+    st.warning(markdown_literal(text), icon=":material/link_off:")
+
+
+def kpi_from_link(plan: Plan) -> Kpi | None:
+    """The KPI a newly opened link names (`?kpi=CODE`) when the plan holds it; None otherwise. Lets a page
+    open the partnership that holds it before choosing its KPI."""
+    code = _param("kpi")
+    if code is None or code == st.session_state.get("cypp_url_kpi"):
+        return None
+    return next((k for k in plan.kpis if k.code == code), None)
 
 
 def keep_in_url(**values: str | None) -> None:
@@ -343,7 +398,13 @@ def page(title: str, *, needs_area: bool = True, gated: bool = True) -> View:
         f"**Period:** {'latest available' if period == 'latest' else period}  ",
         "Figures as stored now" if as_at is None else f"Figures as they stood at the end of {as_at:%d %B %Y}"]))
     sign_in_box()
-    return View(cfg, plan, area or plan.area, None if period == "latest" else period, as_at, paper, conn, version)
+    view = View(cfg, plan, area or plan.area, None if period == "latest" else period, as_at, paper, conn, version)
+    ended = freshness.ended_text(plan.name, plan.end)
+    if ended:
+        st.info(ended, icon=":material/event_busy:")
+    if paper:
+        st.caption(view.produced_line)
+    return view
 
 
 def _as_at_picker(where) -> date | None:
@@ -387,9 +448,35 @@ def apply_paper_view() -> None:
       [data-testid="stVegaLiteChart"], [data-testid="stTable"], [data-testid="stAlert"], [data-testid="stVerticalBlockBorderWrapper"]
       {break-inside: avoid; page-break-inside: avoid;}
       h1, h2, h3 {break-after: avoid; page-break-after: avoid;}
+      .cypp-table {font-size: .8rem;}
+      .cypp-table th, .cypp-table td {padding: .25rem .35rem !important;}
+      .cypp-table .cypp-col-why, .cypp-table .cypp-col-reason {width: 38%;}
+      .cypp-table .cypp-col-code {width: 3.2rem;}
+      .cypp-table .cypp-col-kpi {width: 20%;} .cypp-table .cypp-col-target {width: 17%;}
+      .cypp-facts {font-size: .75rem;} .cypp-facts li {margin: 0 0 .1rem;}
+      .cypp-table-wrap {overflow: visible !important;}
+      .cypp-overview table {table-layout: fixed; font-size: .72rem;}
+      .cypp-overview th[scope="row"] {min-width: 0;}
+      .cypp-overview .cypp-ov-kpi {width: 21%;} .cypp-overview .cypp-ov-latest {width: 10%;}
+      .cypp-overview .cypp-ov-trend {width: 10%;} .cypp-overview .cypp-ov-since-previous {width: 9%;}
+      .cypp-overview .cypp-ov-england {width: 9%;} .cypp-overview .cypp-ov-target {width: 16%; min-width: 0;}
+      .cypp-overview .cypp-ov-rag {width: 12%;} .cypp-overview .cypp-ov-spc {width: 13%;}
+      .cypp-overview .cypp-ov-why {width: 14%;}
+      .cypp-overview .cypp-spark {width: 64px; height: 18px;}
+      .cypp-headline .cypp-count {font-size: 1.4rem;}
+      h1 {font-size: 1.9rem !important; padding-top: .3rem !important;} h2 {font-size: 1.35rem !important;}
+      h3 {font-size: 1.1rem !important; padding: .4rem 0 .1rem !important;} .cypp-reason {font-size: .85rem;}
+      .cypp-chart {break-inside: avoid; page-break-inside: avoid;}
+      [data-testid="stHorizontalBlock"] {break-inside: avoid; page-break-inside: avoid;}
+      [data-testid="stMainBlockContainer"] [data-testid="stVerticalBlock"] {gap: .5rem;}
       @page {size: A4 portrait; margin: 12mm;}
       @media print {
-        [data-testid="stMainBlockContainer"], .block-container {width: 100% !important; max-width: 100% !important; padding: 0 !important;}
+        /* The width of the A4 page inside its margins, in millimetres: a browser asked to print from a wide
+           window (or page.pdf) would otherwise lay the page out at the window's width and shrink it to fit. */
+        [data-testid="stMainBlockContainer"], .block-container {width: 186mm !important; max-width: 186mm !important;
+         padding: 0 !important; margin: 0 !important;}
+        html, body, .stApp, [data-testid="stAppViewContainer"], [data-testid="stMain"] {width: 186mm !important;
+         min-width: 0 !important;}
         * {-webkit-print-color-adjust: exact !important; print-color-adjust: exact !important;}
       }
     </style>""")
@@ -419,6 +506,7 @@ HOUSE_STYLES = """<style>
   .cypp-headline .cypp-count {font-size: 2rem; font-weight: 700; line-height: 1.2; display: block;}
   .cypp-chart {margin: 0 0 .5rem; max-width: 100%;}
   .cypp-chart img {max-width: 100%; height: auto; display: block;}
+  [data-testid="stColumn"] .cypp-chart img {width: 100%;}
   .cypp-table-wrap {overflow-x: auto;}
   .cypp-table {border-collapse: collapse; width: 100%; font-size: .875rem; line-height: 1.35;}
   .cypp-table caption {text-align: left; font-weight: 700; padding-bottom: .3rem;}
@@ -435,6 +523,27 @@ HOUSE_STYLES = """<style>
    padding: 0 !important;}
   .cypp-definitions dt {font-weight: 700;}
   .cypp-definitions dd {margin: 0;}
+  .cypp-overview th[scope="row"] {font-weight: 600; text-align: left; vertical-align: top; padding: .35rem .5rem;
+   border-bottom: 1px solid #b1b4b6; min-width: 9rem;}
+  .cypp-overview a {color: #1d70b8;}
+  .cypp-overview .cypp-spark {display: block; width: 80px; height: 22px; max-width: none;}
+  .cypp-overview td {white-space: normal;}
+  .cypp-overview .cypp-ov-target {min-width: 7rem;}
+  .cypp-overview .cypp-ov-spc {min-width: 8.5rem;}
+  .cypp-overview td[data-label="Latest"] {white-space: nowrap;}
+  /* A table in a narrow column (a phone, or a laptop with the sidebar open) shows each row as a card of
+     "Column: value" lines rather than scrolling sideways. */
+  .cypp-table-wrap {container-type: inline-size;}
+  @container (max-width: 620px) {
+    .cypp-table caption {display: block; width: auto;}
+    .cypp-table, .cypp-table tbody, .cypp-table tr, .cypp-table th[scope="row"], .cypp-table td
+    {display: block; width: auto;}
+    .cypp-table thead {display: none;}
+    .cypp-table tr {border: 1px solid #b1b4b6; border-radius: .25rem; margin: 0 0 .6rem; padding: .3rem 0;}
+    .cypp-table td, .cypp-table th[scope="row"] {border: 0 !important; padding: .15rem .6rem;}
+    .cypp-table td[data-label]::before {content: attr(data-label) ": "; font-weight: 700;}
+    .cypp-overview .cypp-spark {display: inline-block; vertical-align: middle;}
+  }
 """ + "".join(f"  .cypp-rag-{_rag_class(r)} {{border-color: {charts.RAG_COLOURS[r]};}}\n"
               f"  .cypp-badge-{_rag_class(r)} {{background: {RAG_TINTS[r]};}}\n" for r in RAG_TINTS) + "</style>"
 
@@ -471,10 +580,15 @@ def rag_and_reason(s: status.KpiStatus) -> None:
     st.html(f'<p class="cypp-reason">{rag_badge_html(s.rag)} {h(s.reason)}</p>')
 
 
-def kpi_facts(s: status.KpiStatus) -> None:
+PAPER_CHART = {"width": 300, "height": 110}  # two charts side by side on A4, text still legible
+
+
+def kpi_facts(s: status.KpiStatus, leave_out: tuple[str, ...] = ()) -> None:
     """What the statistics say of a KPI's latest figure (England, trend, SPC), its flags, and the note that
-    came with it (shown exactly as uploaded)."""
-    items = "".join(f"<li><strong>{h(name)}:</strong> {h(text)}</li>" for name, text in s.facts if text)
+    came with it (shown exactly as uploaded); `leave_out` names facts said elsewhere (paper view says the
+    flags once, under the summary)."""
+    items = "".join(f"<li><strong>{h(name)}:</strong> {h(text)}</li>" for name, text in s.facts
+                    if text and name not in leave_out)
     st.html(f'<ul class="cypp-facts">{items}</ul>')
 
 
@@ -500,6 +614,37 @@ def kpi_tiles(statuses: list[status.KpiStatus], intro: str = "") -> None:
                      + f"<p>{h(s.reason)}</p></section>")
     st.html((f'<p class="cypp-intro">{h(intro)}</p>' if intro else "")
             + f'<div class="cypp-tiles">{"".join(tiles)}</div>')
+
+
+def kpi_link(code: str) -> str:
+    """The address of a KPI's detail (its partnership's page, `?kpi=CODE`), keeping the plan, area, period
+    and as-at date the reader has chosen. Relative, so it works under any base path."""
+    from urllib.parse import urlencode
+
+    params = {"kpi": code, **{name: _param(name) for name in ("plan", "area", "period", "as_at", "view")
+                              if _param(name)}}
+    return "partnership?" + urlencode(params)
+
+
+def spark_values(view: View, kpi: Kpi, points: int = 12) -> list[float]:
+    """The last figures of a KPI's run (same kind of period as its latest), oldest first, for a sparkline."""
+    rows = view.series(kpi, [view.area])
+    rows = rows[rows["value"].notna()]
+    if rows.empty:
+        return []
+    kinds = rows["period"].map(lambda p: parse_period(p).kind)
+    return [float(v) for v in rows[kinds == kinds.iloc[-1]]["value"].tail(points)]
+
+
+def overview_table(view: View, statuses: list[status.KpiStatus], caption: str,
+                   columns: list[overview.Column] | None = None) -> None:
+    """The Overview's table (cypp_dash.overview): one row per KPI, each opening its detail; flags said once
+    under it."""
+    values = {s.code: spark_values(view, view.plan.kpi(s.code)) for s in statuses}
+    rows = overview.rows_for(statuses, values, view.latest_period)
+    flags = overview.flags_once(statuses)
+    st.html(overview.table_html(rows, lambda s: kpi_link(s.code), caption, columns)
+            + (f'<p class="cypp-small">{h(flags)}</p>' if flags else ""))
 
 
 POLARITY_WORDS = {"higher": "higher", "lower": "lower", "none": "not stated in the plan"}
@@ -623,11 +768,12 @@ def _table_body(df: pd.DataFrame, rag: list[str] | None, rag_column: str | None,
     def cell(v: Any) -> str:
         return h(f"{v:.1f}" if isinstance(v, float) else v)
 
-    head = "".join(f'<th scope="col">{h(c)}</th>' for c in df.columns)
+    head = "".join(f'<th scope="col" class="cypp-col-{h(re.sub(r"[^a-z0-9]+", "-", str(c).lower()).strip("-"))}">'
+                   f"{h(c)}</th>" for c in df.columns)
     rows = []
     for i, values in enumerate(df.itertuples(index=False)):
-        cells = [f'<td class="cypp-badge-{_rag_class(rag[i])} cypp-rag-cell">{cell(v)}</td>'
-                 if rag is not None and name == rag_column else f"<td>{cell(v)}</td>"
+        cells = [f'<td data-label="{h(name)}" class="cypp-badge-{_rag_class(rag[i])} cypp-rag-cell">{cell(v)}</td>'
+                 if rag is not None and name == rag_column else f'<td data-label="{h(name)}">{cell(v)}</td>'
                  for name, v in zip(df.columns, values)]
         rows.append(f"<tr>{''.join(cells)}</tr>")
     # A wide table scrolls sideways in its own box, which a keyboard user can reach and scroll (WCAG 2.1.1).
@@ -661,11 +807,45 @@ def area_names(conn: duckdb.DuckDBPyConnection) -> dict[str, str]:
     return store.area_names(conn)
 
 
+HISTORY_COLUMNS = {"batch_id": "Upload", "kind": "Kind", "user_name": "Loaded by", "file_name": "File",
+                   "loaded_at": "Loaded (UTC)", "rows_added": "Rows added", "rows_revised": "Rows revised",
+                   "rows_unchanged": "Rows unchanged", "status": "Status", "rolled_back_at": "Rolled back (UTC)",
+                   "rolled_back_by": "Rolled back by", "sha256": "File fingerprint (SHA-256)"}
+KIND_WORDS = {"upload": "Upload", "plan": "Bundled: the plan's own figures", "illustrative": "Bundled: illustrative",
+              "fingertips": "Bundled: Fingertips"}
+STATUS_WORDS = {"loaded": "Loaded", "rolled back": "Rolled back"}
+
+
 def upload_history(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Every upload, newest first, in words a performance manager uses."""
-    return store.history(conn).rename(columns={
-        "batch_id": "batch_id", "kind": "kind", "user_name": "who", "file_name": "file", "loaded_at": "when (UTC)",
-        "rows_added": "added", "rows_revised": "revised", "rows_unchanged": "unchanged"})
+    """Every upload, newest first, in words a performance manager uses: plain column names, bundled data loads
+    marked as such, times to the minute, and blanks (not "None") where there is nothing to say."""
+    raw = store.history(conn)
+    shown = raw[[c for c in HISTORY_COLUMNS if c in raw]].copy()
+    shown["kind"] = shown["kind"].map(lambda k: KIND_WORDS.get(k, k))
+    shown["status"] = shown["status"].map(lambda k: STATUS_WORDS.get(k, k))
+    for col in ("loaded_at", "rolled_back_at"):
+        shown[col] = [f"{v:%d %b %Y %H:%M}" if pd.notna(v) else "" for v in shown[col]]
+    shown = shown.astype(object).where(shown.notna(), "")
+    return shown.rename(columns=HISTORY_COLUMNS)
+
+
+def batch_label(row: pd.Series) -> str:
+    """How an upload is named in the roll-back list: number, file, who, when, rows; bundled loads marked."""
+    bundled = "" if row["kind"] == "upload" else " · BUNDLED DATA LOAD"
+    return (f"Upload {row['batch_id']} · {row['file_name']} · {row['user_name']} · "
+            f"{row['loaded_at']:%d %b %Y %H:%M} · {int(row['rows_added']) + int(row['rows_revised'])} rows{bundled}")
+
+
+def rollback_question(row: pd.Series) -> str:
+    """The confirmation a roll back asks for, naming the upload's file, user, date and rows."""
+    text = (f"Roll back upload {row['batch_id']}: **{markdown_literal(str(row['file_name']))}**, loaded by "
+            f"**{markdown_literal(str(row['user_name']))}** on {row['loaded_at']:%d %B %Y at %H:%M} UTC "
+            f"({int(row['rows_added']):,} rows added, {int(row['rows_revised']):,} revised)? Its figures will go "
+            "and the figures it revised will come back.")
+    if row["kind"] != "upload":
+        text += (" **This is a bundled data load** that came with the dashboard, not someone's upload: rolling it "
+                 "back removes those figures from every page.")
+    return text
 
 
 # --- downloads next to every chart and table (files are made only when a button is pressed) ---------

@@ -21,7 +21,8 @@ if notice:
     st.success(notice)
 held = actions.current(view.conn, plan.id, view.as_at)
 if held.empty:
-    st.info("This plan has no actions yet. Editors can add them by uploading a CSV of actions below.")
+    st.info("No actions are recorded for this plan yet. When the partnership agrees its actions, each is shown "
+            "here with its lead, due date and progress.")
 else:
     rows = actions.rated(held, today, view.config.settings)
     counts = actions.counts(rows)

@@ -87,11 +87,9 @@ with uploads_tab:
     history = store.history(conn)
     st.caption("Every upload, newest first. Rolling back an upload removes its figures and brings back the ones "
                "it revised; it is kept in this list as rolled back.")
-    st.dataframe(history.drop(columns=["sha256"]), hide_index=True, width="stretch", column_config={
-        "batch_id": "Upload", "kind": "Kind", "user_name": "By", "file_name": "File", "loaded_at": "Loaded (UTC)",
-        "rows_added": "Added", "rows_revised": "Revised", "rows_unchanged": "Unchanged", "status": "Status",
-        "rolled_back_at": "Rolled back (UTC)", "rolled_back_by": "Rolled back by"})
-    ui.downloads_for_table(history.drop(columns=["sha256"]), "uploads")
+    shown = ui.upload_history(conn)
+    st.dataframe(shown, hide_index=True, width="stretch")
+    ui.downloads_for_table(shown, "uploads")
     pending = st.session_state.get("admin_rollback")
     loaded = history[history["status"] == "loaded"]
     if len(loaded) > ROLLBACK_LIST:
@@ -100,9 +98,10 @@ with uploads_tab:
     for batch in loaded.head(ROLLBACK_LIST).itertuples():
         with st.container(border=True):
             info, action = st.columns([4, 1], vertical_alignment="center")
-            info.text(f"Upload {batch.batch_id} · {batch.kind} · {batch.file_name} · by {batch.user_name} · "
-                      f"{batch.loaded_at:%d %b %Y %H:%M} · {batch.rows_added} added, {batch.rows_revised} revised")
+            row = loaded.loc[batch.Index]
+            info.text(ui.batch_label(row))
             if pending == batch.batch_id:
+                info.warning(ui.rollback_question(row), icon=":material/warning:")
                 if action.button("Yes, roll back", key=f"confirm_{batch.batch_id}", type="primary"):
                     st.session_state.pop("admin_rollback", None)
                     report(lambda b=batch.batch_id: auth.rollback(conn, account, b),

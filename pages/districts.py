@@ -1,15 +1,21 @@
-"""District drill-down: one KPI for the county, its six districts and England, side by side."""
+"""District drill-down: every KPI for each district against the county (the matrix), then one KPI for the
+county, its districts and England side by side, and each district's trend beside the county's."""
 import streamlit as st
 
-from cypp_dash import charts, status, ui
+from cypp_dash import charts, districts, status, ui
 
-view = ui.page("Districts", needs_area=False)
+view = ui.page("Districts")
 plan = view.plan
 codes = [k.code for k in plan.kpis]
-st.title("Districts compared")
+chosen = view.area if view.area in plan.districts else None
+st.title(f"Districts compared: {view.area_name}")
 if not codes or not plan.districts:
     st.info("This plan has no measures with district figures.")
     st.stop()
+st.caption(f"{plan.name} · {view.config.area_name(plan.area)} and districts · {view.period_text}"
+           + (f" · {view.area_name} is marked in each table and chart" if chosen else ""))
+ui.illustrative_notice(view.statuses())
+
 code = ui.remembered("kpi", codes, codes[0], "w_kpi")
 code = st.selectbox("KPI", codes, key="w_kpi",
                     format_func=lambda c: ui.kpi_label(plan.kpi(c)))
@@ -18,9 +24,7 @@ ui.keep_in_url(kpi=code)
 kpi = plan.kpi(code)
 st.header(ui.kpi_label(kpi))  # the KPI named in words too: paper view hides the selector
 rows = view.districts(kpi)
-st.caption(f"{plan.name} · {view.config.area_name(plan.area)} and districts · period: {view.period_text} · "
-           "the same RAG rules as the county; sorted best first")
-ui.illustrative_notice(rows)
+st.caption("The same RAG rules as the county; sorted best first")
 
 ordered = status.best_first(rows, kpi)
 table = ui.rag_table(ordered, {"area_name": "Area", "value_fmt": "Latest", "period": "Period", "ci_low": "95% CI low",
@@ -32,6 +36,12 @@ if any(r.value is not None for r in rows):
     ui.chart(charts.district_chart, kpi, rows, view.period_text)
     ui.downloads_for_chart(charts.district_chart, f"{code}-districts-{view.period or 'latest'}", kpi, rows,
                            view.period_text)
+trends = ui.cached_district_trends(view.version, plan.id, code, view.period, view.as_at)
+source = ui.source_line(rows)
+illustrative = any(r.illustrative for r in rows)
+if ui.chart(charts.district_trends_chart, kpi, trends, plan.area, view.period_text, source, illustrative):
+    ui.downloads_for_chart(charts.district_trends_chart, f"{code}-district-trends-{view.period or 'latest'}", kpi,
+                           trends, plan.area, view.period_text, source, illustrative)
 centre = status.funnel_centre(rows, plan.area)
 if centre and ui.chart(charts.funnel_chart, kpi, rows, centre[0], centre[1], view.period_text):
     ui.downloads_for_chart(charts.funnel_chart, f"{code}-funnel-{view.period or 'latest'}", kpi, rows, centre[0],
@@ -41,4 +51,14 @@ if centre and ui.chart(charts.funnel_chart, kpi, rows, centre[0], centre[1], vie
 else:
     st.info("No funnel plot: funnels are drawn for percentages and rates with each area's numerator and "
             "denominator, not for plain counts or where those are not held.")
-st.caption(ui.source_line(rows))
+st.caption(source)
+
+st.header(f"Every KPI: each district against {view.config.area_name(plan.area)}")
+st.caption(f"Each district's latest figure compared with {view.config.area_name(plan.area)}'s for the same period "
+           "by its 95% confidence interval (as Fingertips compares a district with its county): better or worse "
+           "when the whole interval lies on one side, similar when it includes the county's figure.")
+cells = ui.cached_district_matrix(view.version, plan.id, view.period, view.as_at)
+st.html(districts.matrix_html(cells, plan, view.config,
+                              f"Districts against {view.config.area_name(plan.area)} ({view.period_text})", chosen))
+ui.downloads_for_table(districts.matrix_frame(cells, plan, view.config),
+                       f"{plan.id}-districts-matrix-{view.period or 'latest'}")

@@ -2,13 +2,16 @@
 England and target, then the SPC chart). Paper view shows every KPI in turn, as a board paper would."""
 import streamlit as st
 
-from cypp_dash import charts, status, ui
+from cypp_dash import charts, freshness, overview, status, ui
 from cypp_dash.web import benchmark as benchmark_ui
 from cypp_dash.web import commentary_view, session
 
 view = ui.page("Partnership")
 plan = view.plan
 ids = [p.id for p in plan.partnerships]
+linked = ui.kpi_from_link(plan)  # `?kpi=CODE` opens the partnership that holds the KPI
+if linked is not None and st.query_params.get("partnership") != linked.partnership_id:
+    st.query_params["partnership"] = linked.partnership_id
 pid = ui.remembered("partnership", ids, ids[0] if ids else None, "w_partnership")
 if not ids:
     st.title("Partnerships")
@@ -22,7 +25,7 @@ partnership = plan.partnership(pid)
 statuses = view.statuses(pid)
 
 st.title(partnership.name)
-st.markdown(f":small[{plan.name} · {view.area_name} · period: {view.period_text}]  \n"
+st.markdown(f":small[{plan.name} · {view.area_name} · {view.period_text}]  \n"
             f"**Priority:** {partnership.priority}  \n**Board:** {partnership.board} · reports to "
             f"{partnership.reports_to} · meets {partnership.meets}")
 ui.illustrative_notice(statuses)
@@ -41,12 +44,15 @@ approved = commentary_view.approved_for(view)
 waiting = commentary_view.waiting_for(view, account)
 
 st.header("Summary")
-summary = ui.rag_table(statuses, {"code": "Code", "kpi": "KPI", "baseline_text": "Baseline (plan)", "value_fmt": "Latest",
-                        "period": "Period", "england_text": "England (plan)", "target": "Target",
-                        "rag_label": "RAG", "reason": "Why"},
+SUMMARY_COLUMNS = {"code": "Code", "kpi": "KPI", "baseline_text": "Baseline (plan)", "value_fmt": "Latest",
+                   "period": "Period", "england_text": "England (plan)", "target": "Target", "rag_label": "RAG",
+                   "reason": "Why"}
+if view.paper:  # a one-page summary: the plan's baseline and England words are in each KPI's reason
+    SUMMARY_COLUMNS = {k: v for k, v in SUMMARY_COLUMNS.items() if k not in ("baseline_text", "england_text")}
+summary = ui.rag_table(statuses, SUMMARY_COLUMNS,
                        caption=f"{partnership.name}: each KPI's latest figure ({view.area_name}, {view.period_text})")
 ui.downloads_for_table(summary, f"{pid}-{view.area}-{view.period or 'latest'}-summary")
-st.caption(ui.source_line(statuses))
+st.caption(" · ".join(x for x in (overview.flags_once(statuses), ui.source_line(statuses)) if x))
 benchmark_ui.published_panel(view, [plan.kpi(s.code) for s in statuses])
 
 st.header("Each KPI in detail")
@@ -60,22 +66,36 @@ for s in statuses if view.paper else [s for s in statuses if s.code == code]:
     kpi = plan.kpi(s.code)
     st.subheader(ui.kpi_label(kpi), divider="gray")
     ui.rag_and_reason(s)
+    if lag := freshness.lag_text(s.period, view.latest_period):
+        st.caption(f"This KPI's figures stop at {s.period}: {lag} since.")
     if kpi.relation == "related":
         st.caption(f"Related indicator, not the measure itself: {kpi.relation_note}")
-    rows = view.series(kpi, [view.area])
+    with_england = view.series(kpi, [view.area, status.ENGLAND])  # England's own series, where held
+    rows = with_england[with_england["area_code"] == view.area]
+    has_chart = False
     if rows["value"].notna().any():
         target = kpi.target.value
-        ui.chart(charts.trend_chart, kpi, rows, s, view.period_text, target=target)
-        ui.downloads_for_chart(charts.trend_chart, f"{kpi.code}-{view.area}-{view.period or 'latest'}-trend",
-                               kpi, rows, s, view.period_text, target=target)
         spc = ui.memo(status.spc_for, kpi, rows, s, view.config.settings)
-        if spc and spc[1].enough_data:
-            ui.chart(charts.spc_chart, kpi, spc[0], spc[1], s, view.period_text, s.assurance_target)
-            ui.downloads_for_chart(charts.spc_chart, f"{kpi.code}-{view.area}-{view.period or 'latest'}-spc",
-                                   kpi, spc[0], spc[1], s, view.period_text, s.assurance_target)
-        else:
-            st.info(spc[1].reason if spc else "An SPC chart needs a run of figures; there are too few here.")
+        has_spc = has_chart = bool(spc and spc[1].enough_data)
+        # The KPI is named once, above: its trend and SPC charts side by side (stacked on a phone), sized so a
+        # board paper prints them on A4; the downloads are the full-size charts with the KPI's name as title.
+        stem = f"{kpi.code}-{view.area}-{view.period or 'latest'}"
+        left, right = st.columns(2, gap="small")
+        with left:
+            ui.chart(charts.trend_chart, kpi, with_england, s, view.period_text, target=target, **ui.PAPER_CHART,
+                     title="Trend")
+            ui.downloads_for_chart(charts.trend_chart, f"{stem}-trend", kpi, with_england, s, view.period_text,
+                                   target=target)
+        with right:
+            if has_spc:
+                ui.chart(charts.spc_chart, kpi, spc[0], spc[1], s, view.period_text, s.assurance_target,
+                         **ui.PAPER_CHART, title="Statistical process control")
+                ui.downloads_for_chart(charts.spc_chart, f"{stem}-spc", kpi, spc[0], spc[1], s, view.period_text,
+                                       s.assurance_target)
+            else:
+                st.info(spc[1].reason if spc else "An SPC chart needs a run of figures; there are too few here.")
     else:
         st.info(f"No figures held for {view.area_name} yet ({kpi.baseline.text}).")
-    ui.kpi_facts(s)
+    # Paper view says the flags once (under the summary) and SPC in its chart (variation and assurance).
+    ui.kpi_facts(s, leave_out=("Flags", "Statistical process control") if view.paper and has_chart else ())
     commentary_view.kpi_commentary(view, s, approved, waiting, account, marks.get(s.code))

@@ -104,17 +104,35 @@ history = ui.upload_history(view.conn)
 st.dataframe(history, hide_index=True, width="stretch")
 ui.downloads_for_table(history, "upload-history")
 if auth.has_role(account, "admin"):
-    loaded = history[history["status"] == "loaded"]["batch_id"].tolist()
-    if loaded:
-        col1, col2 = st.columns([2, 1])
-        batch = col1.selectbox("Roll back an upload", loaded, key="rollback_batch")
-        if col2.button("Roll back", key="rollback_go"):
-            try:
-                auth.rollback(view.conn, account, int(batch))
-            except (store.StoreError, auth.PermissionDenied) as e:
-                st.error(str(e))
-            else:
-                st.success(f"Upload {batch} has been rolled back: its figures are gone and those it revised are back.")
+    st.subheader("Roll back an upload")
+    if st.session_state.pop("cypp_rollback_clear", False):
+        st.session_state["rollback_batch"] = None  # never leave a batch chosen after a roll back
+    result = st.session_state.get("cypp_rollback_result")
+    if result:  # the outcome of the last roll back stays on screen
+        (st.success if result[0] == "ok" else st.error)(result[1])
+    batches = store.history(view.conn)
+    loaded = batches[batches["status"] == "loaded"].set_index("batch_id", drop=False)
+    if loaded.empty:
+        st.caption("No upload is loaded, so there is nothing to roll back.")
+    else:
+        batch = st.selectbox("Upload to roll back", loaded.index.tolist(), index=None, key="rollback_batch",
+                             placeholder="Choose an upload", format_func=lambda b: ui.batch_label(loaded.loc[b]))
+        if batch is not None:
+            st.warning(ui.rollback_question(loaded.loc[batch]), icon=":material/warning:")
+            yes, no = st.columns(2)
+            if yes.button(f"Yes, roll back upload {batch}", type="primary", key="rollback_go"):
+                try:
+                    auth.rollback(view.conn, account, int(batch))
+                except (store.StoreError, auth.PermissionDenied) as e:
+                    st.session_state["cypp_rollback_result"] = ("error", f"Upload {batch} was not rolled back: {e}")
+                else:
+                    st.session_state["cypp_rollback_result"] = (
+                        "ok", f"Upload {batch} ({loaded.loc[batch, 'file_name']}) has been rolled back: its "
+                              "figures are gone and those it revised are back.")
+                st.session_state["cypp_rollback_clear"] = True
+                st.rerun()
+            if no.button("Cancel", key="rollback_cancel"):
+                st.session_state["cypp_rollback_clear"] = True
                 st.rerun()
 else:
     st.caption("Administrators can roll back an upload from here.")

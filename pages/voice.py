@@ -10,7 +10,8 @@ st.title("Voice of children and young people")
 consultation = voice.voice_of(plan)
 if consultation is None:
     st.caption(plan.name)
-    st.info("This plan holds no consultation results. A plan's `voice:` section in its YAML file adds them here.")
+    st.info("No consultation with children and young people is recorded for this plan yet. When the partnership "
+            "holds one, what they said is shown here.")
     st.stop()
 
 st.caption(f"{plan.name} · {consultation.title}" + (f" · as of {consultation.as_of}" if consultation.as_of else ""))

@@ -10,8 +10,8 @@ st.caption(f"{view.plan.name} · {view.area_name} · every indicator held for th
            "do not use, latest figure each")
 rows = view.wider_outcomes()
 if rows.empty:
-    st.info(f"No other indicators are held for {view.area_name}. Importing a Fingertips download "
-            "(`python -m cypp_dash import FILE`) adds its indicators here.")
+    st.info(f"No other published indicators are held for {view.area_name} yet. When the performance team adds "
+            "more published figures, those this plan's measures do not use are listed here.")
     st.stop()
 
 if (rows["flags"].str.contains("estimate")).any():

@@ -172,7 +172,9 @@ def test_the_board_report_reopens_with_its_summary_table_and_a_picture_per_kpi_w
         assert cells[5] == f"{status.RAG_SYMBOLS[s.rag]} {status.RAG_WORDS[s.rag]}"
         assert cells[6] == s.reason
     with_figures = sum(s.value is not None for s in statuses)
-    assert len(report.inline_shapes) == with_figures
+    xml = report.element.xml
+    assert xml.count('descr="Line chart of') == with_figures
+    assert xml.count('descr="SPC chart of') <= with_figures
     if partnership == "mental-health":
         assert with_figures < len(statuses)  # MH05 has no figure yet: in the table, without a chart
     text = "\n".join(p.text for p in report.paragraphs)
@@ -188,12 +190,19 @@ def test_the_board_report_reopens_with_its_summary_table_and_a_picture_per_kpi_w
             assert s.flags.replace(",", ", ") in text
 
 
-def test_the_board_report_is_plain_text_without_field_codes(conn, config, plan, tmp_path):
+def test_the_board_report_numbers_its_pages_with_word_fields_and_puts_spc_beside_the_trend(conn, config, plan,
+                                                                                            tmp_path):
     out = export.board_report(conn, config, plan, "send", tmp_path / "send.docx")
     with zipfile.ZipFile(out) as z:
         xml = "".join(z.read(n).decode("utf-8") for n in z.namelist() if n.endswith(".xml"))
-    assert "w:fldChar" not in xml and "w:instrText" not in xml and "w:fldSimple" not in xml
+    assert " PAGE " in xml and " NUMPAGES " in xml and 'w:fldCharType="begin"' in xml
     assert 'descr="Line chart of SD01' in xml  # pictures carry alternative text
+    assert 'descr="SPC chart of SD01' in xml
+    report = docx.Document(str(out))
+    footer = "\n".join(p.text for p in report.sections[0].footer.paragraphs)
+    assert "Produced on " in footer and "Page " in footer and " of " in footer
+    text = "\n".join(p.text for p in report.paragraphs)
+    assert "figures to 2025/26 Q4" in text, "the quarter shown, not just 'latest'"
 
 
 def test_the_report_command_writes_a_word_file(db_path, tmp_path):

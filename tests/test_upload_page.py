@@ -54,3 +54,34 @@ def test_a_good_file_is_previewed_then_loaded_and_shows_on_the_partnership_page(
     assert conn.execute("SELECT user_name FROM batches WHERE kind = 'upload'").fetchone()[0] == "pat"
     page = app_page("partnership.py", query={"partnership": "early-help"})
     assert "93.1%" in all_tables(page)[0].to_string()
+
+
+@pytest.fixture
+def admin(conn):
+    auth.add_user(conn, "ada", "admin", "correct horse battery", actor="test")
+    return {session.SESSION_ACCOUNT: auth.Account("ada", "admin"), session.SESSION_SEEN: time.time()}
+
+
+def test_rollback_names_the_upload_asks_for_confirmation_and_keeps_its_result_on_screen(app_page, admin, conn):
+    at = app_page("upload.py", state=admin)
+    at.file_uploader[0].set_value(("q1.csv", GOOD, "text/csv")).run()
+    at.button(key="confirm_upload").click().run()
+    batch = int(conn.execute("SELECT batch_id FROM batches WHERE kind = 'upload'").fetchone()[0])
+    at = app_page("upload.py", state=admin)
+    choice = at.selectbox(key="rollback_batch")
+    assert choice.value is None, "no upload is chosen until someone chooses one"
+    labels = list(choice.options)  # as shown
+    assert any("BUNDLED DATA LOAD" in label for label in labels)
+    assert not any("BUNDLED" in label for label in labels if label.startswith(f"Upload {batch} "))
+    choice.set_value(batch).run()
+    question = " ".join(w.value for w in at.warning).replace("\\", "").replace("\u2060", "")  # as read
+    assert f"Roll back upload {batch}" in question and "q1.csv" in question and "ada" in question
+    assert "1 rows added" in question
+    assert conn.execute("SELECT status FROM batches WHERE batch_id = ?", [batch]).fetchone()[0] == "loaded"
+    at.button(key="rollback_go").click().run()
+    assert not at.exception
+    assert conn.execute("SELECT status FROM batches WHERE batch_id = ?", [batch]).fetchone()[0] == "rolled back"
+    assert f"Upload {batch} (q1.csv) has been rolled back" in " ".join(s.value for s in at.success)
+    assert at.selectbox(key="rollback_batch").value is None, "nothing is left chosen after a roll back"
+    history = next(t for t in all_tables(at) if "Loaded by" in t.columns)
+    assert "None" not in history.astype(str).to_string() and "batch_id" not in history.columns

@@ -1,0 +1,143 @@
+"""The Districts page's drill-down: each district against its county for every KPI (the districts-by-KPI
+matrix), and each district's figures over time (small multiples).
+
+A district is compared with the county the way Fingertips compares a sub-area with its parent area: the
+district's 95% confidence interval against the county's figure for the same period (stats.compare_with_england
+with the county's figure as the comparator). "Better" or "worse" when the whole interval lies on one side,
+judged by the KPI's polarity; "similar" when it includes the county's figure; "not compared" when either
+figure, the interval or a better direction is missing, or the KPI is a count (a district's count is part of
+the county's)."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import duckdb
+import pandas as pd
+
+from cypp_dash import stats, store
+from cypp_dash.config import Config, Kpi, Plan
+from cypp_dash.periods import parse_period
+from cypp_dash.status import fmt
+
+COMPARISON_WORDS = {"better": "▲ Better", "similar": "● Similar", "worse": "▼ Worse", "not compared": "– Not compared"}
+COMPARISON_TINTS = {"better": "#CCE2D8", "similar": "#F3F2F1", "worse": "#F4CDC6", "not compared": "#FFFFFF"}
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One district's latest figure for one KPI, compared with the county's figure for the same period."""
+
+    kpi: str
+    area: str
+    period: str | None
+    value: float | None
+    unit: str
+    comparison: str  # "better", "similar", "worse", "not compared"
+
+    @property
+    def text(self) -> str:
+        return f"{COMPARISON_WORDS[self.comparison]} ({fmt(self.value, self.unit)})" if self.value is not None \
+            else "– No figure"
+
+
+def _num(x) -> float | None:
+    try:
+        f = float(x)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(f) else f
+
+
+def _interval(row: pd.Series, kpi: Kpi) -> stats.Interval | None:
+    low, high = _num(row.get("ci_low")), _num(row.get("ci_high"))
+    if low is not None and high is not None:
+        return stats.Interval(low, high, 0.95)
+    return stats.interval_for(kpi.unit, _num(row.get("value")), _num(row.get("numerator")),
+                              _num(row.get("denominator")))
+
+
+def compare_with_county(kpi: Kpi, district_row: pd.Series | None, county_value: float | None) -> str:
+    """The district's 95% interval against the county's figure: better, similar, worse or not compared."""
+    if district_row is None or county_value is None or kpi.unit == "count":
+        return "not compared"  # a district's count is a part of the county's, not a figure to compare with it
+    value = _num(district_row.get("value"))
+    ci = _interval(district_row, kpi) if value is not None else None
+    if ci is None:
+        return "not compared"
+    return stats.compare_with_england(value, ci.low, ci.high, county_value, kpi.polarity)
+
+
+def matrix(conn: duckdb.DuckDBPyConnection, config: Config, plan: Plan, period: str | None = None,
+           as_at: datetime | date | None = None) -> list[list[Cell]]:
+    """One row per KPI of the plan, one cell per district: the district's figure for the county's latest period
+    (at or before `period`) and how it compares with the county's."""
+    up_to = parse_period(period).end if period else None
+    ids = sorted({k.indicator_id for k in plan.kpis})
+    rows = store.series(conn, ids, [plan.area, *plan.districts], up_to=up_to, as_at=as_at)
+    rows = rows[rows["value"].notna()]
+    out = []
+    for kpi in plan.kpis:
+        mine = rows[rows["indicator_id"] == kpi.indicator_id]
+        county = mine[mine["area_code"] == plan.area]
+        latest = county.iloc[-1] if not county.empty else None
+        county_value = _num(latest["value"]) if latest is not None else None
+        cells = []
+        for d in plan.districts:
+            theirs = mine[mine["area_code"] == d]
+            if latest is not None:
+                theirs = theirs[theirs["period"] == latest["period"]]
+            row = theirs.iloc[-1] if not theirs.empty else None
+            cells.append(Cell(kpi.code, d, row["period"] if row is not None else None,
+                              _num(row["value"]) if row is not None else None, kpi.unit,
+                              compare_with_county(kpi, row, county_value)))
+        out.append(cells)
+    return out
+
+
+def matrix_frame(cells: list[list[Cell]], plan: Plan, config: Config) -> pd.DataFrame:
+    """The matrix as a table: KPI, then one column per district (word, symbol and figure), for the downloads."""
+    return pd.DataFrame([{"KPI": f"{row[0].kpi} {plan.kpi(row[0].kpi).name}" if row else "",
+                          **{config.area_name(c.area): c.text for c in row}} for row in cells])
+
+
+def trends_frame(conn: duckdb.DuckDBPyConnection, config: Config, plan: Plan, kpi: Kpi, period: str | None = None,
+                 as_at: datetime | date | None = None) -> pd.DataFrame:
+    """The county's and each district's figures for a KPI over time (the small multiples' data): one row per
+    area and period, with the area's name, the run of the county's kind of period only."""
+    up_to = parse_period(period).end if period else None
+    rows = store.series(conn, [kpi.indicator_id], [plan.area, *plan.districts], up_to=up_to, as_at=as_at)
+    rows = rows[rows["value"].notna()].copy()
+    if rows.empty:
+        return rows.assign(area_name=pd.Series(dtype=str))
+    kinds = rows["period"].map(lambda p: parse_period(p).kind)
+    county = rows[rows["area_code"] == plan.area]
+    kind = kinds[county.index[-1]] if not county.empty else kinds.iloc[-1]
+    rows = rows[kinds == kind]
+    rows["area_name"] = rows["area_code"].map(config.area_name)
+    return rows[["area_code", "area_name", "period", "period_end", "value"]].reset_index(drop=True)
+
+
+def matrix_html(cells: list[list[Cell]], plan: Plan, config: Config, caption: str, chosen: str | None = None) -> str:
+    """The matrix as one escaped HTML table: a row per KPI, a column per district, each cell the comparison in
+    word and symbol on its tint, with the figure; the chosen district's column marked."""
+    import html
+
+    e = lambda v: html.escape(str(v), quote=True)  # noqa: E731
+    head = '<th scope="col">KPI</th>' + "".join(
+        f'<th scope="col"{" class=cypp-chosen" if d == chosen else ""}>{e(config.area_name(d))}'
+        + (" (chosen)" if d == chosen else "") + "</th>" for d in plan.districts)
+    body = []
+    for row in cells:
+        if not row:
+            continue
+        kpi = plan.kpi(row[0].kpi)
+        tds = "".join(f'<td data-label="{e(config.area_name(c.area))}" style="background:{COMPARISON_TINTS[c.comparison]}">'
+                      f"{e(COMPARISON_WORDS[c.comparison])}<br><span class=\"cypp-small\">"
+                      f"{e(fmt(c.value, c.unit) if c.value is not None else 'no figure')}"
+                      f"{' · ' + e(c.period) if c.period else ''}</span></td>" for c in row)
+        body.append(f'<tr><th scope="row">{e(kpi.code)} {e(kpi.name)}</th>{tds}</tr>')
+    return (f'<div class="cypp-table-wrap cypp-matrix" tabindex="0" role="region" aria-label="{e(caption)}">'
+            f'<table class="cypp-table"><caption>{e(caption)}</caption><thead><tr>{head}</tr></thead>'
+            f"<tbody>{''.join(body)}</tbody></table></div>")
