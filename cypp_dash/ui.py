@@ -358,15 +358,18 @@ def _freeze_long_lived_objects() -> None:
     gc.freeze()
 
 
-def page(title: str, *, needs_area: bool = True) -> View:
-    """Start a page: window title, paper view, the shared sidebar, and the view it describes."""
+def page(title: str, *, needs_area: bool = True, gated: bool = True) -> View:
+    """Start a page: window title, paper view, the shared sidebar, and the view it describes. The sign-in page
+    starts with `gated=False`: no viewing gate, and no sidebar choices (they read the store's periods, which a
+    dashboard that needs sign-in shows no one before it), so its view is the first plan at its defaults."""
     _through_app_navigation()
     _freeze_long_lived_objects()
     house_styles()
     cfg = config()
     conn = connection()
     # A dashboard whose viewing needs sign-in stops here, before any figure is read.
-    session.gate_viewing(APP_TITLE)
+    if gated:
+        session.gate_viewing(APP_TITLE)
     try:
         version = data_version(_pin_run())
     except duckdb.Error as e:
@@ -375,6 +378,8 @@ def page(title: str, *, needs_area: bool = True) -> View:
     paper = _param("view") == "paper"
     if paper:
         apply_paper_view()
+    if not gated:
+        return View(cfg, cfg.plans[0], cfg.plans[0].area, None, None, paper, conn, version)
     # The sidebar is drawn even in paper view (hidden by CSS) so the choices keep working. It says what is
     # shown; the choices themselves sit behind one button (a popover's widgets are drawn only when it opens,
     # which keeps every page quick to open: see README Performance).
@@ -671,7 +676,7 @@ def kpi_definitions(kpis: list[Kpi]) -> None:
 
 
 def paper_view_if_asked() -> bool:
-    """For a page that does not start with `page()` (sign-in): apply paper view when the address asks;
+    """For a page that does not start with `page()` (the public view): apply paper view when the address asks;
     also the menu's keyboard focus style that `page()` gives other pages."""
     house_styles()
     paper = _param("view") == "paper"

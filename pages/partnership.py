@@ -75,7 +75,7 @@ for s in statuses if view.paper else [s for s in statuses if s.code == code]:
     rows = with_england[with_england["area_code"] == view.area]
     has_chart = False
     if rows["value"].notna().any():
-        target = next((r.value for r in kpi.target.rules if r.value is not None), None)
+        target = kpi.target.value
         spc = ui.memo(status.spc_for, kpi, rows, s, view.config.settings)
         has_spc = has_chart = bool(spc and spc[1].enough_data)
         # The KPI is named once, above: its trend and SPC charts side by side (stacked on a phone), sized so a

@@ -30,7 +30,7 @@ def trend(conn, config, plan, code: str, area: str | None = None):
     area = area or plan.area
     row = next(s for s in status.plan_status(conn, config, plan, area) if s.code == code)
     return charts.trend_chart(kpi, store.series(conn, [kpi.indicator_id], [area]), row, "latest",
-                              target=export.target_value(kpi))
+                              target=kpi.target.value)
 
 
 # --- chart pictures -------------------------------------------------------------------------------------
