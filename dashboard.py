@@ -4,6 +4,8 @@ from pathlib import Path
 
 import streamlit as st
 
+from cypp_dash.web import prepare
+
 # The window icon is the app's own picture: a Material icon name here makes the browser fetch it from
 # fonts.gstatic.com, and nothing should leave the server's own address (a council network may block it).
 st.set_page_config(page_title="CYPP performance dashboard",
@@ -31,5 +33,7 @@ PAGES = [
             url_path="accessibility"),
 ]
 
+# After any write, the default views' statistics and charts are worked out in the background (README Performance).
+prepare.start()
 # Expanded: with fourteen pages Streamlit would otherwise hide the last four behind "View more".
 st.navigation(PAGES, expanded=True).run()

@@ -306,6 +306,23 @@ def plan_rows(conn, plan, area_code: str | None = None, all_rows: pd.DataFrame |
     return pd.DataFrame(out).reindex(columns=cols)
 
 
+def published_sentence(row: pd.Series, region_name: str = "") -> str:
+    """One plan KPI's published figure in a line (paper view says it under the KPI instead of a table):
+    "DfE LAIT 2025 (same measure): 70 · England 90 · West Midlands 84 · statistical neighbours 90.5 ·
+    rank 148 of 151 · band D"."""
+    value = row.get("value")
+    if value is None or pd.isna(value):
+        return f"DfE LAIT ({row['relation_text']}): no published figure held for this area."
+    d = row.get("decimals")
+    parts = [figure_text(value, d), f"England {figure_text(row['england'], d)}",
+             f"{region_name or 'region'} {figure_text(row['region'], d)}",
+             f"statistical neighbours {figure_text(row['neighbours_average'], d)}",
+             f"rank {rank_text(row['rank'], row['rank_of'], row.get('why_no_rank') or '')}"]
+    if row.get("quartile_band"):
+        parts.append(f"band {row['quartile_band']}")
+    return f"DfE LAIT {row['period']} ({row['relation_text']}): " + " · ".join(parts)
+
+
 def first_plan_measure(plan_rows: pd.DataFrame, ids: list[str]) -> list[str]:
     """The plan's published measures among `ids`, those that are the plan's own measure first."""
     if plan_rows.empty:

@@ -56,6 +56,19 @@ class Target:
     text: str
     rules: tuple[TargetRule, ...]
 
+    @property
+    def value(self) -> float | None:
+        """The figure the charts, pages and Word report mark as the target line: the first rule with a number,
+        or None when no rule names one."""
+        return next((r.value for r in self.rules if r.value is not None), None)
+
+    @property
+    def goal(self) -> float | None:
+        """The figure the plan aims to reach (an `absolute` or `improving_vs_target` rule's value): SPC's
+        assurance line. None when the target is judged against England, a baseline or a trend only."""
+        return next((r.value for r in self.rules if r.type in ("absolute", "improving_vs_target")
+                     and r.value is not None), None)
+
 
 @dataclass(frozen=True)
 class Published:

@@ -60,8 +60,9 @@ def chart_svg(chart: alt.TopLevelMixin | dict) -> str:
 
 def neutralise(value):
     """A cell as a spreadsheet should show it: text that could start a formula gets a leading apostrophe;
-    numbers (negative ones too) stay numbers."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+    numbers (negative ones too) stay numbers, and a lone "-" (LAIT's "no polarity", a blank in many tables)
+    is no formula."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS) and value != "-":
         return "'" + value
     return value
 
@@ -127,11 +128,6 @@ def _xlsx_value(v):
 
 
 # --- the Word board report -----------------------------------------------------------------------------
-
-def target_value(kpi: Kpi) -> float | None:
-    """The figure a chart marks as the target line (the first rule with a number), if any."""
-    return next((r.value for r in kpi.target.rules if r.value is not None), None)
-
 
 def _figure_text(value: float | None, unit: str, period: str | None, words: str = "") -> str:
     if value is None:
@@ -320,7 +316,7 @@ def report_document(conn: duckdb.DuckDBPyConnection, config: Config, plan: Plan,
         if series["value"].notna().any():
             # The trend and the SPC chart side by side, as on the paper view: the KPI is named once, above.
             words = freshness.figures_to([s.period], period)
-            trend = charts.trend_chart(kpi, series, s, words, target=target_value(kpi), **_SIDE_BY_SIDE,
+            trend = charts.trend_chart(kpi, series, s, words, target=kpi.target.value, **_SIDE_BY_SIDE,
                                        title="Trend")
             spc = status.spc_for(kpi, series, s, config.settings)
             spc_chart = (charts.spc_chart(kpi, spc[0], spc[1], s, words, s.assurance_target, **_SIDE_BY_SIDE,

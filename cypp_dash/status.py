@@ -10,26 +10,12 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from cypp_dash import stats, store
-from cypp_dash.config import Config, Kpi, Plan, Settings, TargetRule
+from cypp_dash import benchmark, stats, store
+from cypp_dash.config import Config, Kpi, Plan, Settings
 from cypp_dash.periods import PeriodError, parse_period
+from cypp_dash.rag_rules import ENGLAND_RULES, RAG_ORDER, RAG_SYMBOLS, RAG_WORDS, Evidence, ci_text, fmt, rag_for
 
-RAG_ORDER = {"green": 0, "amber": 1, "red": 2}
-RAG_WORDS = {"green": "On track", "amber": "Some concern", "red": "Off track", "not rated": "Not rated"}
-RAG_SYMBOLS = {"green": "✔", "amber": "▲", "red": "✖", "not rated": "–"}
 ENGLAND = "E92000001"
-_UNIT_WORDS = {"percent": "a percentage", "count": "a count", "weeks": "weeks", "days": "days"}
-_NEED_ENGLAND = {"above_england", "in_line_with_england"}
-_NEED_DIRECTION = {"above_england", "in_line_with_england", "improving_vs_baseline", "improving_vs_target",
-                   "improving_trend", "absolute"}
-
-
-@dataclass
-class Judgement:
-    """One rule's verdict: a RAG colour, or None when the rule cannot be judged, and why."""
-
-    rag: str | None
-    reason: str
 
 
 @dataclass
@@ -126,298 +112,6 @@ def _num(x) -> float | None:
     except (TypeError, ValueError):
         return None
     return None if math.isnan(f) else f
-
-
-def fmt(value: float | None, unit: str) -> str:
-    """A figure as a board reads it: 87.6%, 1,204, 46 weeks."""
-    if value is None:
-        return "no figure"
-    if unit == "percent":
-        return f"{value:.1f}%"
-    if unit == "count":
-        return f"{value:,.0f}"
-    if unit in ("weeks", "days"):
-        return f"{value:g} {unit}"
-    return f"{value:,.1f} ({unit})"
-
-
-def _gap_text(gap: float, unit: str) -> str:
-    return f"{abs(gap):.1f} percentage points" if unit == "percent" else fmt(abs(gap), unit)
-
-
-def _good_sign(polarity: str) -> int:
-    return 1 if polarity == "higher" else -1
-
-
-def worst(rags: list[str]) -> str:
-    return max(rags, key=lambda r: RAG_ORDER[r])
-
-
-# --- the rules --------------------------------------------------------------------------------
-
-@dataclass
-class Evidence:
-    """What the rules look at for one KPI and area."""
-
-    kpi: Kpi
-    area_name: str
-    value: float | None
-    period: str | None
-    ci: stats.Interval | None
-    england: float | None
-    england_period: str | None
-    england_unit: str | None
-    baseline: float | None
-    baseline_period: str | None
-    baseline_label: str
-    trend: stats.Trend | None
-    settings: Settings
-    england_out_of_date: bool = False
-    is_district: bool = False
-    spc: stats.SpcResult | None = None
-    suppressed: bool = False
-    parent: float | None = None
-    parent_name: str = ""
-    parent_period: str | None = None
-
-    @property
-    def england_words(self) -> str:
-        """England's figure named with its period: "2021/22: 81.0%"."""
-        figure = fmt(self.england, self.kpi.unit)
-        return f"{self.england_period}: {figure}" if self.england_period else f"period not stated: {figure}"
-
-
-def _ci_text(ci: stats.Interval, unit: str) -> str:
-    return f"{fmt(ci.low, unit)} to {fmt(ci.high, unit)}"
-
-
-def _includes(ci: stats.Interval | None, x: float | None) -> bool:
-    """True when a 95% interval includes x: the figure is not significantly different from it."""
-    return ci is not None and x is not None and min(ci.low, ci.high) <= x <= max(ci.low, ci.high)
-
-
-def _too_few(ev: Evidence, what: str) -> Judgement:
-    return Judgement("amber", f"not significantly different from the {what} (too few to tell: the 95% confidence "
-                              f"interval, {_ci_text(ev.ci, ev.kpi.unit)}, includes it)")
-
-
-def _out_of_date(ev: Evidence) -> Judgement:
-    return Judgement(None, f"comparator out of date: the England figure held is for {ev.england_words}, more than "
-                           f"two years before {ev.period}, so it is not called better or worse")
-
-
-def _rule_above_england(ev: Evidence, rule: TargetRule) -> Judgement:
-    kpi, s = ev.kpi, ev.settings
-    eng = ev.england_words
-    if ev.england_out_of_date:
-        return _out_of_date(ev)
-    if ev.ci is not None:
-        verdict = stats.compare_with_england(ev.value, ev.ci.low, ev.ci.high, ev.england, kpi.polarity)
-        ci = f"{fmt(ev.ci.low, kpi.unit)} to {fmt(ev.ci.high, kpi.unit)}"
-        if verdict == "better":
-            return Judgement("green", f"significantly better than England ({eng}): the 95% confidence interval "
-                                      f"({ci}) lies wholly on the better side")
-        if verdict == "worse":
-            return Judgement("red", f"significantly worse than England ({eng}): the 95% confidence interval ({ci}) "
-                                    "lies wholly on the worse side")
-        return Judgement("amber", f"not significantly different from England ({eng}): the 95% confidence interval "
-                                  f"({ci}) includes England's figure")
-    gap = (ev.value - ev.england) * _good_sign(kpi.polarity)
-    tol = s.in_line_tolerance
-    if gap > tol:
-        return Judgement("green", f"better than England ({eng}) by {_gap_text(gap, kpi.unit)}, more than the "
-                                  f"{tol:g}-point tolerance (no confidence interval)")
-    if gap < -tol:
-        return Judgement("red", f"worse than England ({eng}) by {_gap_text(gap, kpi.unit)}, more than the "
-                                f"{tol:g}-point tolerance (no confidence interval)")
-    return Judgement("amber", f"within {tol:g} points of England ({eng}), so not clearly above it "
-                              "(no confidence interval)")
-
-
-def _rule_in_line_with_england(ev: Evidence, rule: TargetRule) -> Judgement:
-    kpi, s = ev.kpi, ev.settings
-    eng = ev.england_words
-    if ev.england_out_of_date:
-        return _out_of_date(ev)
-    gap = (ev.value - ev.england) * _good_sign(kpi.polarity)
-    if ev.ci is not None:
-        verdict = stats.compare_with_england(ev.value, ev.ci.low, ev.ci.high, ev.england, kpi.polarity)
-        ci = f"{fmt(ev.ci.low, kpi.unit)} to {fmt(ev.ci.high, kpi.unit)}"
-        if verdict == "similar":
-            return Judgement("green", f"in line with England ({eng}): the 95% confidence interval ({ci}) includes it")
-        if verdict == "better":
-            return Judgement("green", f"significantly better than England ({eng}); 95% confidence interval {ci}")
-        if -gap <= s.in_line_tolerance * s.amber_multiple:
-            return Judgement("amber", f"significantly worse than England ({eng}) but by only "
-                                      f"{_gap_text(gap, kpi.unit)}; 95% confidence interval {ci}")
-        return Judgement("red", f"significantly worse than England ({eng}), by {_gap_text(gap, kpi.unit)}; "
-                                f"95% confidence interval {ci}")
-    tol = s.in_line_tolerance
-    if gap >= -tol:
-        words = "in line with" if gap <= tol else "better than"
-        return Judgement("green", f"{words} England ({eng}): the gap is {_gap_text(gap, kpi.unit)} "
-                                  f"(tolerance {tol:g} points, no confidence interval)")
-    if -gap <= tol * s.amber_multiple:
-        return Judgement("amber", f"below England ({eng}) by {_gap_text(gap, kpi.unit)}, outside the {tol:g}-point "
-                                  "tolerance but close (no confidence interval)")
-    return Judgement("red", f"well short of England ({eng}): worse by {_gap_text(gap, kpi.unit)} "
-                            "(no confidence interval)")
-
-
-def _rule_improving_vs_baseline(ev: Evidence, rule: TargetRule) -> Judgement:
-    kpi, s = ev.kpi, ev.settings
-    if ev.baseline is None:
-        return Judgement(None, f"there is no baseline figure to compare with (the plan says: \"{kpi.baseline.text}\")")
-    change = (ev.value - ev.baseline) * _good_sign(kpi.polarity)
-    threshold = s.improvement_threshold * abs(ev.baseline)
-    base = f"{ev.baseline_label} of {fmt(ev.baseline, kpi.unit)}"
-    if _includes(ev.ci, ev.baseline):
-        return _too_few(ev, base)
-    if change > threshold:
-        return Judgement("green", f"an improvement on the {base}")
-    if change < -threshold:
-        return Judgement("red", f"worse than the {base}")
-    return Judgement("amber", f"little changed from the {base} (within {s.improvement_threshold:.0%})")
-
-
-def _rule_improving_vs_target(ev: Evidence, rule: TargetRule) -> Judgement:
-    kpi, s = ev.kpi, ev.settings
-    target = fmt(rule.value, kpi.unit)
-    if (ev.value - rule.value) * _good_sign(kpi.polarity) >= 0:
-        return Judgement("green", f"meeting the target of {target}")
-    if _includes(ev.ci, rule.value):
-        return _too_few(ev, f"target of {target}")
-    if ev.baseline is None:
-        return Judgement("red", f"short of the target of {target}, with no baseline to show progress")
-    change = (ev.value - ev.baseline) * _good_sign(kpi.polarity)
-    base = f"{ev.baseline_label} of {fmt(ev.baseline, kpi.unit)}"
-    if _includes(ev.ci, ev.baseline):
-        return _too_few(ev, base)
-    if change > s.improvement_threshold * abs(ev.baseline):
-        return Judgement("amber", f"better than the {base} but short of the target of {target}")
-    return Judgement("red", f"not improving on the {base} towards the target of {target}")
-
-
-def _rule_improving_trend(ev: Evidence, rule: TargetRule) -> Judgement:
-    """The recent trend (Fingertips, yearly figures); for quarterly figures, SPC's verdict on the latest point."""
-    t = ev.trend
-    if t is not None and t.trend != "cannot be calculated":
-        text = t.text[0].lower() + t.text[1:]
-        return Judgement({"getting better": "green", "getting worse": "red"}.get(t.direction, "amber"), text)
-    if ev.spc is not None and ev.spc.variation:
-        text = ev.spc.variation_text[0].lower() + ev.spc.variation_text[1:].rstrip(".")
-        return Judgement({"special cause improving": "green", "special cause concerning": "red"}.get(
-            ev.spc.variation, "amber"), f"judged by statistical process control on quarterly figures ({text})")
-    return Judgement(None, t.text[0].lower() + t.text[1:] if t else "there are not enough figures for a trend")
-
-
-def _rule_absolute(ev: Evidence, rule: TargetRule) -> Judgement:
-    kpi, s = ev.kpi, ev.settings
-    gap = (ev.value - rule.value) * _good_sign(kpi.polarity)
-    target = fmt(rule.value, kpi.unit)
-    if gap >= 0:
-        return Judgement("green", f"meeting the target of {target}")
-    if _includes(ev.ci, rule.value):
-        return _too_few(ev, f"target of {target}")
-    if -gap <= s.absolute_amber_gap:
-        return Judgement("amber", f"close to the target of {target}: {_gap_text(gap, kpi.unit)} short")
-    return Judgement("red", f"well short of the target of {target}: {_gap_text(gap, kpi.unit)} short")
-
-
-_PLAN_AREA_RULES = {"improving_vs_baseline", "improving_vs_target", "absolute"}
-
-
-def _district_by_comparison(ev: Evidence, figure: str) -> tuple[str, str]:
-    """A district with no baseline of its own, rated as Fingertips rates sub-areas: by its 95% interval against
-    England (same period, or one no more than two years older), else against the plan's area."""
-    kpi = ev.kpi
-    if ev.ci is None:
-        return "not rated", (f"Not rated: {figure}; the plan's baseline and target are for the plan's area, and "
-                             "without a confidence interval this district cannot be compared by interval.")
-    if ev.england is not None and not ev.england_out_of_date:
-        verdict = stats.compare_with_england(ev.value, ev.ci.low, ev.ci.high, ev.england, kpi.polarity)
-        against = f"England ({ev.england_words})"
-    elif ev.parent is not None:
-        verdict = stats.compare_with_england(ev.value, ev.ci.low, ev.ci.high, ev.parent, kpi.polarity)
-        against = f"{ev.parent_name} ({ev.parent_period}: {fmt(ev.parent, kpi.unit)})"
-    else:
-        return "not rated", f"Not rated: {figure}; there is no comparator for the same period to rate it against."
-    ci = _ci_text(ev.ci, kpi.unit)
-    rag, words = {"better": ("green", "significantly better than"), "worse": ("red", "significantly worse than"),
-                  "similar": ("amber", "not significantly different from")}.get(verdict, ("not rated", ""))
-    if rag == "not rated":
-        return rag, f"Not rated: {figure}; this measure has no better direction."
-    tail = " (too few to tell)" if verdict == "similar" else ""
-    return rag, (f"{RAG_WORDS[rag]}: {figure} is {words} {against}{tail}; 95% confidence interval {ci}. "
-                 "The plan's baseline and target are for the plan's area.")
-
-
-_RULES = {"above_england": _rule_above_england, "in_line_with_england": _rule_in_line_with_england,
-          "improving_vs_baseline": _rule_improving_vs_baseline, "improving_vs_target": _rule_improving_vs_target,
-          "improving_trend": _rule_improving_trend, "absolute": _rule_absolute}
-
-
-def rag_for(ev: Evidence) -> tuple[str, str]:
-    """Apply a KPI's target rules to the evidence: (rag, reason in plain English)."""
-    kpi = ev.kpi
-    figure = fmt(ev.value, kpi.unit)
-    if kpi.relation == "none" and ev.value is None:  # a local figure uploaded later is judged as usual
-        return "not rated", "Not rated: no published indicator for this measure."
-    if kpi.relation == "related" and not kpi.target.rules:
-        # A related indicator is context, not the measure: judging it by the measure's aim
-        # would present it as the measure itself.
-        held = f"latest figure {figure}" if ev.value is not None else f"no figure held for {ev.area_name}"
-        return "not rated", ("Not rated: a related indicator, not the plan's measure itself, so it is not judged "
-                             f"against the plan's aim ({held}).")
-    if ev.value is None and ev.period is not None and ev.suppressed:
-        return "not rated", f"Not rated: the {ev.period} figure for {ev.area_name} is suppressed (withheld)."
-    if ev.value is None:
-        return "not rated", (f"Not rated: no figure for {ev.area_name} yet"
-                             + (f" ({kpi.baseline.text})" if kpi.baseline.value is None else "") + ".")
-    if not kpi.target.rules:
-        return "not rated", f"Not rated: the plan sets no target for this measure. Latest figure {figure}."
-    uses_england = [r for r in kpi.target.rules if r.type in _NEED_ENGLAND]
-    if uses_england and ev.england is not None and ev.england_unit and ev.england_unit != kpi.unit:
-        return "not rated", (
-            f"Not rated: England's figure ({fmt(ev.england, ev.england_unit)}) is in "
-            f"{_UNIT_WORDS.get(ev.england_unit, ev.england_unit)} but this measure is "
-            f"{_UNIT_WORDS.get(kpi.unit, kpi.unit)} ({figure}), so the two cannot be compared (unit mismatch).")
-    if kpi.polarity == "none" and any(r.type in _NEED_DIRECTION for r in kpi.target.rules):
-        return "not rated", (f"Not rated: the plan does not say whether a higher or lower figure is better. "
-                             f"Latest figure {figure}.")
-    rated: list[Judgement] = []
-    unjudged: list[str] = []
-    rules = kpi.target.rules
-    if ev.is_district:
-        # The plan's baseline and target belong to the plan's area: a district is rated by comparison
-        # (with England, as the plan's England rules say; else with its parent), and against a baseline only
-        # where the plan gives the district one (`baseline.districts`).
-        rules = tuple(r for r in rules if r.type not in _PLAN_AREA_RULES
-                      or (r.type == "improving_vs_baseline" and ev.baseline is not None))
-        if ev.england is None or ev.england_out_of_date:
-            rules = tuple(r for r in rules if r.type not in _NEED_ENGLAND)
-        if not rules:
-            return _district_by_comparison(ev, figure)
-    for rule in rules:
-        if rule.type in _NEED_ENGLAND and ev.england is None:
-            msg = f"there is no England figure to compare with (the plan says: \"{kpi.england.text}\")"
-            if rule.required:
-                unjudged.append(msg)
-            continue
-        j = _RULES[rule.type](ev, rule)
-        if j.rag is None:
-            if rule.required:
-                unjudged.append(j.reason)
-            continue
-        rated.append(j)
-    if unjudged:
-        reasons = "; ".join(unjudged)
-        return "not rated", f"Not rated: {figure}, but {reasons}."
-    if not rated:
-        return "not rated", f"Not rated: {figure}; no rule of the target could be applied."
-    rag = worst([j.rag for j in rated])
-    body = ", and ".join(j.reason for j in rated)
-    return rag, f"{RAG_WORDS[rag]}: {figure} is {body}."
 
 
 # --- building status rows from the store ------------------------------------------------------
@@ -649,7 +343,7 @@ def _parent_comparison(ev: Evidence) -> tuple[str, str]:
     words = {"better": "Significantly better than", "worse": "Significantly worse than",
              "similar": "Not significantly different from", "not compared": "Not compared with"}[verdict]
     return verdict, (f"{words} {ev.parent_name} ({ev.parent_period}: {fmt(ev.parent, ev.kpi.unit)}); 95% "
-                     f"confidence interval {_ci_text(ev.ci, ev.kpi.unit)}.")
+                     f"confidence interval {ci_text(ev.ci, ev.kpi.unit)}.")
 
 
 def spc_for(kpi: Kpi, area_rows: pd.DataFrame, st_row: KpiStatus, settings: Settings
@@ -713,13 +407,35 @@ def _comparison_text(st: KpiStatus, ci, same_units: bool) -> str:
 
 
 def _assurance_target(kpi: Kpi, england: float | None, same_units: bool) -> float | None:
+    """The line SPC assures against: the plan's goal, else England's figure where a rule compares with England."""
+    if kpi.target.goal is not None:
+        return kpi.target.goal
     for r in kpi.target.rules:
-        if r.type in ("absolute", "improving_vs_target") and r.value is not None:
-            return r.value
-    for r in kpi.target.rules:
-        if r.type in _NEED_ENGLAND and same_units and england is not None:
+        if r.type in ENGLAND_RULES and same_units and england is not None:
             return england
     return None
+
+
+def england_rows_for(conn, kpi: Kpi, stored: pd.DataFrame, up_to: date | None = None) -> pd.DataFrame:
+    """England's figures for a KPI: those in the store (uploaded with the KPI's code, or the plan's own England
+    figure) and, where the KPI's published measure is the plan's own measure (`published: relation: same`),
+    England's published series (DfE), so the comparison is for the same period rather than with the plan's
+    one old figure; for a period both hold, the store's figure comes last and so is the one used. A related
+    measure is never the KPI's comparator."""
+    published = benchmark.england_for_kpi(conn, kpi)
+    rows = []
+    for period, value in zip(published["period"], published["value"]):
+        try:
+            end = parse_period(str(period)).end
+        except (PeriodError, ValueError):
+            continue  # a period written in a form the plan's periods do not use (e.g. "2023-24 (OT)")
+        if up_to is None or end <= up_to:
+            rows.append({"indicator_id": kpi.indicator_id, "area_code": ENGLAND, "period": str(period),
+                         "period_end": pd.Timestamp(end), "value": value})
+    if not rows:
+        return stored
+    both = pd.concat([pd.DataFrame(rows).reindex(columns=stored.columns), stored], ignore_index=True)
+    return both.sort_values("period_end", kind="stable").reset_index(drop=True)
 
 
 def plan_status(conn: duckdb.DuckDBPyConnection, config: Config, plan: Plan, area_code: str,
@@ -737,8 +453,9 @@ def plan_status(conn: duckdb.DuckDBPyConnection, config: Config, plan: Plan, are
     for k in kpis:
         mine = rows[rows["indicator_id"] == k.indicator_id]
         parent = parents[parents["indicator_id"] == k.indicator_id] if parents is not None else None
-        out.append(kpi_status(k, plan, config, area_code, mine[mine["area_code"] == area_code],
-                              mine[mine["area_code"] == ENGLAND] if area_code != ENGLAND else mine.iloc[0:0],
+        england = (england_rows_for(conn, k, mine[mine["area_code"] == ENGLAND], up_to) if area_code != ENGLAND
+                   else mine.iloc[0:0])
+        out.append(kpi_status(k, plan, config, area_code, mine[mine["area_code"] == area_code], england,
                               names[k.partnership_id], parent_rows=parent))
     return out
 
@@ -754,13 +471,20 @@ def district_table(conn: duckdb.DuckDBPyConnection, config: Config, plan: Plan, 
     areas.append(ENGLAND)
     rows = store.series(conn, [kpi.indicator_id], areas, up_to=up_to, as_at=as_at)
     name = plan.partnership(kpi.partnership_id).name
-    england_rows = rows[rows["area_code"] == ENGLAND]
+    england_rows = england_rows_for(conn, kpi, rows[rows["area_code"] == ENGLAND], up_to)
     parent_rows = rows[rows["area_code"] == plan.area]
     out = [kpi_status(kpi, plan, config, a, rows[rows["area_code"] == a],
                       england_rows if a != ENGLAND else england_rows.iloc[0:0], name,
                       parent_rows=parent_rows if a in plan.districts else None) for a in areas]
     order_districts(out, plan, kpi)
     return out
+
+
+def best_first(rows: list[KpiStatus], kpi: Kpi) -> list[KpiStatus]:
+    """The rows in the order the districts table shows them: best figure first by the KPI's polarity (higher
+    first unless lower is better), areas with no figure last; rows with equal figures keep their order."""
+    sign = 1 if kpi.polarity == "lower" else -1
+    return sorted(rows, key=lambda r: (r.value is None, (r.value or 0) * sign))
 
 
 def order_districts(rows: list[KpiStatus], plan: Plan, kpi: Kpi) -> None:

@@ -233,12 +233,28 @@ def refresh_held_periods(cur: duckdb.DuckDBPyConnection) -> None:
                    FROM observations WHERE superseded_at IS NULL GROUP BY indicator_id, period""")
 
 
+_after_write: list[Callable[[], None]] = []
+
+
+def on_write(listener: Callable[[], None]) -> None:
+    """Call `listener()` after every committed write in this process (once each, however often added).
+    The web layer's background preparation of the default views listens here (cypp_dash/web/prepare.py);
+    a listener must be quick and must not raise: it runs on the writer's thread."""
+    if listener not in _after_write:
+        _after_write.append(listener)
+
+
+def off_write(listener: Callable[[], None]) -> None:
+    if listener in _after_write:
+        _after_write.remove(listener)
+
+
 @contextmanager
 def write_transaction(conn: duckdb.DuckDBPyConnection, bump: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
     """One all-or-nothing write: other writers in this process wait; any error rolls back. On
     PostgreSQL the transaction first takes the database's write lock (an advisory lock), so writers in
     every process and on every machine take turns; one that waits longer than CYPP_LOCK_WAIT seconds
-    is refused as busy."""
+    is refused as busy. After the commit, the `on_write` listeners hear of it."""
     with _write_lock:
         cur = conn.cursor()
         cur.execute("BEGIN TRANSACTION")
@@ -265,6 +281,8 @@ def write_transaction(conn: duckdb.DuckDBPyConnection, bump: bool = True) -> Ite
             raise
         finally:
             cur.close()
+    for listener in tuple(_after_write):
+        listener()
 
 
 def _first_line(exc: BaseException) -> str:

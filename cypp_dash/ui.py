@@ -133,10 +133,7 @@ def chart(build: Callable[..., Any], *args: Any, **kwargs: Any) -> bool:
     one without: see README Performance). The picture is cached on the chart's inputs, so a repeat view, or
     another session with the same figures, skips Altair and drawing; new figures are new inputs, so an
     upload can never show a stale chart."""
-    try:
-        picture = _chart_picture(_digest((build.__module__, build.__qualname__, args, kwargs)), build, args, kwargs)
-    except (pickle.PicklingError, TypeError, AttributeError):  # inputs that cannot be pickled: no cache
-        picture = _draw_picture(build, args, kwargs)
+    picture = chart_picture(build, *args, **kwargs)
     if picture is None:
         return False
     title, svg = picture
@@ -144,6 +141,16 @@ def chart(build: Callable[..., Any], *args: Any, **kwargs: Any) -> bool:
     source = "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
     st.html(f'<figure class="cypp-chart"><img alt="{h(title)}" src="{source}"></figure>')
     return True
+
+
+def chart_picture(build: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[str, str] | None:
+    """(title, SVG) of the chart `build(*args, **kwargs)`, from the cache when these inputs were drawn before
+    (by a page or by the background preparation, cypp_dash/web/prepare.py); None when there is no chart."""
+    try:
+        key = _digest((build.__module__, build.__qualname__, args, kwargs))
+    except (pickle.PicklingError, TypeError, AttributeError):  # inputs that cannot be pickled: no cache
+        return _draw_picture(build, args, kwargs)
+    return _chart_picture(key, build, args, kwargs)
 
 
 def _draw_picture(build: Callable[..., Any], args: tuple, kwargs: dict) -> tuple[str, str] | None:
@@ -351,15 +358,18 @@ def _freeze_long_lived_objects() -> None:
     gc.freeze()
 
 
-def page(title: str, *, needs_area: bool = True) -> View:
-    """Start a page: window title, paper view, the shared sidebar, and the view it describes."""
+def page(title: str, *, needs_area: bool = True, gated: bool = True) -> View:
+    """Start a page: window title, paper view, the shared sidebar, and the view it describes. The sign-in page
+    starts with `gated=False`: no viewing gate, and no sidebar choices (they read the store's periods, which a
+    dashboard that needs sign-in shows no one before it), so its view is the first plan at its defaults."""
     _through_app_navigation()
     _freeze_long_lived_objects()
     house_styles()
     cfg = config()
     conn = connection()
     # A dashboard whose viewing needs sign-in stops here, before any figure is read.
-    session.gate_viewing(APP_TITLE)
+    if gated:
+        session.gate_viewing(APP_TITLE)
     try:
         version = data_version(_pin_run())
     except duckdb.Error as e:
@@ -368,6 +378,8 @@ def page(title: str, *, needs_area: bool = True) -> View:
     paper = _param("view") == "paper"
     if paper:
         apply_paper_view()
+    if not gated:
+        return View(cfg, cfg.plans[0], cfg.plans[0].area, None, None, paper, conn, version)
     # The sidebar is drawn even in paper view (hidden by CSS) so the choices keep working. It says what is
     # shown; the choices themselves sit behind one button (a popover's widgets are drawn only when it opens,
     # which keeps every page quick to open: see README Performance).
@@ -664,7 +676,7 @@ def kpi_definitions(kpis: list[Kpi]) -> None:
 
 
 def paper_view_if_asked() -> bool:
-    """For a page that does not start with `page()` (sign-in): apply paper view when the address asks;
+    """For a page that does not start with `page()` (the public view): apply paper view when the address asks;
     also the menu's keyboard focus style that `page()` gives other pages."""
     house_styles()
     paper = _param("view") == "paper"
@@ -734,9 +746,15 @@ def rag_table(statuses: list[status.KpiStatus], columns: dict[str, str], caption
     """A status table with RAG as word + symbol + tint, drawn as one static HTML table (every word visible at
     paper size, no scrolling cells; every cell escaped, so text from an upload shows exactly as typed).
     Returns the table as shown, for its downloads. Made once per set of figures (cached), then reused."""
-    shown, body = memo(_rag_table, statuses, columns, caption)
+    shown, body = rag_table_parts(statuses, columns, caption)
     st.html(body)
     return shown
+
+
+def rag_table_parts(statuses: list[status.KpiStatus], columns: dict[str, str],
+                    caption: str = "") -> tuple[pd.DataFrame, str]:
+    """`rag_table`'s table as shown and its HTML, made once per set of figures (cached), drawing nothing."""
+    return memo(_rag_table, statuses, columns, caption)
 
 
 def _rag_table(statuses: list[status.KpiStatus], columns: dict[str, str], caption: str) -> tuple[pd.DataFrame, str]:

@@ -26,7 +26,7 @@ st.header(ui.kpi_label(kpi))  # the KPI named in words too: paper view hides the
 rows = view.districts(kpi)
 st.caption("The same RAG rules as the county; sorted best first")
 
-ordered = sorted(rows, key=lambda r: (r.value is None, (r.value or 0) * (-1 if kpi.polarity != "lower" else 1)))
+ordered = status.best_first(rows, kpi)
 table = ui.rag_table(ordered, {"area_name": "Area", "value_fmt": "Latest", "period": "Period", "ci_low": "95% CI low",
                        "ci_high": "95% CI high", "compared_with_england": "Compared with England",
                        "rag_label": "RAG", "reason": "Why", "note": "Note"},

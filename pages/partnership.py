@@ -53,7 +53,8 @@ summary = ui.rag_table(statuses, SUMMARY_COLUMNS,
                        caption=f"{partnership.name}: each KPI's latest figure ({view.area_name}, {view.period_text})")
 ui.downloads_for_table(summary, f"{pid}-{view.area}-{view.period or 'latest'}-summary")
 st.caption(" · ".join(x for x in (overview.flags_once(statuses), ui.source_line(statuses)) if x))
-benchmark_ui.published_panel(view, [plan.kpi(s.code) for s in statuses])
+if not view.paper:  # paper view says each KPI's published figure in a line under it, to print short
+    benchmark_ui.published_panel(view, [plan.kpi(s.code) for s in statuses])
 
 st.header("Each KPI in detail")
 codes = [s.code for s in statuses]
@@ -74,7 +75,7 @@ for s in statuses if view.paper else [s for s in statuses if s.code == code]:
     rows = with_england[with_england["area_code"] == view.area]
     has_chart = False
     if rows["value"].notna().any():
-        target = next((r.value for r in kpi.target.rules if r.value is not None), None)
+        target = kpi.target.value
         spc = ui.memo(status.spc_for, kpi, rows, s, view.config.settings)
         has_spc = has_chart = bool(spc and spc[1].enough_data)
         # The KPI is named once, above: its trend and SPC charts side by side (stacked on a phone), sized so a
@@ -98,4 +99,6 @@ for s in statuses if view.paper else [s for s in statuses if s.code == code]:
         st.info(f"No figures held for {view.area_name} yet ({kpi.baseline.text}).")
     # Paper view says the flags once (under the summary) and SPC in its chart (variation and assurance).
     ui.kpi_facts(s, leave_out=("Flags", "Statistical process control") if view.paper and has_chart else ())
+    if view.paper:
+        benchmark_ui.published_line(view, kpi)
     commentary_view.kpi_commentary(view, s, approved, waiting, account, marks.get(s.code))

@@ -4,9 +4,8 @@ import streamlit as st
 from cypp_dash import auth, ui
 from cypp_dash.web import session
 
-cfg = ui.config()
-conn = ui.connection()
-ui.paper_view_if_asked()
+view = ui.page("Sign in", needs_area=False, gated=False)
+cfg, conn = view.config, view.conn
 account = session.current_account()
 
 st.title("Sign in")

@@ -584,6 +584,15 @@ def test_when_viewing_needs_sign_in_nobody_sees_anything_but_the_prompt(page, vi
     assert [t.value for t in at.title] == [ui.APP_TITLE]
 
 
+def test_when_viewing_needs_sign_in_the_sign_in_page_offers_the_form_and_no_choices_of_figures(
+        page, viewing_needs_sign_in):
+    at = page("sign_in.py")
+    assert not at.exception
+    assert [t.value for t in at.title] == ["Sign in"]
+    assert len(at.text_input) == 2 and not at.warning
+    assert not at.sidebar.selectbox and not figures_shown(at)
+
+
 def test_when_viewing_needs_sign_in_the_public_view_switched_off_shows_nothing(page, viewing_needs_sign_in):
     at = page("public.py")
     assert not at.exception

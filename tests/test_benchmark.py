@@ -9,7 +9,7 @@ import math
 import pandas as pd
 import pytest
 
-from cypp_dash import benchmark, cli, lait, store
+from cypp_dash import benchmark, cli, lait, status, store
 from cypp_dash.config import ROOT
 
 LAIT_DIR = ROOT / "data" / "lait"
@@ -259,3 +259,28 @@ def test_englands_own_series_is_the_comparator_only_for_the_same_measure(conn, c
     mh03 = benchmark.england_for_kpi(conn, plan.kpi("MH03")).set_index("period")["value"]
     assert mh03["2025"] == 90 and mh03["2024"] == 89
     assert benchmark.england_for_kpi(conn, plan.kpi("SG01")).empty  # related, not the measure
+
+
+def test_paper_view_says_a_kpis_published_figure_in_one_line(conn, config):
+    plan = config.plan("worcs-2022-24")
+    rows = benchmark.plan_rows(conn, plan).set_index("code")
+    line = benchmark.published_sentence(rows.loc["MH03"], "West Midlands")
+    assert line.startswith("DfE LAIT 2025 (same measure): 70")
+    for part in ("England 90", "West Midlands 84", "statistical neighbours 90.5", "rank 148 of 151", "band D"):
+        assert part in line
+
+
+def test_a_same_measure_kpi_is_compared_with_englands_published_figure_for_its_own_year(conn, config):
+    # MH03 (health assessments of children looked after) is LAIT's LACHealth%: England's published 2025 figure
+    # (90%) is the comparator, not the plan's 2021 figure (91%) that is more than two years older.
+    plan = config.plan("worcs-2022-24")
+    (mh03,) = [s for s in status.plan_status(conn, config, plan, plan.area) if s.code == "MH03"]
+    assert (mh03.england, mh03.england_period) == (90.0, "2025")
+    assert not mh03.england_out_of_date
+    assert "England (2025: 90.0%)" in mh03.reason
+
+
+def test_a_related_measure_is_never_the_kpis_england_comparator(conn, config):
+    plan = config.plan("worcs-2022-24")
+    (sg01,) = [s for s in status.plan_status(conn, config, plan, plan.area) if s.code == "SG01"]
+    assert sg01.england_period == "2021"  # the plan's own figure: PrevRegCPR is related, not the same measure

@@ -30,7 +30,7 @@ def trend(conn, config, plan, code: str, area: str | None = None):
     area = area or plan.area
     row = next(s for s in status.plan_status(conn, config, plan, area) if s.code == code)
     return charts.trend_chart(kpi, store.series(conn, [kpi.indicator_id], [area]), row, "latest",
-                              target=export.target_value(kpi))
+                              target=kpi.target.value)
 
 
 # --- chart pictures -------------------------------------------------------------------------------------
@@ -212,3 +212,9 @@ def test_the_report_command_writes_a_word_file(db_path, tmp_path):
                             text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     assert docx.Document(str(out)).tables[0].rows[0].cells[0].text == "KPI"
+
+
+def test_a_lone_dash_is_no_formula_and_stays_as_it_is():
+    assert export.neutralise("-") == "-"
+    assert export.neutralise("-1+1") == "'-1+1"
+    assert export.neutralise("--") == "'--"

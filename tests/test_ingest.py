@@ -322,11 +322,14 @@ def test_file_name_and_checksum_are_recorded():
     assert result.sha256 == hashlib.sha256(data).hexdigest()
 
 
-def test_an_unexpected_error_becomes_a_file_level_problem(monkeypatch):
+@pytest.mark.parametrize("where", ["_validate_contract", "_plain_contract_csv"])  # the careful and the quick path
+def test_an_unexpected_error_becomes_a_file_level_problem(monkeypatch, where):
     def explode(*args, **kwargs):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(ingest, "_validate_contract", explode)
+    monkeypatch.setattr(ingest, where, explode)
+    if where == "_validate_contract":  # this plain file would otherwise be checked on the quick path
+        monkeypatch.setattr(ingest, "_plain_contract_csv", lambda *args: None)
     result = check(HEADER + "EH01,Worcester,2023/24 Q1,1,,,\n")
     assert len(result.problems) == 1 and result.problems[0].row is None
     assert "disk on fire" in result.problems[0].message

@@ -41,18 +41,33 @@ def cached_place(version: int, area: str) -> benchmark.Place | None:
         return None
 
 
-def published_panel(view, kpis) -> None:
-    """Rank, quartile band and neighbour average for these KPIs' published measures, where held."""
+def _plan_rows(view, kpis) -> tuple[pd.DataFrame, benchmark.Place | None]:
+    """The benchmark rows of these KPIs' published measures for the plan's area (empty where none held)."""
     mapped = [k for k in kpis if getattr(k, "published", None) is not None]
     place = cached_place(view.version, view.plan.area) if mapped else None
     if place is None:
-        return
+        return pd.DataFrame(), None
     ids = tuple(sorted({k.published.measure for k in mapped}))
     rows = cached_rows_for(view.version, view.plan.area, ids)
     if rows.empty:
-        return
+        return pd.DataFrame(), place
     plan_rows = benchmark.plan_rows(None, view.plan, view.plan.area, all_rows=rows)
-    plan_rows = plan_rows[plan_rows["code"].isin([k.code for k in mapped])]
+    return plan_rows[plan_rows["code"].isin([k.code for k in mapped])], place
+
+
+def published_line(view, kpi) -> None:
+    """Under one KPI (paper view): its published figure, England, region, neighbours, rank and band in a line."""
+    plan_rows, place = _plan_rows(view, [kpi])
+    if plan_rows.empty:
+        return
+    st.caption(benchmark.published_sentence(plan_rows.iloc[0], place.region_name))
+
+
+def published_panel(view, kpis) -> None:
+    """Rank, quartile band and neighbour average for these KPIs' published measures, where held."""
+    plan_rows, place = _plan_rows(view, kpis)
+    if plan_rows.empty:
+        return
     shown = benchmark.display_frame(plan_rows, place.region_name)
     shown.insert(0, "KPI", plan_rows["code"].to_numpy())
     shown.insert(2, "Is", plan_rows["relation_text"].to_numpy())
