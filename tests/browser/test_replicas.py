@@ -159,7 +159,7 @@ def test_two_uploads_at_once_through_the_two_servers_are_both_loaded_in_order(br
         outcomes = []
         for tab, name in ((first, "at-once-a.csv"), (second, "at-once-b.csv")):
             tab.wait_for_function(f"() => document.body.innerText.includes('Loaded {name} as upload') || "
-                                  "document.body.innerText.includes('busy')", polling=100)
+                                  "document.body.innerText.includes('the store is busy: another')", polling=100)
             outcomes.append("loaded" if f"Loaded {name} as upload" in main_text(tab) else "busy")
     finally:
         first_context.close()
