@@ -580,7 +580,10 @@ def backup(conn: duckdb.DuckDBPyConnection, target: str | os.PathLike) -> Path:
         target.unlink()
     with _write_lock:
         cur = conn.cursor()
-        cur.execute("CHECKPOINT")
+        try:
+            cur.execute("CHECKPOINT")  # folds the log into the file first, when no page run is reading
+        except duckdb.TransactionException:
+            pass  # a page run (or the background preparation) is reading: the copy reads one snapshot regardless
         cur.execute("ATTACH ? AS backup_copy", [str(target)])
         try:
             _copy_database(cur, "backup_copy")
