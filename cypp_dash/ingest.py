@@ -556,13 +556,7 @@ def _to_table(frame: pd.DataFrame, numbers: np.ndarray, result: Validated, probl
     return _Table(header=header, header_row=int(numbers[head]), cells=cells, rows=numbers[data_positions])
 
 
-def _letter(position: int) -> str:
-    letters = ""
-    position += 1
-    while position:
-        position, rest = divmod(position - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
+_letter = upload_limits.column_letter  # 0 -> A, 25 -> Z, 26 -> AA
 
 
 # ---------------------------------------------------------------------------------------------

@@ -199,7 +199,7 @@ def add_parser(sub) -> None:
     p.add_argument("file")
     p.add_argument("--polarity", choices=POLARITIES, default="none")
     fmt(p)
-    p = ss.add_parser("interval", help="a 95% or 99.8% confidence interval")
+    p = ss.add_parser("interval", help="a 95%% or 99.8%% confidence interval")
     p.add_argument("--numerator", type=float, required=True)
     p.add_argument("--denominator", type=float)
     p.add_argument("--unit", required=True)

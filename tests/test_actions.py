@@ -214,7 +214,7 @@ def test_the_actions_page_shows_bromleys_overdue_actions_red_with_the_reason(app
 def test_a_plan_without_actions_says_so(app_page):
     at = app_page("actions.py", query={"plan": "worcs-2022-24"})
     assert not at.exception
-    assert "This plan has no actions yet" in texts(at)
+    assert "No actions are recorded for this plan yet" in texts(at)
 
 
 def test_an_editor_uploads_actions_on_the_page_and_sees_them(app_page, conn, people):

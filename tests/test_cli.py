@@ -10,6 +10,7 @@ import sys
 
 import pytest
 
+from cypp_dash import cli
 from cypp_dash.config import ROOT
 
 CONTRACT_COLUMNS = ["code", "kpi", "partnership", "area", "period", "value", "unit", "england", "target", "rag",
@@ -101,3 +102,13 @@ def test_usage_errors_exit_2_with_a_message_and_no_traceback(initialised, args, 
     out = run_cli(*args, db=initialised)
     assert out.returncode == 2
     assert words in out.stderr and "Traceback" not in out.stderr
+
+
+@pytest.mark.parametrize("command", ["init-db", "import", "status", "indicators", "history", "rollback", "report",
+                                     "users", "backup", "restore", "benchmark", "commentary", "stats",
+                                     "stats spc", "stats trend", "stats interval", "stats funnel"])
+def test_every_contract_command_answers_help(command, capsys):
+    with pytest.raises(SystemExit) as done:
+        cli.main([*command.split(), "--help"])
+    assert done.value.code == 0
+    assert "usage:" in capsys.readouterr().out

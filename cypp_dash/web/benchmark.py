@@ -64,9 +64,19 @@ def published_line(view, kpi) -> None:
 
 
 def published_panel(view, kpis) -> None:
-    """Rank, quartile band and neighbour average for these KPIs' published measures, where held."""
+    """Rank, quartile band and neighbour average for these KPIs' published measures, where held (in paper
+    view one line per KPI, so the board paper prints short)."""
     plan_rows, place = _plan_rows(view, kpis)
     if plan_rows.empty:
+        return
+    if view.paper:
+        st.markdown("#### Published figures against England, region and statistical neighbours")
+        items = "".join(f"<li><strong>{ui.h(code)}</strong> {ui.h(benchmark.published_sentence(row, place.region_name))}"
+                        "</li>" for code, (_, row) in zip(plan_rows["code"], plan_rows.iterrows()))
+        st.html(f'<ul class="cypp-facts">{items}</ul>')
+        st.caption("Rank 1 is the best of England's local authorities; quartile band A is the best quarter. A "
+                   "related measure is for context only. Source: Department for Education, Local Authority "
+                   "Interactive Tool. Open Government Licence v3.0.")
         return
     shown = benchmark.display_frame(plan_rows, place.region_name)
     shown.insert(0, "KPI", plan_rows["code"].to_numpy())

@@ -98,14 +98,16 @@ def kpi_commentary(view: ui.View, s: status.KpiStatus, approved: dict, waiting: 
                    account: auth.Account | None, mark: str | None = None) -> None:
     """Under a KPI: its sign-off mark, the approved commentary on the period shown, and for editors and
     leads (not in paper view or an as-at view) the draft and the forms."""
-    if mark:
+    # Paper view says the sign-off state once, in the notice above the summary, and says nothing where there is
+    # no commentary, so that a board paper prints short.
+    if mark and not view.paper:
         st.html(f'<p><span class="cypp-mark">{h(mark.capitalize())}</span></p>')
     if s.period is None:
         return
     c = approved.get((s.code, s.period))
     if c is not None:
         st.html(box(c, f"Officer commentary on {s.period}"))
-    elif view.paper or not auth.has_role(account, "editor"):
+    elif not view.paper and not auth.has_role(account, "editor"):
         st.html(f'<p class="cypp-small">No approved commentary on {h(s.period)}.</p>')
     if waiting is None or view.paper or view.as_at is not None:
         return

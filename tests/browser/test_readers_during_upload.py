@@ -66,8 +66,9 @@ def latest_figures(htmls: list[str]) -> tuple[str, ...]:
     table = next(h for h in htmls if "cypp-table" in h and ">EH01<" in h)
     found = []
     for code in KPIS:
-        row = re.search(rf"<tr><td>{code}</td><td>[^<]*</td><td>[^<]*</td><td>([^<]*)</td>", table)
-        found.append(row.group(1) if row else "?")
+        cell = r"<td[^>]*>([^<]*)</td>"  # cells carry their column's name (data-label) for narrow screens
+        row = re.search(rf"<tr><td[^>]*>{code}</td>{cell}{cell}{cell}", table)
+        found.append(row.group(3) if row else "?")
     return tuple(found)
 
 
