@@ -339,10 +339,10 @@ def upload_csv(path: Path, config: Config, rows: int) -> list[str]:
     import duckdb
     import pandas as pd
 
-    from cypp_dash.ingest import _unit_kind  # the validator's own reading of a unit, so the file agrees with it
+    from cypp_dash.ingest import unit_kind  # the validator's own reading of a unit, so the file agrees with it
 
     kpis = sorted({(k.code, k.unit) for p in config.plans for k in p.kpis})
-    kinds = [_unit_kind(unit) for _, unit in kpis]
+    kinds = [unit_kind(unit) for _, unit in kpis]
     quarters = quarter_labels()
     n_areas = math.ceil(rows / (len(kpis) * len(quarters)))
     areas = [f"E07{n:06d}" for n in range(500_001, 500_001 + n_areas)]  # a series no real area uses

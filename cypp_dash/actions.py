@@ -3,20 +3,19 @@ their history in the store, and editors' uploads of a CSV of actions (checked ro
 as one batch that supersedes, never overwrites, what it changes)."""
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from types import SimpleNamespace
 
 import duckdb
 import pandas as pd
 
-from cypp_dash import auth, export, store, upload_limits
+from cypp_dash import auth, export, store
 from cypp_dash.config import ACTION_STATUSES, Plan, Settings
-from cypp_dash.ingest import Problem
+from cypp_dash.ingest.checked import Problem, Validated
+from cypp_dash.ingest.read import read_records
 from cypp_dash.status import RAG_SYMBOLS, RAG_WORDS
 
 COLUMNS = ("id", "task", "lead", "start", "due", "status", "serves", "comments")
@@ -176,21 +175,6 @@ class ActionRow:
     row: int
 
 
-@dataclass
-class ActionsUpload:
-    """A checked file of actions: the rows when it is clean, else every problem with row and column."""
-
-    rows: list[ActionRow] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    sha256: str = ""
-    file_name: str = ""
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems and bool(self.rows)
-
-
 def parse_date(text: str) -> date | None:
     """2011-03-31 or 31/03/2011 (how Excel writes a UK date) -> a date; raise ValueError otherwise."""
     text = text.strip()
@@ -201,34 +185,13 @@ def parse_date(text: str) -> date | None:
     raise ValueError(text)
 
 
-def validate_csv(data: bytes, file_name: str, max_bytes: int = 50 * 1024 * 1024) -> ActionsUpload:
+def validate_csv(data: bytes, file_name: str, max_bytes: int = 50 * 1024 * 1024) -> Validated:
     """Check a CSV of actions. Columns (any case, any order): task, lead, status required; id,
     start, due, serves, comments optional. Every problem names its row (header = 1) and column."""
-    out = ActionsUpload(file_name=file_name, sha256=hashlib.sha256(data).hexdigest())
+    out = Validated(kind="actions", file_name=file_name, sha256=hashlib.sha256(data).hexdigest())
     problems = out.problems
-    if len(data) > max_bytes:
-        problems.append(Problem(None, None, f"the file is larger than the {max_bytes // (1024 * 1024)} MB allowed"))
-        return out
-    if data.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
-        problems.append(Problem(None, None, "this is an Excel workbook: save it as CSV (comma separated) and upload that"))
-        return out
-    try:  # the same decoder as figure uploads: UTF-8 or Windows-1252, never a mix, never binary
-        decoded = upload_limits.decode_text(data)
-    except upload_limits.DecodeRefusal as refusal:
-        problems.append(Problem(refusal.row, None, str(refusal)))
-        return out
-    if decoded.note:
-        out.warnings.append(decoded.note)
-    text = decoded.text
-    too_big = upload_limits.check_csv_shape(text)
-    if too_big is not None:
-        problems.append(Problem(too_big[1], too_big[2], too_big[0]))
-        return out
-    records = list(csv.reader(io.StringIO(text, newline="")))
-    while records and not any(c.strip() for c in records[-1]):
-        records.pop()
-    if not records:
-        problems.append(Problem(None, None, "the file is empty"))
+    records = read_records(data, out, max_bytes)
+    if records is None:
         return out
     header = [h.strip().lower() for h in records[0]]
     columns: dict[str, int] = {}
@@ -318,7 +281,7 @@ class SaveResult:
     unchanged: int
 
 
-def preview(conn: duckdb.DuckDBPyConnection, plan_id: str, upload: ActionsUpload) -> pd.DataFrame:
+def preview(conn: duckdb.DuckDBPyConnection, plan_id: str, upload: Validated) -> pd.DataFrame:
     """What saving would do, row by row, without writing: change is added / revised / unchanged."""
     now = current(conn, plan_id)
     held = {str(r.action_id).upper(): r for r in now.itertuples()}
@@ -340,7 +303,7 @@ def _same(old, a: ActionRow) -> bool:
             text(old.serves), text(old.comments)) == (a.task, a.lead, a.start, a.due, a.status, a.serves, a.comments)
 
 
-def save(conn: duckdb.DuckDBPyConnection, account, plan: Plan, upload: ActionsUpload) -> SaveResult:
+def save(conn: duckdb.DuckDBPyConnection, account, plan: Plan, upload: Validated) -> SaveResult:
     """Load a checked file of actions as one batch, for a signed-in editor or admin only (checked
     against the store's accounts now). Changed actions are superseded, never overwritten."""
     user = auth.authorise(conn, account, "editor", "change the action tracker").name

@@ -9,9 +9,7 @@ admin holds every right) may approve or return any draft, but never their own dr
 approved commentary has been read by a second person."""
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -22,6 +20,7 @@ import pandas as pd
 from cypp_dash import store
 from cypp_dash.config import Config
 from cypp_dash.ingest import Problem
+from cypp_dash.ingest.read import read_records
 from cypp_dash.periods import PeriodError, is_future, parse_period
 
 COLUMNS = ("kpi", "area", "period", "commentary")
@@ -338,41 +337,13 @@ class CommentaryUpload:
         return not self.problems and bool(self.rows)
 
 
-def _decode(data: bytes) -> str | None:
-    data = data.removeprefix(b"\xef\xbb\xbf")
-    for encoding in ("utf-8", "cp1252"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    return None
-
-
 def validate_csv(config: Config, data: bytes, file_name: str, today: date | None = None) -> CommentaryUpload:
     """Check a CSV of commentary. Columns (any case, any order): kpi, area, period, commentary. Every
     problem names its row (header = 1) and column; a file with any problem loads nothing."""
     out = CommentaryUpload(file_name=file_name, sha256=hashlib.sha256(data).hexdigest())
     problems = out.problems
-    limit_mb = config.settings.upload_max_mb
-    if len(data) > limit_mb * 1024 * 1024:
-        problems.append(Problem(None, None, f"the file is larger than the {limit_mb} MB allowed"))
-        return out
-    if data.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
-        problems.append(Problem(None, None, "this is an Excel workbook: save it as CSV (comma separated) and upload that"))
-        return out
-    text = _decode(data) if b"\x00" not in data else None
-    if text is None:
-        problems.append(Problem(None, None, "this is not a CSV file (its bytes are not UTF-8 or Windows-1252 text)"))
-        return out
-    try:
-        records = list(csv.reader(io.StringIO(text, newline="")))
-    except csv.Error as e:
-        problems.append(Problem(None, None, f"this is not a readable CSV file ({e})"))
-        return out
-    while records and not any(c.strip() for c in records[-1]):
-        records.pop()
-    if not records:
-        problems.append(Problem(None, None, "the file is empty"))
+    records = read_records(data, out, config.settings.upload_max_mb * 1024 * 1024)
+    if records is None:
         return out
     header = [h.strip().lower() for h in records[0]]
     columns: dict[str, int] = {}

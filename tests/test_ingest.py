@@ -16,7 +16,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cypp_dash import ingest
-from cypp_dash.ingest import MAX_PROBLEMS, ROW_COLUMNS, Problem, UploadRules, Validated, validate_upload
+from cypp_dash.ingest import (
+    MAX_PROBLEMS,
+    ROW_COLUMNS,
+    Problem,
+    UploadRules,
+    Validated,
+    contract,
+    plain,
+    validate_upload,
+    xlsx,
+)
 
 CORPUS = Path(__file__).parent / "corpus"
 
@@ -322,14 +332,15 @@ def test_file_name_and_checksum_are_recorded():
     assert result.sha256 == hashlib.sha256(data).hexdigest()
 
 
-@pytest.mark.parametrize("where", ["_validate_contract", "_plain_contract_csv"])  # the careful and the quick path
+@pytest.mark.parametrize("where", [(contract, "validate_contract"), (plain, "store_table_quickly")],
+                         ids=["careful path", "quick path"])
 def test_an_unexpected_error_becomes_a_file_level_problem(monkeypatch, where):
     def explode(*args, **kwargs):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(ingest, where, explode)
-    if where == "_validate_contract":  # this plain file would otherwise be checked on the quick path
-        monkeypatch.setattr(ingest, "_plain_contract_csv", lambda *args: None)
+    monkeypatch.setattr(*where, explode)
+    if where[0] is contract:  # this plain file would otherwise be checked on the quick path
+        monkeypatch.setattr(plain, "store_table_quickly", lambda *args: None)
     result = check(HEADER + "EH01,Worcester,2023/24 Q1,1,,,\n")
     assert len(result.problems) == 1 and result.problems[0].row is None
     assert "disk on fire" in result.problems[0].message
@@ -537,7 +548,7 @@ def test_zip_bomb_is_refused_before_opening(monkeypatch):
         raise AssertionError("opened a zip bomb")
 
     monkeypatch.setattr(openpyxl, "load_workbook", must_not_open)
-    monkeypatch.setattr(ingest, "_open_first_sheet", must_not_open)
+    monkeypatch.setattr(xlsx, "_open_first_sheet", must_not_open)
     result = validate_upload((CORPUS / "bad_zip_bomb.xlsx").read_bytes(), "bomb.xlsx", contract_rules(max_bytes=10_000))
     assert "it was not opened" in messages(result)[0]
 

@@ -1,4 +1,4 @@
-"""The plainest contract CSV is checked as whole columns (ingest._plain_contract_csv) and gives exactly what
+"""The plainest contract CSV is checked as whole columns (ingest.plain.store_table_quickly) and gives exactly what
 the careful path gives; anything less plain, and every file with a problem, goes the careful path, which
 names every problem by row and column. Not timed (benchmarks/bench.py times the million-row upload)."""
 from __future__ import annotations
@@ -9,8 +9,7 @@ import pandas as pd
 import pytest
 from test_ingest import BAD_FILES, CONTRACT_AREAS, CONTRACT_KPIS, RULES, contract_rules
 
-from cypp_dash import ingest
-from cypp_dash.ingest import validate_upload
+from cypp_dash.ingest import plain, validate_upload
 
 CORPUS = Path(__file__).parent / "corpus"
 GOOD_CONTRACT_FILES = sorted(p.name for p in CORPUS.glob("good_*.csv") if "fingertips" not in p.name)
@@ -19,18 +18,18 @@ GOOD_CONTRACT_FILES = sorted(p.name for p in CORPUS.glob("good_*.csv") if "finge
 def both_ways(data: bytes, rules=RULES, monkeypatch=None):
     """(the outcome as shipped, the outcome of the careful path alone, whether the plain path took the file)."""
     taken = []
-    real = ingest._plain_contract_csv
+    real = plain.store_table_quickly
 
     def spying(*args):
         rows = real(*args)
         taken.append(rows is not None)
         return rows
 
-    monkeypatch.setattr(ingest, "_plain_contract_csv", spying)
+    monkeypatch.setattr(plain, "store_table_quickly", spying)
     shipped = validate_upload(data, "upload.csv", rules)
-    monkeypatch.setattr(ingest, "_plain_contract_csv", lambda *args: None)
+    monkeypatch.setattr(plain, "store_table_quickly", lambda *args: None)
     careful = validate_upload(data, "upload.csv", rules)
-    monkeypatch.setattr(ingest, "_plain_contract_csv", real)
+    monkeypatch.setattr(plain, "store_table_quickly", real)
     return shipped, careful, any(taken)
 
 
