@@ -15,7 +15,7 @@ import pandas as pd
 from cypp_dash import auth, export, store
 from cypp_dash.config import ACTION_STATUSES, Plan, Settings
 from cypp_dash.ingest.checked import Problem, Validated
-from cypp_dash.ingest.read import read_records
+from cypp_dash.ingest.read import header_columns, read_records
 from cypp_dash.status import RAG_SYMBOLS, RAG_WORDS
 
 COLUMNS = ("id", "task", "lead", "start", "due", "status", "serves", "comments")
@@ -193,19 +193,9 @@ def validate_csv(data: bytes, file_name: str, max_bytes: int = 50 * 1024 * 1024)
     records = read_records(data, out, max_bytes)
     if records is None:
         return out
-    header = [h.strip().lower() for h in records[0]]
-    columns: dict[str, int] = {}
-    for i, name in enumerate(header):
-        if name in COLUMNS:
-            if name in columns:
-                problems.append(Problem(1, records[0][i].strip(), "the column appears twice"))
-            columns.setdefault(name, i)
-        elif name:
-            out.warnings.append(f'column "{records[0][i].strip()[:40]}" is not used and was ignored')
-    for name in REQUIRED:
-        if name not in columns:
-            problems.append(Problem(1, name, f"there is no {name} column; the header row must have "
-                                             "task, lead and status (and may have id, start, due, serves, comments)"))
+    header = records[0]
+    columns = header_columns(header, COLUMNS, REQUIRED,
+                             "task, lead and status (and may have id, start, due, serves, comments)", out)
     if problems:
         return out
     if len(records) == 1:

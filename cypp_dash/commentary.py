@@ -20,7 +20,7 @@ import pandas as pd
 from cypp_dash import store
 from cypp_dash.config import Config
 from cypp_dash.ingest import Problem
-from cypp_dash.ingest.read import read_records
+from cypp_dash.ingest.read import header_columns, read_records
 from cypp_dash.periods import PeriodError, is_future, parse_period
 
 COLUMNS = ("kpi", "area", "period", "commentary")
@@ -345,19 +345,8 @@ def validate_csv(config: Config, data: bytes, file_name: str, today: date | None
     records = read_records(data, out, config.settings.upload_max_mb * 1024 * 1024)
     if records is None:
         return out
-    header = [h.strip().lower() for h in records[0]]
-    columns: dict[str, int] = {}
-    for i, name in enumerate(header):
-        if name in COLUMNS:
-            if name in columns:
-                problems.append(Problem(1, records[0][i].strip(), "the column appears twice"))
-            columns.setdefault(name, i)
-        elif name:
-            out.warnings.append(f'column "{records[0][i].strip()[:40]}" is not used and was ignored')
-    for name in COLUMNS:
-        if name not in columns:
-            problems.append(Problem(1, name, f"there is no {name} column; the header row must have "
-                                             "kpi, area, period and commentary"))
+    header = records[0]
+    columns = header_columns(header, COLUMNS, COLUMNS, "kpi, area, period and commentary", out)
     if problems:
         return out
     seen: dict[Key, int] = {}

@@ -65,13 +65,14 @@ def load_validated(conn: duckdb.DuckDBPyConnection, v: ingest.Validated, user: s
                    licence: str = "", illustrative: bool = False, kind: str | None = None,
                    progress: Callable[[float, str], None] | None = None) -> store.LoadResult:
     """Write a file that passed validation, as one batch."""
-    rows = v.rows
     area_names: dict[str, str] = {}
     indicator_names: dict[str, str] = {}
-    if "area_name" in rows.columns:
+    # The quick path's rows are already in the store's types, and a contract file names no area or indicator.
+    rows = v.rows if v.store_table is None else v.store_table
+    if v.store_table is None and "area_name" in rows.columns:
         named = rows.dropna(subset=["area_name"]).drop_duplicates("area_code")
         area_names = dict(zip(named["area_code"], named["area_name"]))
-    if "indicator_name" in rows.columns:
+    if v.store_table is None and "indicator_name" in rows.columns:
         named = rows.dropna(subset=["indicator_name"]).drop_duplicates("indicator_id")
         indicator_names = dict(zip(named["indicator_id"], named["indicator_name"]))
     if v.kind == "fingertips":

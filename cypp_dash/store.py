@@ -468,18 +468,25 @@ WITH cur AS (
 """
 
 
-def load_batch(conn: duckdb.DuckDBPyConnection, rows: pd.DataFrame, *, user: str, file_name: str, sha256: str,
+def load_batch(conn: duckdb.DuckDBPyConnection, rows: pd.DataFrame | pa.Table, *, user: str, file_name: str, sha256: str,
                kind: str = "upload", source: str = "", licence: str = "", illustrative: bool = False,
                area_names: dict[str, str] | None = None, indicator_names: dict[str, str] | None = None,
                progress: Callable[[float, str], None] | None = None) -> LoadResult:
-    """Load validated rows as one batch in one transaction: all of it, or (on any error) none of it."""
+    """Load validated rows as one batch in one transaction: all of it, or (on any error) none of it. `rows`
+    is a frame, or an Arrow table already in the store's column types (`OBSERVATION_COLUMNS`), which
+    the store reads as it is."""
     progress = progress or (lambda f, m: None)
-    incoming = _incoming_frame(rows)
+    incoming = rows.select(OBSERVATION_COLUMNS) if isinstance(rows, pa.Table) else _incoming_frame(rows)
+    incoming = incoming.append_column("n", pa.array(np.arange(incoming.num_rows), pa.int64()))  # a row's place
     with write_transaction(conn) as cur:
         progress(0.1, "Comparing with the figures already stored")
         cur.register("incoming", incoming)
-        cur.execute("CREATE OR REPLACE TEMP TABLE classified_rows AS " + _CLASSIFY + " SELECT * FROM classified")  # noqa: S608 (constant SQL / catalogue names, no user input)
+        # Only the incoming figures that meet a current one are kept aside, by their place `n` (none for a
+        # new quarter); every other row is added, written straight from the Arrow table with no join on text.
+        cur.execute("CREATE OR REPLACE TEMP TABLE classified_rows AS " + _CLASSIFY  # noqa: S608 (constant SQL / catalogue names, no user input)
+                    + " SELECT n, old_id, change FROM classified WHERE change <> 'added'")
         counts = dict(cur.execute("SELECT change, count(*) FROM classified_rows GROUP BY change").fetchall())
+        counts["added"] = incoming.num_rows - sum(counts.values())
         batch_id = cur.execute("SELECT coalesce(max(batch_id), 0) + 1 FROM batches").fetchone()[0]
         first_id = cur.execute("SELECT coalesce(max(obs_id), 0) FROM observations").fetchone()[0]
         at = now()
@@ -491,16 +498,19 @@ def load_batch(conn: duckdb.DuckDBPyConnection, rows: pd.DataFrame, *, user: str
                        WHERE superseded_at IS NULL AND obs_id IN
                        (SELECT old_id FROM classified_rows WHERE change = 'revised')""", [at, batch_id])
         progress(0.6, "Writing the new figures")
-        # classified_rows holds every incoming column beside its change, so writing needs no second join.
-        cur.execute("""INSERT INTO observations
+        # Each clause only when it has rows to act on: a new quarter is written as a plain scan of the table.
+        flags = (f"CASE WHEN n IN (SELECT n FROM classified_rows WHERE change = 'revised') THEN "  # noqa: S608 (constant SQL fragments)
+                 f"{_REVISED_FLAGS[backend(cur)]} ELSE flags END" if counts.get("revised") else "flags")
+        keep = " WHERE n NOT IN (SELECT n FROM classified_rows WHERE change = 'unchanged')" \
+            if counts.get("unchanged") else ""
+        cur.execute(f"""INSERT INTO observations
             SELECT ? + row_number() OVER (), indicator_id, area_code, period, period_start, period_end,
-                   category, value, numerator, denominator, ci_low, ci_high, ci99_low, ci99_high, note,
-                   CASE WHEN change = 'revised' THEN """ + _REVISED_FLAGS[backend(cur)] + """ ELSE flags END,
+                   category, value, numerator, denominator, ci_low, ci_high, ci99_low, ci99_high, note, {flags},
                    compared_with_england, ?, ?, NULL, NULL
-            FROM classified_rows WHERE change <> 'unchanged'""", [first_id, batch_id, at])  # noqa: S608 (constant SQL fragments, no user input)
+            FROM incoming{keep}""", [first_id, batch_id, at])  # noqa: S608 (constant SQL fragments, no user input)
         cur.execute("""INSERT INTO held_periods SELECT indicator_id, period, max(period_start), max(period_end)
-                       FROM classified_rows WHERE change <> 'unchanged' GROUP BY indicator_id, period
-                       ON CONFLICT DO NOTHING""")
+                       FROM observations WHERE batch_id = ? GROUP BY indicator_id, period
+                       ON CONFLICT DO NOTHING""", [batch_id])
         _hook_after_insert(cur)
         progress(0.85, "Recording areas and indicators")
         for code, name in (area_names or {}).items():

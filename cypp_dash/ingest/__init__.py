@@ -42,6 +42,12 @@ __all__ = ["FORMULA_WITHOUT_VALUE", "MAX_PROBLEMS", "MISSING_MARKERS", "ROW_COLU
 _WORKBOOK = (b"PK\x03\x04", b"PK\x05\x06")
 
 
+def _blank(data: bytes) -> bool:
+    """Nothing but a byte-order mark and white space (without copying a large file)."""
+    rest = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
+    return not rest or rest.isspace()
+
+
 def validate_upload(data: bytes, file_name: str, rules: UploadRules) -> Validated:
     """Check an upload or a Fingertips download; never raises (a crash becomes a file-level problem)."""
     result = Validated(kind="upload", rows=empty_rows(), file_name=str(file_name or ""))
@@ -70,7 +76,7 @@ def _validate(data: bytes, rules: UploadRules, result: Validated, problems: Coll
     if len(data) > rules.max_bytes:
         problems.file(f"the file is {size_text(len(data))}; the largest file accepted is {size_text(rules.max_bytes)}")
         return None
-    if not data.removeprefix(b"\xef\xbb\xbf").strip():
+    if _blank(data):
         problems.file("the file is empty")
         return None
     if data.startswith(b"\xd0\xcf\x11\xe0"):

@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cypp_dash.ingest.checked import UploadRules, show
+from cypp_dash.ingest.checked import Collector, UploadRules, show
+from cypp_dash.ingest.read import Table
 from cypp_dash.periods import Period, PeriodError, is_future, parse_period
 from cypp_dash.upload_limits import MAX_FIGURE_CHARS
 
@@ -196,3 +197,41 @@ def duplicates(parts: list[np.ndarray], usable: np.ndarray, rows: np.ndarray) ->
     repeat[positions] = seen
     first[positions] = rows[positions[first_index[group.ravel()]]]
     return repeat, first
+
+
+@dataclass
+class Columns:
+    """A table's cells by canonical column name (`columns`: name -> (position, name as written)), and
+    where the problems go. A column the file lacks reads as blank and is named by `names` or itself."""
+
+    table: Table
+    columns: dict[str, tuple[int, str]]
+    problems: Collector
+    names: Mapping[str, str] | None = None
+
+    @property
+    def rows(self) -> np.ndarray:
+        return self.table.rows
+
+    def text(self, name: str) -> pd.Series:
+        if name in self.columns:
+            return self.table.cells[self.columns[name][0]]
+        return pd.Series([""] * len(self.table.cells), dtype=str)
+
+    def written(self, name: str) -> str:
+        return self.columns[name][1] if name in self.columns else (self.names or {}).get(name, name)
+
+    def refuse(self, failed: np.ndarray, name: str, message: Callable[[int], str]) -> None:
+        self.problems.cells(failed, self.rows, self.written(name), message)
+
+    def codes(self, name: str, resolve: Callable[[str], str | None], blank: str,
+              wrong: str) -> tuple[np.ndarray, np.ndarray]:
+        """(ok, code) per row: each distinct text resolved once; a blank cell or one that `resolve` gives
+        None for is refused with `blank`, or `wrong` (formatted with the cell's text as {})."""
+        text = self.text(name)
+        codes, texts = distinct_texts(text)
+        resolved = [resolve(t) for t in texts]
+        ok = spread(codes, [r is not None for r in resolved], bool)
+        self.refuse(~ok, name, lambda i: blank if text.iat[i] == "" else wrong.format(show(text.iat[i])))
+        return ok, spread(codes, resolved)
+

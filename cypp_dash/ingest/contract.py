@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from cypp_dash.ingest.cells import (
+    Columns,
     Numbers,
     Periods,
     distinct_texts,
@@ -81,30 +82,6 @@ def contract_columns(header: list[str], header_row: int, result: Validated,
 
 
 @dataclass
-class _File:
-    """The file's cells by canonical column name, and where the problems go."""
-
-    table: Table
-    columns: dict[str, tuple[int, str]]
-    problems: Collector
-
-    @property
-    def rows(self) -> np.ndarray:
-        return self.table.rows
-
-    def text(self, name: str) -> pd.Series:
-        if name in self.columns:
-            return self.table.cells[self.columns[name][0]]
-        return pd.Series([""] * len(self.table.cells), dtype=str)
-
-    def written(self, name: str) -> str:
-        return self.columns[name][1] if name in self.columns else name
-
-    def refuse(self, failed: np.ndarray, name: str, message) -> None:
-        self.problems.cells(failed, self.rows, self.written(name), message)
-
-
-@dataclass
 class _Kpis:
     ok: np.ndarray  # bool per row
     code: np.ndarray  # the code upper-cased
@@ -112,7 +89,7 @@ class _Kpis:
     multiplier: np.ndarray  # for numerator / denominator, NaN when the unit has none
 
 
-def check_kpi(file: _File, rules: UploadRules) -> _Kpis:
+def check_kpi(file: Columns, rules: UploadRules) -> _Kpis:
     """kpi: a code in the plan, whatever its case."""
     units = {str(c).strip().upper(): unit_kind(u) for c, u in rules.indicator_units.items()}
     text = file.text("kpi")
@@ -127,26 +104,20 @@ def check_kpi(file: _File, rules: UploadRules) -> _Kpis:
     return kpis
 
 
-def check_area(file: _File, rules: UploadRules) -> tuple[np.ndarray, np.ndarray]:
+def check_area(file: Columns, rules: UploadRules) -> tuple[np.ndarray, np.ndarray]:
     """area: a code, name or alias, whatever the case and spacing; (ok, GSS code) per row."""
     lookup = normal_lookup(rules.area_lookup)
-    text = file.text("area")
-    codes, texts = distinct_texts(text)
-    area_code = spread(codes, [lookup.get(norm_name(t)) for t in texts])
-    ok = spread(codes, [norm_name(t) in lookup for t in texts], bool)
-    file.refuse(~ok, "area",
-                lambda i: "no area given" if text.iat[i] == "" else f'"{show(text.iat[i])}" is not a known area')
-    return ok, area_code
+    return file.codes("area", lambda t: lookup.get(norm_name(t)), "no area given", '"{}" is not a known area')
 
 
-def check_period(file: _File, rules: UploadRules) -> Periods:
+def check_period(file: Columns, rules: UploadRules) -> Periods:
     """period: a quarter or financial year, not in the future."""
     periods = parse_periods(file.text("period"), rules, CONTRACT_PERIOD_KINDS)
     file.refuse(~periods.ok, "period", periods.reason)
     return periods
 
 
-def check_value(file: _File, kpis: _Kpis) -> tuple[Numbers, np.ndarray]:
+def check_value(file: Columns, kpis: _Kpis) -> tuple[Numbers, np.ndarray]:
     """value: a number or a marker, in range for the KPI's unit; (the figures, which are usable)."""
     text = file.text("value")
     value = parse_numbers(text, allow_percent=True)
@@ -176,7 +147,7 @@ class _Whole:
     ok: np.ndarray  # bool: given and passes
 
 
-def check_whole_number(file: _File, name: str) -> _Whole:
+def check_whole_number(file: Columns, name: str) -> _Whole:
     """numerator, denominator: whole numbers 0 or more if given; a denominator more than 0."""
     text = file.text(name)
     parsed = parse_numbers(text, allow_percent=False)
@@ -193,7 +164,7 @@ def check_whole_number(file: _File, name: str) -> _Whole:
     return _Whole(text, x, given, ok)
 
 
-def check_agreement(file: _File, kpis: _Kpis, value: Numbers, value_ok: np.ndarray, n: _Whole, d: _Whole) -> None:
+def check_agreement(file: Columns, kpis: _Kpis, value: Numbers, value_ok: np.ndarray, n: _Whole, d: _Whole) -> None:
     """numerator <= denominator, and value = multiplier x numerator / denominator to the value's own rounding."""
     both = n.ok & d.ok
     with np.errstate(invalid="ignore"):
@@ -212,7 +183,7 @@ def check_agreement(file: _File, kpis: _Kpis, value: Numbers, value_ok: np.ndarr
         f"{round_text(expected[i], int(value.decimals[i]) + 2)}"))
 
 
-def warn_withheld(file: _File, value: Numbers, n: _Whole, d: _Whole, result: Validated) -> None:
+def warn_withheld(file: Columns, value: Numbers, n: _Whole, d: _Whole, result: Validated) -> None:
     """A warning (not a problem) for rows with no figure but a numerator or denominator: both are dropped."""
     hidden = value.marker & (n.given | d.given)
     if hidden.any():
@@ -223,7 +194,7 @@ def warn_withheld(file: _File, value: Numbers, n: _Whole, d: _Whole, result: Val
         )
 
 
-def check_flags_and_note(file: _File) -> tuple[np.ndarray, np.ndarray]:
+def check_flags_and_note(file: Columns) -> tuple[np.ndarray, np.ndarray]:
     """flags: the words estimate and provisional only; a note saying either sets it too. (estimate, provisional)."""
     count = len(file.rows)
     estimate = np.zeros(count, dtype=bool)
@@ -242,7 +213,7 @@ def check_flags_and_note(file: _File) -> tuple[np.ndarray, np.ndarray]:
     return estimate, provisional
 
 
-def check_repeats(file: _File, kpis: _Kpis, area: tuple[np.ndarray, np.ndarray], periods: Periods) -> None:
+def check_repeats(file: Columns, kpis: _Kpis, area: tuple[np.ndarray, np.ndarray], periods: Periods) -> None:
     """No KPI/area/period twice in the file (named on the later row, with the earlier one)."""
     area_ok, area_code = area
     repeat, first = duplicates([kpis.code, area_code, periods.label], kpis.ok & area_ok & periods.ok, file.rows)
@@ -255,7 +226,7 @@ def validate_contract(table: Table, rules: UploadRules, result: Validated, probl
     columns = contract_columns(table.header, table.header_row, result, problems)
     if columns is None:
         return None
-    file = _File(table, columns, problems)
+    file = Columns(table, columns, problems)
     kpis = check_kpi(file, rules)
     area = check_area(file, rules)
     periods = check_period(file, rules)

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from cypp_dash.ingest.cells import (
-    distinct_texts,
+    Columns,
     duplicates,
     flags_column,
     norm_name,
@@ -66,11 +66,9 @@ def _fingertips_indicator(text: str) -> str | None:
     return str(int(text.partition(".")[0]))
 
 
-def validate_fingertips(
-    table: Table, rules: UploadRules, result: Validated, problems: Collector
-) -> pd.DataFrame | None:
+def _fingertips_columns(header: list[str], result: Validated) -> dict[str, tuple[int, str]]:
     columns: dict[str, tuple[int, str]] = {}
-    for position, written in enumerate(table.header):
+    for position, written in enumerate(header):
         key = _fingertips_key(written)
         if key in _FINGERTIPS_NAMES:
             if key in columns:
@@ -79,95 +77,76 @@ def validate_fingertips(
             columns[key] = (position, written)
         elif written and not key.startswith("comparedto"):
             result.warnings.append(f'column "{show(written)}" is not a Fingertips column and was ignored')
-    cells, rows, count = table.cells, table.rows, len(table.cells)
+    return columns
 
-    def col(key: str) -> pd.Series:
-        return cells[columns[key][0]] if key in columns else pd.Series([""] * count, dtype=str)
 
-    def written(key: str) -> str:
-        return columns[key][1] if key in columns else _FINGERTIPS_NAMES[key]
-
-    # indicator: a whole number; any one unless the rules say only the plan's
-    ind_text = col("indicatorid")
-    ind_codes, ind_distinct = distinct_texts(ind_text)
-    ids = [_fingertips_indicator(t) for t in ind_distinct]
-    indicator = spread(ind_codes, ids)
-    ind_ok = spread(ind_codes, [i is not None for i in ids], bool)
-    problems.cells(
-        ~ind_ok, rows, written("indicatorid"),
-        lambda i: "no indicator ID given" if ind_text.iat[i] == ""
-        else f'"{show(ind_text.iat[i])}" is not a Fingertips indicator ID (a whole number of at most 12 digits)',
-    )
+def check_indicator(file: Columns, rules: UploadRules) -> tuple[np.ndarray, np.ndarray]:
+    """Indicator ID: a whole number; any one unless the rules say only the plan's. (ok, id) per row."""
+    ok, indicator = file.codes("indicatorid", _fingertips_indicator, "no indicator ID given",
+                               '"{}" is not a Fingertips indicator ID (a whole number of at most 12 digits)')
     if not rules.accept_unknown_indicators:
         plan = {str(k).strip().upper() for k in rules.indicator_units}
-        unknown = ind_ok & spread(ind_codes, [i is not None and i not in plan for i in ids], bool)
-        problems.cells(unknown, rows, written("indicatorid"),
-                       lambda i: f'"{indicator[i]}" is not an indicator in this plan')
-        ind_ok &= ~unknown
+        unknown = ok & ~pd.Series(indicator, dtype=object).isin(plan).to_numpy()
+        file.refuse(unknown, "indicatorid", lambda i: f'"{indicator[i]}" is not an indicator in this plan')
+        ok &= ~unknown
+    return ok, indicator
 
-    # area: any GSS code as it is (Fingertips covers every English area); a name must be known
+
+def check_area(file: Columns, rules: UploadRules) -> tuple[np.ndarray, np.ndarray]:
+    """Area Code: any GSS code as it is (Fingertips covers every English area); a name must be known."""
     lookup = normal_lookup(rules.area_lookup)
-    area_text = col("areacode")
-    area_codes, area_distinct = distinct_texts(area_text)
-    resolved = [t.upper() if _GSS.fullmatch(t) else lookup.get(norm_name(t)) for t in area_distinct]
-    area_code = spread(area_codes, resolved)
-    area_ok = spread(area_codes, [r is not None for r in resolved], bool)
-    problems.cells(
-        ~area_ok, rows, written("areacode"),
-        lambda i: "no area code given" if area_text.iat[i] == ""
-        else f'"{show(area_text.iat[i])}" is not an area code',
-    )
+    return file.codes("areacode", lambda t: t.upper() if _GSS.fullmatch(t) else lookup.get(norm_name(t)),
+                      "no area code given", '"{}" is not an area code')
 
+
+def validate_fingertips(
+    table: Table, rules: UploadRules, result: Validated, problems: Collector
+) -> pd.DataFrame | None:
+    """The rows of a Fingertips download, or None with every problem in `problems`."""
+    file = Columns(table, _fingertips_columns(table.header, result), problems, _FINGERTIPS_NAMES)
+    ind_ok, indicator = check_indicator(file, rules)
+    area_ok, area_code = check_area(file, rules)
     # period: any kind Fingertips uses (years, quarters, pooled ranges), not in the future
-    periods = parse_periods(col("timeperiod"), rules, None)
-    problems.cells(~periods.ok, rows, written("timeperiod"), periods.reason)
-
+    periods = parse_periods(file.text("timeperiod"), rules, None)
+    file.refuse(~periods.ok, "timeperiod", periods.reason)
     numbers: dict[str, np.ndarray] = {}
     for key, target in _FINGERTIPS_NUMBERS.items():
-        text = col(key)
+        text = file.text(key)
         parsed = parse_numbers(text, allow_percent=True)
-        problems.cells(parsed.bad, rows, written(key), lambda i, t=text: not_a_number(t.iat[i]))
+        file.refuse(parsed.bad, key, lambda i, t=text: not_a_number(t.iat[i]))
         numbers[target] = parsed.value
-
-    note_text = col("valuenote")
-    estimate = note_text.str.contains(r"modelled|estimate", case=False, regex=True).to_numpy(dtype=bool)
-    provisional = note_text.str.contains("provisional", case=False, regex=False).to_numpy(dtype=bool)
-    suppressed = note_text.str.contains("suppress", case=False, regex=False).to_numpy(dtype=bool)
-    compared = text_or_none(col("comparedtoenglandvalueorpercentiles"), lambda t: t.strip().lower())
-    note = text_or_none(note_text)
-    category = _fingertips_category(indicator, col("sex"), col("age"), col("categorytype"), col("category"))
-
+    category = _fingertips_category(indicator, *(file.text(k) for k in ("sex", "age", "categorytype", "category")))
+    compared = text_or_none(file.text("comparedtoenglandvalueorpercentiles"), lambda t: t.strip().lower())
+    note = text_or_none(file.text("valuenote"))
     # A download can hold the same row twice (an area listed under two parents): skip exact copies;
     # a repeat with different figures is a problem.
-    usable = ind_ok & area_ok & periods.ok
+    usable, rows = ind_ok & area_ok & periods.ok, file.rows
     key = [indicator, area_code, periods.label, category]
     copy, _ = duplicates(key + [note, compared, *numbers.values()], usable, rows)
     if copy.any():
         result.warnings.append(f"{int(copy.sum()):,} row(s) repeat an earlier row exactly and were skipped")
     repeat, first = duplicates(key, usable & ~copy, rows)
-    problems.cells(
-        repeat, rows, written("timeperiod"),
-        lambda i: " / ".join(str(k[i]) for k in key if k[i]) + f" is already on row {first[i]} with different figures",
-    )
-
+    file.refuse(repeat, "timeperiod", lambda i: " / ".join(str(k[i]) for k in key if k[i])
+                + f" is already on row {first[i]} with different figures")
     if problems.total:
         return None
     keep = ~copy
     return assemble({
-        "indicator_id": indicator[keep],
-        "indicator_name": text_or_none(col("indicatorname"), one_line)[keep],
-        "area_code": area_code[keep],
-        "area_name": text_or_none(col("areaname"), one_line)[keep],
-        "period": periods.label[keep],
-        "period_start": periods.start[keep],
-        "period_end": periods.end[keep],
-        "category": category[keep],
-        **{target: values[keep] for target, values in numbers.items()},
-        "note": note[keep],
-        "flags": flags_column(estimate, provisional, suppressed)[keep],
-        "compared_with_england": compared[keep],
-        "source_row": rows[keep],
+        "indicator_id": indicator[keep], "indicator_name": text_or_none(file.text("indicatorname"), one_line)[keep],
+        "area_code": area_code[keep], "area_name": text_or_none(file.text("areaname"), one_line)[keep],
+        "period": periods.label[keep], "period_start": periods.start[keep], "period_end": periods.end[keep],
+        "category": category[keep], **{target: values[keep] for target, values in numbers.items()},
+        "note": note[keep], "flags": _flags(file.text("valuenote"))[keep],
+        "compared_with_england": compared[keep], "source_row": rows[keep],
     })
+
+
+def _flags(note: pd.Series) -> np.ndarray:
+    """Flags from Fingertips' value note: modelled or estimated, provisional, suppressed."""
+    estimate = note.str.contains(r"modelled|estimate", case=False, regex=True).to_numpy(dtype=bool)
+    provisional = note.str.contains("provisional", case=False, regex=False).to_numpy(dtype=bool)
+    suppressed = note.str.contains("suppress", case=False, regex=False).to_numpy(dtype=bool)
+    return flags_column(estimate, provisional, suppressed)
 
 
 def _fingertips_category(

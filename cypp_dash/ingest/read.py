@@ -138,6 +138,27 @@ def read_records(data: bytes, checked: Validated | Any, max_bytes: int) -> list[
     return records
 
 
+def header_columns(header: list[str], known: tuple[str, ...], required: tuple[str, ...], must_have: str,
+                   checked: Validated | Any) -> dict[str, int]:
+    """A small CSV's columns by name (any case) -> position; a repeated or missing required column is a
+    problem in `checked.problems` (missing: "the header row must have " + `must_have`), an unknown one
+    a warning."""
+    names = [h.strip().lower() for h in header]
+    columns: dict[str, int] = {}
+    for i, name in enumerate(names):
+        if name in known:
+            if name in columns:
+                checked.problems.append(Problem(1, header[i].strip(), "the column appears twice"))
+            columns.setdefault(name, i)
+        elif name:
+            checked.warnings.append(f'column "{header[i].strip()[:40]}" is not used and was ignored')
+    for name in required:
+        if name not in columns:
+            checked.problems.append(Problem(1, name, f"there is no {name} column; the header row must have "
+                                                     + must_have))
+    return columns
+
+
 # ---------------------------------------------------------------------------------------------
 # A figures CSV into a frame of text cells
 
