@@ -15,7 +15,7 @@ import pandas as pd
 from cypp_dash import auth, export, store
 from cypp_dash.config import ACTION_STATUSES, Plan, Settings
 from cypp_dash.ingest.checked import Problem, Validated
-from cypp_dash.ingest.read import header_columns, read_records
+from cypp_dash.ingest.read import data_rows, header_columns, read_records
 from cypp_dash.status import RAG_SYMBOLS, RAG_WORDS
 
 COLUMNS = ("id", "task", "lead", "start", "due", "status", "serves", "comments")
@@ -193,8 +193,7 @@ def validate_csv(data: bytes, file_name: str, max_bytes: int = 50 * 1024 * 1024)
     records = read_records(data, out, max_bytes)
     if records is None:
         return out
-    header = records[0]
-    columns = header_columns(header, COLUMNS, REQUIRED,
+    columns = header_columns(records[0], COLUMNS, REQUIRED,
                              "task, lead and status (and may have id, start, due, serves, comments)", out)
     if problems:
         return out
@@ -202,13 +201,7 @@ def validate_csv(data: bytes, file_name: str, max_bytes: int = 50 * 1024 * 1024)
         problems.append(Problem(1, None, "the file has a header row but no actions"))
         return out
     first_row: dict[str, int] = {}
-    for number, cells in enumerate(records[1:], start=2):
-        if not any(c.strip() for c in cells):
-            continue
-        if len(cells) > len(header) and any(c.strip() for c in cells[len(header):]):
-            problems.append(Problem(number, None, f"this row has {len(cells)} cells but the header row has "
-                                                  f"{len(header)}"))
-            continue
+    for number, cells in data_rows(records, out):
 
         def cell(name: str, cells=cells) -> str:
             i = columns.get(name)

@@ -20,7 +20,7 @@ import pandas as pd
 from cypp_dash import store
 from cypp_dash.config import Config
 from cypp_dash.ingest import Problem
-from cypp_dash.ingest.read import header_columns, read_records
+from cypp_dash.ingest.read import data_rows, header_columns, read_records
 from cypp_dash.periods import PeriodError, is_future, parse_period
 
 COLUMNS = ("kpi", "area", "period", "commentary")
@@ -345,19 +345,12 @@ def validate_csv(config: Config, data: bytes, file_name: str, today: date | None
     records = read_records(data, out, config.settings.upload_max_mb * 1024 * 1024)
     if records is None:
         return out
-    header = records[0]
-    columns = header_columns(header, COLUMNS, COLUMNS, "kpi, area, period and commentary", out)
+    columns = header_columns(records[0], COLUMNS, COLUMNS, "kpi, area, period and commentary", out)
     if problems:
         return out
     seen: dict[Key, int] = {}
     max_chars = config.settings.commentary_max_chars
-    for number, cells in enumerate(records[1:], start=2):
-        if not any(c.strip() for c in cells):
-            continue
-        if len(cells) > len(header) and any(c.strip() for c in cells[len(header):]):
-            problems.append(Problem(number, None, f"this row has {len(cells)} cells but the header row has "
-                                                  f"{len(header)}"))
-            continue
+    for number, cells in data_rows(records, out):
 
         def cell(name: str, cells=cells) -> str:
             i = columns[name]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -157,6 +158,20 @@ def header_columns(header: list[str], known: tuple[str, ...], required: tuple[st
             checked.problems.append(Problem(1, name, f"there is no {name} column; the header row must have "
                                                      + must_have))
     return columns
+
+
+def data_rows(records: list[list[str]], checked: Validated | Any) -> Iterator[tuple[int, list[str]]]:
+    """(spreadsheet row, cells) of each record below the header that holds something; a record with
+    filled cells beyond the header's width is a problem in `checked.problems` instead."""
+    width = len(records[0])
+    for number, cells in enumerate(records[1:], start=2):
+        if not any(c.strip() for c in cells):
+            continue
+        if len(cells) > width and any(c.strip() for c in cells[width:]):
+            checked.problems.append(Problem(number, None, f"this row has {len(cells)} cells but the header row has "
+                                                          f"{width}"))
+            continue
+        yield number, cells
 
 
 # ---------------------------------------------------------------------------------------------
