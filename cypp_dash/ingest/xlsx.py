@@ -110,7 +110,8 @@ def _stream_sheet(book: Any, sheet: Any, problems: Collector) -> tuple[pd.DataFr
     """Read the worksheet's XML cell by cell (never openpyxl's row padding, which makes every row as wide
     as the widest: 60,000 rows with one cell in column XFD were a billion cells). The declared size is
     checked first and every cell as it streams past, so an oversized sheet is refused before a table
-    exists. Only cells holding something are kept."""
+    exists. Only cells holding something are kept. (One function, over 60 lines: the limits are checked
+    inside the one loop over the XML, where splitting it would cost a call per cell.)"""
     from openpyxl.cell.read_only import ReadOnlyCell
     from openpyxl.worksheet._reader import FORMULA_TAG, VALUE_TAG, WorkSheetParser
 
