@@ -15,7 +15,7 @@ from cypp_dash.config import ROOT
 
 PACKAGE = ROOT / "cypp_dash"
 # The web layer: the page frame and what it needs from Streamlit. Every other module is domain code.
-WEB_LAYER = ("cypp_dash.ui", "cypp_dash.web")
+WEB_LAYER = ("cypp_dash.web",)
 # Importing it runs the command line (`python -m cypp_dash`).
 ENTRY_POINT = "cypp_dash.__main__"
 
@@ -54,11 +54,11 @@ def test_every_domain_module_loads_without_streamlit():
     assert "cypp_dash.auth" in DOMAIN and "cypp_dash.actions" in DOMAIN and "cypp_dash.cli" in DOMAIN
     if streamlit_in(loaded_modules(DOMAIN)):
         culprits = [name for name in DOMAIN if streamlit_in(loaded_modules([name]))]
-        pytest.fail(f"these domain modules load Streamlit (only ui.py and web/ may): {culprits}")
+        pytest.fail(f"these domain modules load Streamlit (only web/ may): {culprits}")
 
 
 def test_the_check_sees_streamlit_when_the_page_frame_loads_it():
-    assert streamlit_in(loaded_modules(["cypp_dash.ui"]))
+    assert streamlit_in(loaded_modules(["cypp_dash.web.frame"]))
 
 
 # --- imports between cypp_dash modules, read from the source -------------------------------------
@@ -124,11 +124,11 @@ def test_the_cycle_finder_finds_a_circle():
 
 
 def test_the_import_reader_sees_module_level_and_function_level_imports():
-    source = ("from cypp_dash import store, ui\nfrom cypp_dash.config import Config\nimport cypp_dash.periods\n"
+    source = ("from cypp_dash import store, overview\nfrom cypp_dash.config import Config\nimport cypp_dash.periods\n"
               "from cypp_dash.web.session import current_account\nimport pandas\n"
               "class A:\n    from cypp_dash import charts\n"
               "def later():\n    from cypp_dash import export\n")
-    module_level = {"cypp_dash.store", "cypp_dash.ui", "cypp_dash.config", "cypp_dash.periods",
+    module_level = {"cypp_dash.store", "cypp_dash.overview", "cypp_dash.config", "cypp_dash.periods",
                     "cypp_dash.web.session", "cypp_dash.charts"}
     assert imports_in(source, "cypp_dash.x", in_functions=False) == module_level
     assert imports_in(source, "cypp_dash.x", in_functions=True) == module_level | {"cypp_dash.export"}

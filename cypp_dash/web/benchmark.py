@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from cypp_dash import benchmark, published_store, store, ui
+from cypp_dash import benchmark, published_store, store
+from cypp_dash.web.components import facts_list, table_html
 from cypp_dash.web.resources import _connection
 
 
@@ -71,9 +72,8 @@ def published_panel(view, kpis) -> None:
         return
     if view.paper:
         st.markdown("#### Published figures against England, region and statistical neighbours")
-        items = "".join(f"<li><strong>{ui.h(code)}</strong> {ui.h(benchmark.published_sentence(row, place.region_name))}"
-                        "</li>" for code, (_, row) in zip(plan_rows["code"], plan_rows.iterrows()))
-        st.html(f'<ul class="cypp-facts">{items}</ul>')
+        facts_list([(code, benchmark.published_sentence(row, place.region_name))
+                    for code, (_, row) in zip(plan_rows["code"], plan_rows.iterrows())], colon=False)
         st.caption("Rank 1 is the best of England's local authorities; quartile band A is the best quarter. A "
                    "related measure is for context only. Source: Department for Education, Local Authority "
                    "Interactive Tool. Open Government Licence v3.0.")
@@ -85,7 +85,7 @@ def published_panel(view, kpis) -> None:
     st.markdown("#### Published figures against England, region and statistical neighbours")
     st.caption("Real figures published by DfE (annual, latest year each), beside the council's own quarterly "
                "figures above; not illustrative.")
-    ui.table_html(shown, caption=f"DfE published figures for {place.name} (LAIT), latest year each; "
+    table_html(shown, caption=f"DfE published figures for {place.name} (LAIT), latest year each; "
                                  f"region: {place.region_name}")
     st.caption("Rank 1 is the best of England's local authorities; quartile band A is the best quarter. "
                "A related measure is shown for context and is not rated against the plan's aim. "
