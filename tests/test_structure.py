@@ -187,3 +187,41 @@ def test_the_readme_map_names_no_module_that_is_not_there():
 @pytest.mark.parametrize("folder", ["tools", "benchmarks", "tests"])
 def test_the_readme_map_names_the_folders_outside_the_package(folder):
     assert f"{folder}/" in readme_map()
+
+
+# --- HTML comes from templates that escape by default ---------------------------------------------
+
+HTML_TAG = re.compile(r"<(/?)(a|p|div|span|section|figure|img|ul|ol|li|dl|dt|dd|table|thead|tbody|tr|td|th|caption|"
+                      r"strong|em|br|h[1-6])\b", re.I)
+
+
+def html_in_strings(source: str) -> list[str]:
+    """String literals (f-strings' text included, docstrings left out) that hold an HTML tag."""
+    tree = ast.parse(source)
+    docstrings = {id(node.body[0].value) for node in ast.walk(tree)
+                  if isinstance(node, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+                  and node.body and isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant)}
+    return [node.value for node in ast.walk(tree)
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings
+            and HTML_TAG.search(node.value)]
+
+
+def test_the_web_layer_and_pages_build_no_html_in_python_strings():
+    """Every HTML piece is a template in cypp_dash/web/templates/ drawn with autoescape (cypp_dash/web/render.py):
+    HTML glued together in Python is safe only while every caller remembers to escape."""
+    files = sorted((PACKAGE / "web").rglob("*.py")) + sorted((ROOT / "pages").glob("*.py"))
+    found = {f.relative_to(ROOT).as_posix(): html_in_strings(f.read_text(encoding="utf-8")) for f in files}
+    assert not {f: s for f, s in found.items() if s}
+
+
+def test_the_html_check_sees_html_built_in_an_f_string_but_not_in_a_docstring():
+    assert html_in_strings('"""An <img> of the chart."""\nx = f"<td>{v}</td>"\n') == ["<td>", "</td>"]
+    assert html_in_strings('"""An <img> of the chart."""\nx = "a < b"\n') == []
+
+
+def test_every_template_escapes_by_default():
+    from cypp_dash.web.render import render
+
+    hostile = "<script>alert(1)</script>"
+    assert "<script>" not in render("paragraph.html", text=hostile, css="cypp-small")
+    assert "&lt;script&gt;" in render("paragraph.html", text=hostile, css="")
