@@ -4,7 +4,7 @@ import streamlit as st
 
 from cypp_dash import charts, districts, status
 from cypp_dash.web.cache import cached_district_matrix, cached_district_trends
-from cypp_dash.web.components import chart, illustrative_notice, rag_table, source_line
+from cypp_dash.web.components import chart, district_matrix, illustrative_notice, rag_table, source_line
 from cypp_dash.web.downloads import downloads_for_chart, downloads_for_table
 from cypp_dash.web.frame import page
 from cypp_dash.web.links import keep_in_url, remembered
@@ -64,7 +64,7 @@ st.caption(f"Each district's latest figure compared with {view.config.area_name(
            "by its 95% confidence interval (as Fingertips compares a district with its county): better or worse "
            "when the whole interval lies on one side, similar when it includes the county's figure.")
 cells = cached_district_matrix(view.version, plan.id, view.period, view.as_at)
-st.html(districts.matrix_html(cells, plan, view.config,
-                              f"Districts against {view.config.area_name(plan.area)} ({view.period_text})", chosen))
+district_matrix(cells, plan, view.config, f"Districts against {view.config.area_name(plan.area)} ({view.period_text})",
+                chosen)
 downloads_for_table(districts.matrix_frame(cells, plan, view.config),
                        f"{plan.id}-districts-matrix-{view.period or 'latest'}")

@@ -11,8 +11,8 @@ from typing import Any, Callable
 import pandas as pd
 import streamlit as st
 
-from cypp_dash import overview, status
-from cypp_dash.config import Kpi
+from cypp_dash import districts, overview, status
+from cypp_dash.config import Config, Kpi, Plan
 from cypp_dash.web.cache import chart_picture, memo
 from cypp_dash.web.links import kpi_link
 from cypp_dash.web.render import Markup, render
@@ -212,3 +212,11 @@ def overview_table_html(rows: list[overview.Row], link: Callable[[status.KpiStat
                 cell["picture"] = ("data:image/svg+xml;base64," + base64.b64encode(cell["svg"].encode()).decode()
                                    if cell["svg"] else "")
     return render("overview_table.html", headers=headers, rows=cells, caption=caption, flags=flags)
+
+
+def district_matrix(cells: list[list[districts.Cell]], plan: Plan, config: Config, caption: str,
+                    chosen: str | None = None) -> None:
+    """The districts matrix as one escaped HTML table: a row per KPI, a column per district (the chosen one
+    marked), each cell the comparison in word and symbol on its tint, with the figure."""
+    columns = [{"name": config.area_name(d), "chosen": d == chosen} for d in plan.districts]
+    st.html(render("matrix.html", columns=columns, rows=districts.matrix_rows(cells, plan, config), caption=caption))
