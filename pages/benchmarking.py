@@ -41,7 +41,7 @@ else:
     shown.insert(0, "KPI", [f"{c} {k}" for c, k in zip(plan_rows["code"], plan_rows["kpi"])])
     shown.insert(2, "Is", plan_rows["relation_text"].to_numpy())
     table_html(shown.drop(columns=["Topic", "Better", "Next update"]),
-                  caption=f"{view.plan.name}: KPIs with a DfE published measure ({area_name})")
+               caption=f"{view.plan.name}: KPIs with a DfE published measure ({area_name})")
     downloads_for_table(shown, f"benchmark-{area}-plan-kpis")
     for code, note in zip(plan_rows["code"], plan_rows["relation_note"]):
         if note:
@@ -83,9 +83,9 @@ topic = st.selectbox("Topic", topics, key="w_bench_topic",
 chosen = rows if topic == "All topics" else rows[rows["topic"].str.split(" / ").map(lambda t: topic in t)]
 table = benchmark.display_frame(chosen, place.region_name)
 table_html(table if topic == "All topics" else table.drop(columns=["Topic"]),
-              caption=f"{area_name}: {topic.lower() if topic == 'All topics' else topic}, "
+           caption=f"{area_name}: {topic.lower() if topic == 'All topics' else topic}, "
                       f"{len(chosen)} measures, latest year each; region: {place.region_name}")
 downloads_for_table(table.assign(Indicator=chosen["indicator_id"].to_numpy()),
-                       f"benchmark-{area}-{topic}")
+                    f"benchmark-{area}-{topic}")
 st.caption(SOURCE)
 

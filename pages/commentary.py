@@ -83,7 +83,7 @@ if not waiting:
 for c in waiting.values():
     state = "waiting for a lead" if c.state == commentary.DRAFT else "returned to its author"
     st.html(commentary_view.box(c, f"{c.kpi_code} · {names.get(c.area_code, c.area_code)} · {c.period} "
-                                   f"({state}, draft {c.comment_id})", draft=True))
+                                f"({state}, draft {c.comment_id})", draft=True))
     if c.state == commentary.DRAFT and auth.has_role(account, "lead") and view.as_at is None:
         commentary_view.decide_form(view, account, c)
 

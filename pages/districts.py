@@ -41,17 +41,17 @@ downloads_for_table(table, f"{code}-districts-{view.period or 'latest'}")
 if any(r.value is not None for r in rows):
     chart(charts.district_chart, kpi, rows, view.period_text)
     downloads_for_chart(charts.district_chart, f"{code}-districts-{view.period or 'latest'}", kpi, rows,
-                           view.period_text)
+                        view.period_text)
 trends = cached_district_trends(view.version, plan.id, code, view.period, view.as_at)
 source = source_line(rows)
 illustrative = any(r.illustrative for r in rows)
 if chart(charts.district_trends_chart, kpi, trends, plan.area, view.period_text, source, illustrative):
     downloads_for_chart(charts.district_trends_chart, f"{code}-district-trends-{view.period or 'latest'}", kpi,
-                           trends, plan.area, view.period_text, source, illustrative)
+                        trends, plan.area, view.period_text, source, illustrative)
 centre = status.funnel_centre(rows, plan.area)
 if centre and chart(charts.funnel_chart, kpi, rows, centre[0], centre[1], view.period_text):
     downloads_for_chart(charts.funnel_chart, f"{code}-funnel-{view.period or 'latest'}", kpi, rows, centre[0],
-                           centre[1], view.period_text)
+                        centre[1], view.period_text)
     st.caption("A district outside the 95% lines differs from the county by more than chance would usually "
                "explain; outside the 99.8% lines, almost certainly.")
 else:
@@ -67,4 +67,4 @@ cells = cached_district_matrix(view.version, plan.id, view.period, view.as_at)
 district_matrix(cells, plan, view.config, f"Districts against {view.config.area_name(plan.area)} ({view.period_text})",
                 chosen)
 downloads_for_table(districts.matrix_frame(cells, plan, view.config),
-                       f"{plan.id}-districts-matrix-{view.period or 'latest'}")
+                    f"{plan.id}-districts-matrix-{view.period or 'latest'}")

@@ -39,7 +39,7 @@ if show == "attention":
                "of concern on the SPC chart.")
     if flagged:
         overview_table(view, flagged, f"KPIs that need attention ({view.area_name}, {view.period_text})",
-                          [overview.OVERVIEW_COLUMNS[0], overview.Column("Why", overview.why_text),
+                       [overview.OVERVIEW_COLUMNS[0], overview.Column("Why", overview.why_text),
                            *overview.OVERVIEW_COLUMNS[1:]])
     else:
         st.success("No KPI is off track, significantly worse than England and getting worse, or showing "
@@ -50,8 +50,8 @@ else:
         counts = status.rag_counts(mine)
         st.header(partnership.name)
         paragraph(f"{partnership.priority} · reports to {partnership.reports_to or view.plan.board} · "
-                     + " · ".join(f"{status.RAG_SYMBOLS[r]} {status.RAG_WORDS[r]}: {counts[r]}" for r in counts)
-                     + (f" · {partnership.status_note}" if partnership.status_note else ""), css="cypp-intro")
+                  + " · ".join(f"{status.RAG_SYMBOLS[r]} {status.RAG_WORDS[r]}: {counts[r]}" for r in counts)
+                  + (f" · {partnership.status_note}" if partnership.status_note else ""), css="cypp-intro")
         if mine:
             overview_table(view, mine, f"{partnership.name}: each KPI ({view.area_name}, {view.period_text})")
             commentary_view.new_commentary_line(view, mine)
@@ -60,7 +60,7 @@ else:
                     + (f": {partnership.status_note}." if partnership.status_note else "."))
 
 downloads_for_table(status.status_frame(statuses)[status.CONTRACT_COLUMNS],
-                       f"{view.plan.id}-{view.area}-{view.latest_period or 'latest'}-status", what="All these figures")
+                    f"{view.plan.id}-{view.area}-{view.latest_period or 'latest'}-status", what="All these figures")
 st.caption(source_line(statuses))
 
 # Real published figures (DfE LAIT) for the KPIs that have a published measure: a separate section.

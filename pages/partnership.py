@@ -56,7 +56,7 @@ SUMMARY_COLUMNS = {"code": "Code", "kpi": "KPI", "baseline_text": "Baseline (pla
 if view.paper:  # a one-page summary: the plan's baseline and England words are in each KPI's reason
     SUMMARY_COLUMNS = {k: v for k, v in SUMMARY_COLUMNS.items() if k not in ("baseline_text", "england_text")}
 summary = rag_table(statuses, SUMMARY_COLUMNS,
-                       caption=f"{partnership.name}: each KPI's latest figure ({view.area_name}, {view.period_text})")
+                    caption=f"{partnership.name}: each KPI's latest figure ({view.area_name}, {view.period_text})")
 downloads_for_table(summary, f"{pid}-{view.area}-{view.period or 'latest'}-summary")
 st.caption(" · ".join(x for x in (overview.flags_once(statuses), source_line(statuses)) if x))
 if not view.paper:  # paper view says each KPI's published figure in a line under it, to print short
@@ -90,15 +90,15 @@ for s in statuses if view.paper else [s for s in statuses if s.code == code]:
         left, right = st.columns(2, gap="small")
         with left:
             chart(charts.trend_chart, kpi, with_england, s, view.period_text, target=target, **PAPER_CHART,
-                     title="Trend")
+                  title="Trend")
             downloads_for_chart(charts.trend_chart, f"{stem}-trend", kpi, with_england, s, view.period_text,
-                                   target=target)
+                                target=target)
         with right:
             if has_spc:
                 chart(charts.spc_chart, kpi, spc[0], spc[1], s, view.period_text, s.assurance_target,
-                         **PAPER_CHART, title="Statistical process control")
+                      **PAPER_CHART, title="Statistical process control")
                 downloads_for_chart(charts.spc_chart, f"{stem}-spc", kpi, spc[0], spc[1], s, view.period_text,
-                                       s.assurance_target)
+                                    s.assurance_target)
             else:
                 st.info(spc[1].reason if spc else "An SPC chart needs a run of figures; there are too few here.")
     else:

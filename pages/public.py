@@ -55,8 +55,8 @@ for partnership in plan.partnerships:
     st.header(partnership.name, divider="gray")
     commentary_view.narrative_block(mine)
     rag_table(mine, {"code": "Code", "kpi": "KPI", "value_fmt": "Latest", "period": "Period",
-                        "england_text": "England (plan)", "target": "Target", "rag_label": "RAG", "reason": "Why"},
-                 caption=f"{partnership.name}: each KPI's published figure ({cfg.area_name(area)}, up to {shown.period})")
+                     "england_text": "England (plan)", "target": "Target", "rag_label": "RAG", "reason": "Why"},
+              caption=f"{partnership.name}: each KPI's published figure ({cfg.area_name(area)}, up to {shown.period})")
     for s in mine:
         c = approved.get((s.code, s.period))
         if c is not None:

@@ -27,7 +27,7 @@ table = shown[["Indicator", "Name", "Period", "Value", "95% confidence interval"
                "Compared with England (as published)", "Flags", "Value note", "Source", "Licence"]]
 # On screen the source and licence are said once, under the table; the downloads keep them on every row.
 table_html(table.drop(columns=["Source", "Licence"]),
-              caption=f"Other indicators held for {view.area_name}: latest figure each")
+           caption=f"Other indicators held for {view.area_name}: latest figure each")
 downloads_for_table(table, f"wider-outcomes-{view.area}")
 sources = sorted({(s, li) for s, li in zip(rows["source"], rows["licence"]) if s})
 st.caption("Source: " + "; ".join(f"{s}. {li}".strip() for s, li in sources) if sources else "Source: not recorded")

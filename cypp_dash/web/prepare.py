@@ -218,7 +218,7 @@ def pieces(cfg: Config, conn, version: int, default_views_only: bool = False) ->
     public view when that is switched on), then the other plans' default views and every other
     partnership's summary, sign-off marks and first KPI."""
     views = [View(config=cfg, plan=plan, area=plan.area, period=None, as_at=None, paper=False, conn=conn,
-                     version=version) for plan in cfg.plans]
+                  version=version) for plan in cfg.plans]
     if not views:
         return
     yield from _default_views(views[0])
@@ -261,8 +261,8 @@ def _partnership(view: View, pid: str) -> Iterator[Piece]:
         statuses = view.statuses(pid)
         if statuses:
             rag_table_parts(statuses, PARTNERSHIP_SUMMARY_COLUMNS,
-                               f"{partnership.name}: each KPI's latest figure ({view.area_name}, "
-                               f"{view.period_text})")
+                            f"{partnership.name}: each KPI's latest figure ({view.area_name}, "
+                            f"{view.period_text})")
 
     def public_marks() -> None:  # what the public view shows, for the "not yet signed off" marks
         commentary_view.cached_public(view.version, plan.id, view.area, view.as_at, pid)
@@ -294,10 +294,10 @@ def _kpi_charts(view: View, pid: str, code: str) -> None:
     target = next((r.value for r in kpi.target.rules if r.value is not None), None)
     spc = memo(status.spc_for, kpi, rows, s, view.config.settings)
     chart_picture(charts.trend_chart, kpi, with_england, s, view.period_text, target=target, **PAPER_CHART,
-                     title="Trend")
+                  title="Trend")
     if spc and spc[1].enough_data:
         chart_picture(charts.spc_chart, kpi, spc[0], spc[1], s, view.period_text, s.assurance_target,
-                         **PAPER_CHART, title="Statistical process control")
+                      **PAPER_CHART, title="Statistical process control")
 
 
 def _published_panel(view: View, kpis) -> None:
@@ -325,10 +325,10 @@ def _benchmarking(view: View) -> None:
     source = BENCHMARK_SOURCE
     bars = benchmark_ui.cached_bars(view.version, area, measure)
     chart_picture(benchmark_charts.neighbour_bars, bars, row["name"], row["period"], row["polarity"], area_name,
-                     source, int(row["decimals"]), row["unit_label"] or "")
+                  source, int(row["decimals"]), row["unit_label"] or "")
     series = benchmark_ui.cached_series(view.version, area, measure)
     chart_picture(benchmark_charts.benchmark_series, series, row["name"], area_name, source,
-                     row["unit_label"] or "")
+                  row["unit_label"] or "")
 
 
 BENCHMARK_SOURCE = ("Source: Department for Education, Local Authority Interactive Tool (LAIT), statistical "
@@ -348,7 +348,7 @@ def _districts(view: View, code: str) -> Iterator[Piece]:
             chart_picture(charts.district_chart, kpi, rows, view.period_text)
         trends = cached_district_trends(view.version, plan.id, code, view.period, view.as_at)
         chart_picture(charts.district_trends_chart, kpi, trends, plan.area, view.period_text,
-                         source_line(rows), any(r.illustrative for r in rows))
+                      source_line(rows), any(r.illustrative for r in rows))
         centre = status.funnel_centre(rows, plan.area)
         if centre:
             chart_picture(charts.funnel_chart, kpi, rows, centre[0], centre[1], view.period_text)
