@@ -34,6 +34,29 @@ def cached_series(version: int, area: str, indicator_id: str) -> pd.DataFrame:
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
+def cached_plan_rows(version: int, _plan, plan_id: str, area: str) -> pd.DataFrame:
+    """The plan's KPIs with a published measure, from the area's rows (keyed on the plan's id)."""
+    return benchmark.plan_rows(None, _plan, area, all_rows=cached_rows(version, area))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def topic_table(version: int, area: str, topic: str, region_name: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The area's rows of one topic ("All topics": every row) and the same rows in the board's words. Made
+    once per data version, so a repeat view (or another reader) does not redo the wording of every measure."""
+    rows = cached_rows(version, area)
+    chosen = rows if topic == "All topics" else rows[rows["topic"].str.split(" / ").map(lambda t: topic in t)]
+    return chosen, benchmark.display_frame(chosen, region_name)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def series_table(version: int, area: str, indicator_id: str) -> pd.DataFrame:
+    """The measure over time as a table (one column per line, one row per year) for its download."""
+    series = cached_series(version, area, indicator_id)
+    wide = series.pivot_table(index=["year", "period"], columns="line", values="value", aggfunc="first")
+    return wide.reset_index().drop(columns=["year"])
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
 def cached_place(version: int, area: str) -> benchmark.Place | None:
     try:
         return benchmark.place(_cursor(), area)

@@ -305,7 +305,7 @@ def _benchmarking(view: ui.View) -> None:
     rows = benchmark_ui.cached_rows(view.version, area)
     if rows.empty:
         return
-    plan_rows = benchmark.plan_rows(None, view.plan, area, all_rows=rows)
+    plan_rows = benchmark_ui.cached_plan_rows(view.version, view.plan, view.plan.id, area)
     ids = list(rows.sort_values("name")["indicator_id"])
     first = benchmark.first_plan_measure(plan_rows, ids)
     measure = first[0] if first else ids[0]
@@ -317,6 +317,10 @@ def _benchmarking(view: ui.View) -> None:
     series = benchmark_ui.cached_series(view.version, area, measure)
     ui.chart_picture(benchmark_charts.benchmark_series, series, row["name"], area_name, source,
                      row["unit_label"] or "")
+    benchmark_ui.series_table(view.version, area, measure)
+    topic = row["topic"].split(" / ")[0]
+    benchmark_ui.topic_table(view.version, area, topic if topic in benchmark_ui.topics(rows) else "All topics",
+                             place.region_name)
 
 
 BENCHMARK_SOURCE = ("Source: Department for Education, Local Authority Interactive Tool (LAIT), statistical "
