@@ -9,7 +9,8 @@ it as JSON (artifacts/bench.json). What it measures:
   the first run with nothing cached or prepared (as just after a restart); each the median of several
   runs after a warm one, beside a bare one-line page measured in the same process;
 - at demo scale (a store built from the bundled data) and national scale (every English upper- and
-  lower-tier area, 40 quarters, ten million figures, generated in DuckDB from a fixed seed);
+  lower-tier area, 40 quarters, ten million figures, generated in DuckDB from a fixed seed, and DfE's
+  published figures from the bundled LAIT file);
 - a 1M-row upload (read, validate, load) beside DuckDB's own read_csv of the same file;
 - the peak memory (RSS) of the process that ran the pages at national scale;
 - every page of the running app in headless Chromium beside a bare Streamlit page (benchmarks/browser_speed.py:
