@@ -64,23 +64,29 @@ def cached_place(version: int, area: str) -> benchmark.Place | None:
         return None
 
 
-def _plan_rows(view, kpis) -> tuple[pd.DataFrame, benchmark.Place | None]:
+def panel_rows(view, kpis) -> tuple[pd.DataFrame, benchmark.Place | None]:
     """The benchmark rows of these KPIs' published measures for the plan's area (empty where none held)."""
     mapped = [k for k in kpis if getattr(k, "published", None) is not None]
     place = cached_place(view.version, view.plan.area) if mapped else None
     if place is None:
         return pd.DataFrame(), None
-    ids = tuple(sorted({k.published.measure for k in mapped}))
-    rows = cached_rows_for(view.version, view.plan.area, ids)
+    return _panel_rows(view.version, view.plan, view.plan.id, view.plan.area, tuple(k.code for k in mapped)), place
+
+
+@st.cache_data(show_spinner=False, max_entries=128)
+def _panel_rows(version: int, _plan, plan_id: str, area: str, codes: tuple[str, ...]) -> pd.DataFrame:
+    """panel_rows' frame, made once per data version (the Overview and every partnership show it)."""
+    mapped = [k for k in _plan.kpis if k.code in codes]
+    rows = cached_rows_for(version, area, tuple(sorted({k.published.measure for k in mapped})))
     if rows.empty:
-        return pd.DataFrame(), place
-    plan_rows = benchmark.plan_rows(None, view.plan, view.plan.area, all_rows=rows)
-    return plan_rows[plan_rows["code"].isin([k.code for k in mapped])], place
+        return pd.DataFrame()
+    plan_rows = benchmark.plan_rows(None, _plan, area, all_rows=rows)
+    return plan_rows[plan_rows["code"].isin(codes)]
 
 
 def published_line(view, kpi) -> None:
     """Under one KPI (paper view): its published figure, England, region, neighbours, rank and band in a line."""
-    plan_rows, place = _plan_rows(view, [kpi])
+    plan_rows, place = panel_rows(view, [kpi])
     if plan_rows.empty:
         return
     st.caption(benchmark.published_sentence(plan_rows.iloc[0], place.region_name))
@@ -89,7 +95,7 @@ def published_line(view, kpi) -> None:
 def published_panel(view, kpis) -> None:
     """Rank, quartile band and neighbour average for these KPIs' published measures, where held (in paper
     view one line per KPI, so the board paper prints short)."""
-    plan_rows, place = _plan_rows(view, kpis)
+    plan_rows, place = panel_rows(view, kpis)
     if plan_rows.empty:
         return
     if view.paper:

@@ -290,9 +290,7 @@ def _kpi_charts(view: ui.View, pid: str, code: str) -> None:
 
 def _published_panel(view: ui.View, kpis) -> None:
     """The reads of web/benchmark.published_panel (the published figures under the Overview and a partnership)."""
-    mapped = [k for k in kpis if getattr(k, "published", None) is not None]
-    if mapped and benchmark_ui.cached_place(view.version, view.plan.area) is not None:
-        benchmark_ui.cached_rows_for(view.version, view.plan.area, tuple(sorted({k.published.measure for k in mapped})))
+    benchmark_ui.panel_rows(view, kpis)
 
 
 def _benchmarking(view: ui.View) -> None:
