@@ -32,7 +32,7 @@ st.markdown("**How to read this.** Rank 1 is the best of England's local authori
 st.markdown(f"**Statistical neighbours of {area_name}:** " + ", ".join(n for _, n in place.neighbours))
 
 st.header("The plan's measures")
-plan_rows = benchmark.plan_rows(None, view.plan, area, all_rows=rows)
+plan_rows = benchmark_ui.cached_plan_rows(view.version, view.plan, view.plan.id, area)
 if plan_rows.empty:
     st.info("No KPI of this plan is mapped to a published measure (a KPI's `published:` key in the plan file). "
             "Every published measure for the area is listed below.")
@@ -70,8 +70,8 @@ series = benchmark_ui.cached_series(view.version, area, measure)
 sargs = (series, row["name"], area_name, SOURCE, row["unit_label"] or "")
 if chart(benchmark_charts.benchmark_series, *sargs):
     downloads_for_chart(benchmark_charts.benchmark_series, f"benchmark-{area}-{measure}-over-time", *sargs)
-wide = series.pivot_table(index=["year", "period"], columns="line", values="value", aggfunc="first").reset_index()
-downloads_for_table(wide.drop(columns=["year"]), f"benchmark-{area}-{measure}-series", what="Series")
+downloads_for_table(benchmark_ui.series_table(view.version, area, measure), f"benchmark-{area}-{measure}-series",
+                    what="Series")
 if row["why_no_rank"]:
     st.caption(row["why_no_rank"].capitalize() + ".")
 st.caption(SOURCE)
@@ -80,11 +80,10 @@ st.header("Every published measure")
 topics = ["All topics", *benchmark_ui.topics(rows)]
 topic = st.selectbox("Topic", topics, key="w_bench_topic",
                      index=topics.index(row["topic"].split(" / ")[0]) if row["topic"].split(" / ")[0] in topics else 0)
-chosen = rows if topic == "All topics" else rows[rows["topic"].str.split(" / ").map(lambda t: topic in t)]
-table = benchmark.display_frame(chosen, place.region_name)
+chosen, table = benchmark_ui.topic_table(view.version, area, topic, place.region_name)
 table_html(table if topic == "All topics" else table.drop(columns=["Topic"]),
            caption=f"{area_name}: {topic.lower() if topic == 'All topics' else topic}, "
-                      f"{len(chosen)} measures, latest year each; region: {place.region_name}")
+                   f"{len(chosen)} measures, latest year each; region: {place.region_name}")
 downloads_for_table(table.assign(Indicator=chosen["indicator_id"].to_numpy()),
                     f"benchmark-{area}-{topic}")
 st.caption(SOURCE)

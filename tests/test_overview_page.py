@@ -72,3 +72,31 @@ def test_a_plan_whose_measures_cannot_be_rated_says_why_in_plain_words(app_page)
     body = texts(at)
     assert "None of the 9 measures can be rated: for 8 the plan sets no target; for 1 there is no published " \
            "indicator" in body
+
+
+def _stop_early(conn, kpi: str, area: str, quarters: list[str]) -> None:
+    """The store as after a quarterly upload that left one KPI out: its figures for `quarters` withdrawn."""
+    from cypp_dash import store
+
+    with store.write_transaction(conn) as cur:
+        cur.execute("UPDATE observations SET superseded_at = now() WHERE indicator_id = ? AND area_code = ? "
+                    "AND period IN (SELECT unnest(?))", [kpi, area, quarters])
+        store.refresh_held_periods(cur)
+
+
+def test_a_kpi_whose_figures_lag_says_how_many_quarters_are_missing(app_page, config, conn):
+    plan = config.plan()
+    _stop_early(conn, "EH02", plan.area, ["2025/26 Q3", "2025/26 Q4"])  # the others run to 2025/26 Q4
+
+    at = app_page("overview.py")
+    assert not at.exception
+    table = pd.concat(t for t in all_tables(at) if "Latest" in t.columns and "KPI" in t.columns)
+    latest = dict(zip((k.split(" ")[0] for k in table["KPI"]), table["Latest"], strict=True))
+    assert "2025/26 Q2" in latest["EH02"] and "2 quarters missing" in latest["EH02"]
+    assert "missing" not in latest["EH01"], "a KPI that is up to date says nothing of missing quarters"
+
+    at = app_page("partnership.py", query={"partnership": "early-help", "kpi": "EH02"})
+    assert not at.exception
+    assert "This KPI's figures stop at 2025/26 Q2: 2 quarters missing since." in texts(at)
+    at = app_page("partnership.py", query={"partnership": "early-help", "kpi": "EH01"})
+    assert "quarters missing" not in texts(at) and "quarter missing" not in texts(at)

@@ -302,9 +302,7 @@ def _kpi_charts(view: View, pid: str, code: str) -> None:
 
 def _published_panel(view: View, kpis) -> None:
     """The reads of web/benchmark.published_panel (the published figures under the Overview and a partnership)."""
-    mapped = [k for k in kpis if getattr(k, "published", None) is not None]
-    if mapped and benchmark_ui.cached_place(view.version, view.plan.area) is not None:
-        benchmark_ui.cached_rows_for(view.version, view.plan.area, tuple(sorted({k.published.measure for k in mapped})))
+    benchmark_ui.panel_rows(view, kpis)
 
 
 def _benchmarking(view: View) -> None:
@@ -317,7 +315,7 @@ def _benchmarking(view: View) -> None:
     rows = benchmark_ui.cached_rows(view.version, area)
     if rows.empty:
         return
-    plan_rows = benchmark.plan_rows(None, view.plan, area, all_rows=rows)
+    plan_rows = benchmark_ui.cached_plan_rows(view.version, view.plan, view.plan.id, area)
     ids = list(rows.sort_values("name")["indicator_id"])
     first = benchmark.first_plan_measure(plan_rows, ids)
     measure = first[0] if first else ids[0]
@@ -328,7 +326,11 @@ def _benchmarking(view: View) -> None:
                   source, int(row["decimals"]), row["unit_label"] or "")
     series = benchmark_ui.cached_series(view.version, area, measure)
     chart_picture(benchmark_charts.benchmark_series, series, row["name"], area_name, source,
-                  row["unit_label"] or "")
+                     row["unit_label"] or "")
+    benchmark_ui.series_table(view.version, area, measure)
+    topic = row["topic"].split(" / ")[0]
+    benchmark_ui.topic_table(view.version, area, topic if topic in benchmark_ui.topics(rows) else "All topics",
+                             place.region_name)
 
 
 BENCHMARK_SOURCE = ("Source: Department for Education, Local Authority Interactive Tool (LAIT), statistical "
