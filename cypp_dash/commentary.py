@@ -120,15 +120,12 @@ def resolve_key(config: Config, kpi: str, area: str, period: str, today: date | 
 
 # --- reading ------------------------------------------------------------------------------------------
 
-def _end_of(as_at: date | datetime) -> datetime:
-    return as_at if isinstance(as_at, datetime) else datetime.combine(as_at, datetime.max.time())
-
-
 def approved(conn: duckdb.DuckDBPyConnection, plan_id: str, area_code: str,
              as_at: date | datetime | None = None) -> dict[tuple[str, str], Commentary]:
     """The approved commentary in force for each (KPI code, period) of a plan and area: now, or as it
     stood at `as_at` (a date means the end of that day). Drafts and returned drafts are never here."""
-    rows = store_commentary.approved_rows(conn, plan_id, area_code, None if as_at is None else _end_of(as_at))
+    at = None if as_at is None else store.end_of(as_at)
+    rows = store_commentary.approved_rows(conn, plan_id, area_code, at)
     return {(c.kpi_code, c.period): c for c in map(_row, rows)}
 
 
@@ -147,7 +144,7 @@ def new_approvals(conn: duckdb.DuckDBPyConnection, plan_id: str, area_code: str,
                   as_at: date | datetime | None = None) -> set[tuple[str, str]]:
     """(KPI code, period) whose approved commentary in force was approved within `days` of now (or of
     the end of `as_at`): what the Overview marks as new."""
-    at = _end_of(as_at) if as_at is not None else store.now()
+    at = store.end_of(as_at) if as_at is not None else store.now()
     since = at - timedelta(days=days)
     return {k for k, c in approved(conn, plan_id, area_code, as_at).items()
             if c.decided_at is not None and since <= c.decided_at <= at}

@@ -46,15 +46,11 @@ def _row(values) -> Release:
     return Release(**d)
 
 
-def _end_of(as_at: date | datetime) -> datetime:
-    return as_at if isinstance(as_at, datetime) else datetime.combine(as_at, datetime.max.time())
-
-
 def releases(conn: duckdb.DuckDBPyConnection, plan_id: str, as_at: date | datetime | None = None,
              include_withdrawn: bool = False) -> list[Release]:
     """The plan's releases in force now (or at the end of `as_at`), latest period first; with
     `include_withdrawn`, every release ever made (the history)."""
-    at = None if as_at is None else _end_of(as_at)
+    at = None if as_at is None else store.end_of(as_at)
     return [_row(r) for r in store_releases.release_rows(conn, plan_id, at, include_withdrawn)]
 
 

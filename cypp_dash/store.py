@@ -39,6 +39,7 @@ from cypp_dash.store_engine import (  # noqa: F401 (the store's names, one impor
     data_version,
     db_path,
     describe,
+    end_of,
     ensure_schema,
     is_empty,
     log_event,

@@ -10,7 +10,7 @@ from datetime import datetime
 import duckdb
 import pandas as pd
 
-from cypp_dash.store_engine import log_event
+from cypp_dash.store_engine import log_event, read_frame
 
 
 @dataclass(frozen=True)
@@ -60,12 +60,8 @@ def save_password(cur: duckdb.DuckDBPyConnection, name: str, password_hash: str,
 
 def accounts(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Every account with its role and sign-in state (never the password hash)."""
-    cur = conn.cursor()
-    try:
-        return cur.execute("SELECT name, role, created_at, last_sign_in, failed_count, locked_until FROM users "
-                           "ORDER BY name").df()
-    finally:
-        cur.close()
+    return read_frame(conn, "SELECT name, role, created_at, last_sign_in, failed_count, locked_until FROM users "
+                            "ORDER BY name", [])
 
 
 def record_failed_sign_in(cur: duckdb.DuckDBPyConnection, name: str, failures: int,

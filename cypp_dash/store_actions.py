@@ -8,7 +8,7 @@ from datetime import date, datetime
 import duckdb
 import pandas as pd
 
-from cypp_dash.store_engine import as_at_clause, log_event
+from cypp_dash.store_engine import as_at_clause, log_event, read_frame
 
 HELD_COLUMNS = ["action_id", "task", "lead", "start_date", "due_date", "status", "serves", "comments"]
 
@@ -17,30 +17,22 @@ def actions_in_force(conn: duckdb.DuckDBPyConnection, plan_id: str,
                      as_at: date | datetime | None = None) -> pd.DataFrame:
     """The plan's actions as they stand now (or stood at the end of `as_at`), soonest due first."""
     clause, params = as_at_clause(as_at, alias="")
-    cur = conn.cursor()
-    try:
-        return cur.execute(f"""SELECT action_id, task, lead, start_date, due_date, status, serves, comments,
-                                      batch_id, loaded_at
-                               FROM actions WHERE plan_id = ? AND {clause}
-                               ORDER BY due_date NULLS LAST, action_id""",  # noqa: S608 (constant clause)
-                           [plan_id, *params]).df()
-    finally:
-        cur.close()
+    return read_frame(conn, f"""SELECT action_id, task, lead, start_date, due_date, status, serves, comments,
+                                       batch_id, loaded_at
+                                FROM actions WHERE plan_id = ? AND {clause}
+                                ORDER BY due_date NULLS LAST, action_id""",  # noqa: S608 (constant clause)
+                      [plan_id, *params])
 
 
 def action_versions(conn: duckdb.DuckDBPyConnection, plan_id: str) -> pd.DataFrame:
     """Every version of every action of the plan, with who loaded it and when it was replaced."""
-    cur = conn.cursor()
-    try:
-        return cur.execute("""
-            SELECT a.action_id, a.task, a.lead, a.start_date, a.due_date, a.status, a.serves, a.comments,
-                   coalesce(b.user_name, 'the plan (config)') AS loaded_by, a.loaded_at, a.batch_id,
-                   a.superseded_at, a.superseded_by
-            FROM actions a LEFT JOIN batches b USING (batch_id)
-            WHERE a.plan_id = ?
-            ORDER BY a.action_id, a.loaded_at""", [plan_id]).df()
-    finally:
-        cur.close()
+    return read_frame(conn, """
+        SELECT a.action_id, a.task, a.lead, a.start_date, a.due_date, a.status, a.serves, a.comments,
+               coalesce(b.user_name, 'the plan (config)') AS loaded_by, a.loaded_at, a.batch_id,
+               a.superseded_at, a.superseded_by
+        FROM actions a LEFT JOIN batches b USING (batch_id)
+        WHERE a.plan_id = ?
+        ORDER BY a.action_id, a.loaded_at""", [plan_id])
 
 
 def current_actions(cur: duckdb.DuckDBPyConnection, plan_id: str) -> list[tuple]:

@@ -8,18 +8,16 @@ from datetime import datetime
 
 import duckdb
 
+from cypp_dash.store_engine import read_rows
+
 FIELDS = ["comment_id", "plan_id", "kpi_code", "area_code", "period", "body", "state", "written_by", "written_at",
           "decided_by", "decided_at", "decision_reason", "superseded_at", "source"]
 _SELECT = f"SELECT {', '.join(FIELDS)} FROM commentary"  # noqa: S608 (constant column names)
 
 
 def _rows(conn: duckdb.DuckDBPyConnection, where: str, params: list) -> list[tuple]:
-    cur = conn.cursor()
-    try:
-        return cur.execute(f"{_SELECT} WHERE {where} "  # noqa: S608 (constant SQL)
-                           "ORDER BY kpi_code, area_code, period, written_at, comment_id", params).fetchall()
-    finally:
-        cur.close()
+    return read_rows(conn, f"{_SELECT} WHERE {where} "  # noqa: S608 (constant SQL)
+                     "ORDER BY kpi_code, area_code, period, written_at, comment_id", params)
 
 
 def approved_rows(conn: duckdb.DuckDBPyConnection, plan_id: str, area_code: str,

@@ -337,6 +337,26 @@ def build_lock(conn) -> Iterator[None]:
         yield
 
 
+# --- reading on a cursor of one's own ----------------------------------------------------------
+
+def read_rows(conn: duckdb.DuckDBPyConnection, sql: str, params: list) -> list[tuple]:
+    """The rows of one parameterised query, read on a cursor of its own (closed at once)."""
+    cur = conn.cursor()
+    try:
+        return cur.execute(sql, params).fetchall()
+    finally:
+        cur.close()
+
+
+def read_frame(conn: duckdb.DuckDBPyConnection, sql: str, params: list) -> pd.DataFrame:
+    """`read_rows` as a table."""
+    cur = conn.cursor()
+    try:
+        return cur.execute(sql, params).df()
+    finally:
+        cur.close()
+
+
 # --- the audit log ----------------------------------------------------------------------------
 
 def log_event(cur: duckdb.DuckDBPyConnection, at: datetime, user: str, action: str, detail: str = "") -> None:
@@ -355,11 +375,15 @@ def audit_log(conn: duckdb.DuckDBPyConnection, limit: int = 500) -> pd.DataFrame
                                  [limit]).df()
 
 
+def end_of(as_at: date | datetime) -> datetime:
+    """The moment an as-at view stands at: a date means the end of that day."""
+    return as_at if isinstance(as_at, datetime) else datetime.combine(as_at, datetime.max.time())
+
+
 def as_at_clause(as_at: datetime | date | None, alias: str = "o.") -> tuple[str, list]:
     """The WHERE clause (and its parameters) for rows current now, or in force at the end of `as_at`
     (a date means the end of that day), on a table with loaded_at and superseded_at columns."""
     if as_at is None:
         return f"{alias}superseded_at IS NULL", []
-    if isinstance(as_at, date) and not isinstance(as_at, datetime):
-        as_at = datetime.combine(as_at, datetime.max.time())
+    as_at = end_of(as_at)
     return f"{alias}loaded_at <= ? AND ({alias}superseded_at IS NULL OR {alias}superseded_at > ?)", [as_at, as_at]

@@ -7,6 +7,8 @@ from datetime import date, datetime
 
 import duckdb
 
+from cypp_dash.store_engine import read_rows
+
 FIELDS = ["release_id", "plan_id", "period", "period_end", "released_by", "released_at", "withdrawn_by",
           "withdrawn_at", "withdrawal_reason"]
 _SELECT = f"SELECT {', '.join(FIELDS)} FROM releases"  # noqa: S608 (constant column names)
@@ -23,12 +25,8 @@ def release_rows(conn: duckdb.DuckDBPyConnection, plan_id: str, at: datetime | N
     else:
         where, params = ("plan_id = ? AND released_at <= ? AND (withdrawn_at IS NULL OR withdrawn_at > ?)",
                          [plan_id, at, at])
-    cur = conn.cursor()
-    try:
-        return cur.execute(f"{_SELECT} WHERE {where} "  # noqa: S608 (constant SQL)
-                           "ORDER BY period_end DESC, released_at DESC", params).fetchall()
-    finally:
-        cur.close()
+    return read_rows(conn, f"{_SELECT} WHERE {where} "  # noqa: S608 (constant SQL)
+                     "ORDER BY period_end DESC, released_at DESC", params)
 
 
 def release_in_force(cur: duckdb.DuckDBPyConnection, plan_id: str, period: str) -> tuple | None:
