@@ -21,7 +21,7 @@ def write_areas_and_indicators(cur, areas: list[tuple], generated: list[tuple[st
     """Replace the areas with the national list, and name each generated indicator (id, unit)."""
     cur.execute("DELETE FROM areas")
     cur.executemany("INSERT INTO areas VALUES (?, ?, ?, ?)", areas)
-    if generated:
+    if generated:  # (none when --rows asks for no more than the plans' own KPIs)
         cur.executemany("INSERT INTO indicators VALUES (?, ?, ?, 'benchmarks.bench (generated)', NULL) "
                         "ON CONFLICT DO NOTHING", [(iid, f"Generated indicator {iid}", unit) for iid, unit in generated])
 
@@ -68,8 +68,12 @@ def write_generated_figures(conn, areas: list[tuple], indicators: list[tuple[str
         store.refresh_held_periods(cur)  # what load_batch keeps as it goes
 
 
-def figure_count(conn, current_only: bool = False) -> int:
-    """How many figures the store holds (every version, or only the current ones)."""
+def figure_count(conn, current_only: bool = False, batch_kind: str | None = None) -> int:
+    """How many figures the store holds (every version, or only the current ones; or those of one kind of
+    batch, e.g. `lait`)."""
+    if batch_kind is not None:
+        return conn.cursor().execute("SELECT count(*) FROM observations o JOIN batches b USING (batch_id) "
+                                     "WHERE b.kind = ?", [batch_kind]).fetchone()[0]
     where = " WHERE superseded_at IS NULL" if current_only else ""
     return conn.cursor().execute("SELECT count(*) FROM observations" + where).fetchone()[0]  # noqa: S608 (constant SQL)
 

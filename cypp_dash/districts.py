@@ -102,25 +102,12 @@ def trends_frame(conn: duckdb.DuckDBPyConnection, config: Config, plan: Plan, kp
     return rows[["area_code", "area_name", "period", "period_end", "value"]].reset_index(drop=True)
 
 
-def matrix_html(cells: list[list[Cell]], plan: Plan, config: Config, caption: str, chosen: str | None = None) -> str:
-    """The matrix as one escaped HTML table: a row per KPI, a column per district, each cell the comparison in
-    word and symbol on its tint, with the figure; the chosen district's column marked."""
-    import html
-
-    e = lambda v: html.escape(str(v), quote=True)  # noqa: E731
-    head = '<th scope="col">KPI</th>' + "".join(
-        f'<th scope="col"{" class=cypp-chosen" if d == chosen else ""}>{e(config.area_name(d))}'
-        + (" (chosen)" if d == chosen else "") + "</th>" for d in plan.districts)
-    body = []
-    for row in cells:
-        if not row:
-            continue
-        kpi = plan.kpi(row[0].kpi)
-        tds = "".join(f'<td data-label="{e(config.area_name(c.area))}" style="background:{COMPARISON_TINTS[c.comparison]}">'
-                      f"{e(COMPARISON_WORDS[c.comparison])}<br><span class=\"cypp-small\">"
-                      f"{e(fmt(c.value, c.unit) if c.value is not None else 'no figure')}"
-                      f"{' · ' + e(c.period) if c.period else ''}</span></td>" for c in row)
-        body.append(f'<tr><th scope="row">{e(kpi.code)} {e(kpi.name)}</th>{tds}</tr>')
-    return (f'<div class="cypp-table-wrap cypp-matrix" tabindex="0" role="region" aria-label="{e(caption)}">'
-            f'<table class="cypp-table"><caption>{e(caption)}</caption><thead><tr>{head}</tr></thead>'
-            f"<tbody>{''.join(body)}</tbody></table></div>")
+def matrix_rows(cells: list[list[Cell]], plan: Plan, config: Config) -> list[dict]:
+    """The matrix's rows as the page frame draws them (cypp_dash/web/templates/matrix.html): a row per KPI,
+    each cell the comparison in word and symbol on its tint, with the figure and its period."""
+    return [{"kpi": f"{plan.kpi(row[0].kpi).code} {plan.kpi(row[0].kpi).name}",
+             "cells": [{"area": config.area_name(c.area), "tint": COMPARISON_TINTS[c.comparison],
+                        "words": COMPARISON_WORDS[c.comparison],
+                        "figure": fmt(c.value, c.unit) if c.value is not None else "no figure", "period": c.period}
+                       for c in row]}
+            for row in cells if row]

@@ -5,11 +5,9 @@ getting worse, or special cause of concern, first).
 
 The table is a list of columns (OVERVIEW_COLUMNS): a column is a header and a function of the row, so a new
 column (a neighbour average, a quartile band) is one more line in that list. No Streamlit here: the page
-frame (cypp_dash.ui) draws what this module works out."""
+frame (cypp_dash/web/components.py) draws what this module works out."""
 from __future__ import annotations
 
-import base64
-import html
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -141,41 +139,25 @@ def rows_for(statuses: list[KpiStatus], values: dict[str, list[float]], latest: 
     return [Row(s, values.get(s.code, []), latest) for s in statuses]
 
 
-def table_html(rows: list[Row], link: Callable[[KpiStatus], str], caption: str,
-               columns: list[Column] | None = None) -> str:
-    """The table as one escaped HTML element: each KPI's name a link to its detail (`link(status)`), the
-    sparkline a picture with words for screen readers, RAG tinted with its symbol and word."""
-    columns = columns or OVERVIEW_COLUMNS
-    e = lambda v: html.escape(str(v), quote=True)  # noqa: E731
-    head = "".join(f'<th scope="col" class="cypp-ov-{e(c.header.lower().replace(" ", "-"))}">{e(c.header)}</th>'
-                   for c in columns)
-    body = []
-    for r in rows:
-        cells = []
-        for c in columns:
-            text = c.text(r)
-            label = f' data-label="{e(c.header)}"'
-            if c.kind == "kpi":
-                related = (f'<br><span class="cypp-small">Related indicator, not the measure itself: '
-                           f"{e(r.status.relation_note)}</span>" if r.status.relation == "related" else "")
-                cells.append(f'<th scope="row"><a href="{e(link(r.status))}">{e(text)}</a>{related}</th>')
-            elif c.kind == "spark":
-                svg = sparkline_svg(r.values)
-                picture = ("data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()) if svg else ""
-                first = next((v for v in r.values if v is not None), None)
-                alt = (f"Trend of {len([v for v in r.values if v is not None])} figures, from "
-                       f"{fmt(first, r.status.unit)} to {fmt(r.status.value, r.status.unit)}") if svg else ""
-                cells.append(f'<td{label}><img class="cypp-spark" alt="{e(alt)}" src="{picture}"></td>' if svg
-                             else f"<td{label}>–</td>")
-            elif c.kind == "rag":
-                cells.append(f'<td{label} class="cypp-badge-{e(r.status.rag.replace(" ", "-"))} cypp-rag-cell" '
-                             f'title="{e(r.status.reason)}">{e(text)}</td>')
-            else:
-                cells.append(f"<td{label}>" + "<br>".join(e(line) for line in text.split("\n")) + "</td>")
-        body.append(f"<tr>{''.join(cells)}</tr>")
-    return (f'<div class="cypp-table-wrap cypp-overview" tabindex="0" role="region" aria-label="{e(caption)}">'
-            f'<table class="cypp-table"><caption>{e(caption)}</caption><thead><tr>{head}</tr></thead>'
-            f"<tbody>{''.join(body)}</tbody></table></div>")
+def cell(r: Row, c: Column) -> dict:
+    """What one cell of the table shows, for the page frame's template (cypp_dash/web/templates/
+    overview_table.html): its column's name and kind, its words, and for the KPI name the related-indicator
+    note, for the sparkline its SVG picture and words for screen readers, for RAG the rating and reason."""
+    text = c.text(r)
+    s = r.status
+    shown = {"kind": c.kind, "name": c.header, "text": text}
+    if c.kind == "kpi":
+        shown["related"] = s.relation_note if s.relation == "related" else ""
+    elif c.kind == "spark":
+        svg = sparkline_svg(r.values)
+        first = next((v for v in r.values if v is not None), None)
+        shown["svg"] = svg
+        shown["alt"] = (f"Trend of {len([v for v in r.values if v is not None])} figures, from "
+                        f"{fmt(first, s.unit)} to {fmt(s.value, s.unit)}") if svg else ""
+    elif c.kind == "rag":
+        shown["rag"] = s.rag.replace(" ", "-")
+        shown["reason"] = s.reason
+    return shown
 
 
 def attention_line(s: KpiStatus) -> str:

@@ -1,9 +1,11 @@
 """About the data: each KPI's definition, source, unit, baseline, target and how RAG is decided."""
 import streamlit as st
 
-from cypp_dash import rag_rules, stats, ui
+from cypp_dash import rag_rules, stats
+from cypp_dash.web.components import kpi_definitions
+from cypp_dash.web.frame import page
 
-view = ui.page("About the data", needs_area=False)
+view = page("About the data", needs_area=False)
 plan, s = view.plan, view.config.settings
 st.title("About the data")
 st.markdown(f"**{plan.name}** · {plan.source_document}")
@@ -24,4 +26,4 @@ for note in stats.method_notes(s.trend_points, s.spc_min_points):
 st.header("The measures", divider="gray")
 for partnership in plan.partnerships:
     st.subheader(partnership.name)
-    ui.kpi_definitions(partnership.kpis)
+    kpi_definitions(partnership.kpis)

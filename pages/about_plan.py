@@ -5,9 +5,12 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from cypp_dash import plan_info, ui
+from cypp_dash import plan_info
+from cypp_dash.web.components import table_html
+from cypp_dash.web.downloads import downloads_for_table
+from cypp_dash.web.frame import page
 
-view = ui.page("About the plan", needs_area=False)
+view = page("About the plan", needs_area=False)
 plan = view.plan
 st.title(plan.name)
 st.caption(f"{plan.council} · {plan.source_document or 'the plan'}")
@@ -31,8 +34,8 @@ st.header("Governance", divider="gray")
 st.markdown(f"**{plan.board or 'The plan board'}** reports to **{plan.reports_to or 'no board named in the plan'}** · "
             f"meets: {plan.meets or 'not stated'}")
 governance = pd.DataFrame(plan_info.governance_rows(plan))
-ui.table_html(governance, caption="Each partnership: its board, whom it reports to and how often")
-ui.downloads_for_table(governance, f"{plan.id}-governance")
+table_html(governance, caption="Each partnership: its board, whom it reports to and how often")
+downloads_for_table(governance, f"{plan.id}-governance")
 report = plan_info.next_quarterly_report(plan, date.today())
 if not plan_info.reports_quarterly(plan.meets, *[p.meets for p in plan.partnerships]):
     st.info(f"The plan does not say it reports quarterly (meets: {plan.meets or 'not stated'}), so no quarterly "
@@ -49,8 +52,8 @@ else:
     st.caption("The agency that owns each measure's baseline and target, and whether the published figures shown "
                "are the measure itself, only related to it, or absent.")
     ownership = pd.DataFrame(plan_info.kpi_ownership_rows(plan))
-    ui.table_html(ownership, caption="Each measure: who owns its baseline and target")
-    ui.downloads_for_table(ownership, f"{plan.id}-measures-and-owners")
+    table_html(ownership, caption="Each measure: who owns its baseline and target")
+    downloads_for_table(ownership, f"{plan.id}-measures-and-owners")
     words = {"related": "related indicator, not the measure itself.", "none": "no published indicator."}
     notes = [f"- **{kpi.code}: {words[kpi.relation]}** {kpi.relation_note}" for kpi in plan.kpis if kpi.relation in words]
     if notes:

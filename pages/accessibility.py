@@ -1,13 +1,13 @@
 """Accessibility statement: how accessible the dashboard is, how it was tested, known issues and contact."""
 import streamlit as st
 
-from cypp_dash import ui
+from cypp_dash.web.frame import page
 
 # Update these when the checks are run again (tests/browser runs the automated part on every test run).
 TESTED_ON = "22 November 2026"
 AXE_VERSION = "axe-core 4.12 (through axe-playwright-python 0.1.8)"
 
-view = ui.page("Accessibility statement", needs_area=False)
+view = page("Accessibility statement", needs_area=False)
 council = view.plan.council or "the council that publishes this dashboard"
 
 st.title("Accessibility statement")

@@ -4,10 +4,13 @@ from datetime import date
 
 import streamlit as st
 
-from cypp_dash import actions, auth, status, ui
+from cypp_dash import actions, auth, charts, status
 from cypp_dash.web import session
+from cypp_dash.web.components import rag_badge
+from cypp_dash.web.downloads import downloads_for_table
+from cypp_dash.web.frame import page
 
-view = ui.page("Actions", needs_area=False)
+view = page("Actions", needs_area=False)
 plan = view.plan
 today = date.today()
 st.title("Actions")
@@ -34,7 +37,7 @@ else:
     if not late.empty:
         st.subheader("Off track", divider="red")
         for r in late.itertuples():
-            st.markdown(ui.rag_badge(r.rag))
+            st.markdown(rag_badge(r.rag))
             st.text(f"{r.action_id} · {r.task} · lead: {r.lead}\n{r.reason}")
 
     st.subheader("All actions", divider="gray")
@@ -44,18 +47,18 @@ else:
     shown = shown[["ID", "Task", "Lead", "Start", "Due", "Status", "RAG", "Why", "Serves", "Comments"]]
 
     def tint(col):
-        return [f"background-color: {ui.RAG_TINTS[r]}; color: #0b0c0c" for r in rows.loc[col.index, "rag"]]
+        return [f"background-color: {charts.RAG_TINTS[r]}; color: #0b0c0c" for r in rows.loc[col.index, "rag"]]
 
     st.dataframe(shown.style.apply(tint, subset=["RAG"]), hide_index=True, width="stretch",
                  column_config={"Start": st.column_config.DateColumn(format="DD MMM YYYY"),
                                 "Due": st.column_config.DateColumn(format="DD MMM YYYY")})
-    ui.downloads_for_table(shown, f"{plan.id}-actions")
+    downloads_for_table(shown, f"{plan.id}-actions")
     st.download_button("Download the actions (CSV, to edit and upload back)", actions.to_csv(held),
                        file_name=f"actions_{plan.id}.csv", mime="text/csv")
     with st.expander("History: every version of every action"):
         action_history = actions.history(view.conn, plan.id)
         st.dataframe(action_history, hide_index=True, width="stretch")
-        ui.downloads_for_table(action_history, f"{plan.id}-actions-history")
+        downloads_for_table(action_history, f"{plan.id}-actions-history")
 
 st.header("Update the actions", divider="gray")
 account = session.current_account()

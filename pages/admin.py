@@ -2,12 +2,15 @@
 with rollback, and backup and restore."""
 import streamlit as st
 
-from cypp_dash import auth, store, ui
+from cypp_dash import auth, store
 from cypp_dash.web import session
+from cypp_dash.web.downloads import downloads_for_table
+from cypp_dash.web.frame import page
+from cypp_dash.web.history import batch_label, rollback_question, upload_history
 
 ROLLBACK_LIST = 50
 
-view = ui.page("Administration", needs_area=False)
+view = page("Administration", needs_area=False)
 conn = view.conn
 account = session.current_account()
 
@@ -44,7 +47,7 @@ with accounts_tab:
     st.dataframe(users, hide_index=True, width="stretch", column_config={
         "name": "Name", "role": "Role", "created_at": "Created (UTC)", "last_sign_in": "Last sign-in (UTC)",
         "failed_count": "Failed sign-ins", "locked_until": "Locked until (UTC)"})
-    ui.downloads_for_table(users, "accounts")
+    downloads_for_table(users, "accounts")
     st.caption(" · ".join(f"{role}: {words}" for role, words in auth.ROLE_WORDS.items()))
     names = users["name"].tolist()
     add_col, change_col = st.columns(2)
@@ -81,15 +84,15 @@ with audit_tab:
     audit = store.audit_log(conn)
     st.dataframe(audit, hide_index=True, width="stretch", column_config={
         "logged_at": "When (UTC)", "user_name": "Who", "action": "What", "detail": "Detail"})
-    ui.downloads_for_table(audit, "audit-log")
+    downloads_for_table(audit, "audit-log")
 
 with uploads_tab:
     history = store.history(conn)
     st.caption("Every upload, newest first. Rolling back an upload removes its figures and brings back the ones "
                "it revised; it is kept in this list as rolled back.")
-    shown = ui.upload_history(conn)
+    shown = upload_history(conn)
     st.dataframe(shown, hide_index=True, width="stretch")
-    ui.downloads_for_table(shown, "uploads")
+    downloads_for_table(shown, "uploads")
     pending = st.session_state.get("admin_rollback")
     loaded = history[history["status"] == "loaded"]
     if len(loaded) > ROLLBACK_LIST:
@@ -99,9 +102,9 @@ with uploads_tab:
         with st.container(border=True):
             info, action = st.columns([4, 1], vertical_alignment="center")
             row = loaded.loc[batch.Index]
-            info.text(ui.batch_label(row))
+            info.text(batch_label(row))
             if pending == batch.batch_id:
-                info.warning(ui.rollback_question(row), icon=":material/warning:")
+                info.warning(rollback_question(row), icon=":material/warning:")
                 if action.button("Yes, roll back", key=f"confirm_{batch.batch_id}", type="primary"):
                     st.session_state.pop("admin_rollback", None)
                     report(lambda b=batch.batch_id: auth.rollback(conn, account, b),

@@ -3,10 +3,13 @@ statistical neighbours, in the LAIT manner: the plan's KPIs with a published mea
 measure by topic, then one measure as sorted bars and over time."""
 import streamlit as st
 
-from cypp_dash import benchmark, benchmark_charts, ui
+from cypp_dash import benchmark, benchmark_charts
 from cypp_dash.web import benchmark as benchmark_ui
+from cypp_dash.web.components import chart, table_html
+from cypp_dash.web.downloads import downloads_for_chart, downloads_for_table
+from cypp_dash.web.frame import page
 
-view = ui.page("Benchmarking", needs_area=False)
+view = page("Benchmarking", needs_area=False)
 area = view.plan.area
 area_name = view.config.area_name(area)
 st.title("Benchmarking")
@@ -29,7 +32,7 @@ st.markdown("**How to read this.** Rank 1 is the best of England's local authori
 st.markdown(f"**Statistical neighbours of {area_name}:** " + ", ".join(n for _, n in place.neighbours))
 
 st.header("The plan's measures")
-plan_rows = benchmark.plan_rows(None, view.plan, area, all_rows=rows)
+plan_rows = benchmark_ui.cached_plan_rows(view.version, view.plan, view.plan.id, area)
 if plan_rows.empty:
     st.info("No KPI of this plan is mapped to a published measure (a KPI's `published:` key in the plan file). "
             "Every published measure for the area is listed below.")
@@ -37,9 +40,9 @@ else:
     shown = benchmark.display_frame(plan_rows, place.region_name)
     shown.insert(0, "KPI", [f"{c} {k}" for c, k in zip(plan_rows["code"], plan_rows["kpi"])])
     shown.insert(2, "Is", plan_rows["relation_text"].to_numpy())
-    ui.table_html(shown.drop(columns=["Topic", "Better", "Next update"]),
-                  caption=f"{view.plan.name}: KPIs with a DfE published measure ({area_name})")
-    ui.downloads_for_table(shown, f"benchmark-{area}-plan-kpis")
+    table_html(shown.drop(columns=["Topic", "Better", "Next update"]),
+               caption=f"{view.plan.name}: KPIs with a DfE published measure ({area_name})")
+    downloads_for_table(shown, f"benchmark-{area}-plan-kpis")
     for code, note in zip(plan_rows["code"], plan_rows["relation_note"]):
         if note:
             st.caption(f"{code}: {note}")
@@ -61,14 +64,14 @@ st.markdown(f"**{row['name']}** ({row['period']}): {area_name} "
             + (f" Next update: {row['next_update']}." if row["next_update"] else ""))
 bars = benchmark_ui.cached_bars(view.version, area, measure)
 args = (bars, row["name"], row["period"], row["polarity"], area_name, SOURCE, decimals, row["unit_label"] or "")
-if ui.chart(benchmark_charts.neighbour_bars, *args):
-    ui.downloads_for_chart(benchmark_charts.neighbour_bars, f"benchmark-{area}-{measure}-neighbours", *args)
+if chart(benchmark_charts.neighbour_bars, *args):
+    downloads_for_chart(benchmark_charts.neighbour_bars, f"benchmark-{area}-{measure}-neighbours", *args)
 series = benchmark_ui.cached_series(view.version, area, measure)
 sargs = (series, row["name"], area_name, SOURCE, row["unit_label"] or "")
-if ui.chart(benchmark_charts.benchmark_series, *sargs):
-    ui.downloads_for_chart(benchmark_charts.benchmark_series, f"benchmark-{area}-{measure}-over-time", *sargs)
-wide = series.pivot_table(index=["year", "period"], columns="line", values="value", aggfunc="first").reset_index()
-ui.downloads_for_table(wide.drop(columns=["year"]), f"benchmark-{area}-{measure}-series", what="Series")
+if chart(benchmark_charts.benchmark_series, *sargs):
+    downloads_for_chart(benchmark_charts.benchmark_series, f"benchmark-{area}-{measure}-over-time", *sargs)
+downloads_for_table(benchmark_ui.series_table(view.version, area, measure), f"benchmark-{area}-{measure}-series",
+                    what="Series")
 if row["why_no_rank"]:
     st.caption(row["why_no_rank"].capitalize() + ".")
 st.caption(SOURCE)
@@ -77,12 +80,11 @@ st.header("Every published measure")
 topics = ["All topics", *benchmark_ui.topics(rows)]
 topic = st.selectbox("Topic", topics, key="w_bench_topic",
                      index=topics.index(row["topic"].split(" / ")[0]) if row["topic"].split(" / ")[0] in topics else 0)
-chosen = rows if topic == "All topics" else rows[rows["topic"].str.split(" / ").map(lambda t: topic in t)]
-table = benchmark.display_frame(chosen, place.region_name)
-ui.table_html(table if topic == "All topics" else table.drop(columns=["Topic"]),
-              caption=f"{area_name}: {topic.lower() if topic == 'All topics' else topic}, "
-                      f"{len(chosen)} measures, latest year each; region: {place.region_name}")
-ui.downloads_for_table(table.assign(Indicator=chosen["indicator_id"].to_numpy()),
-                       f"benchmark-{area}-{topic}")
+chosen, table = benchmark_ui.topic_table(view.version, area, topic, place.region_name)
+table_html(table if topic == "All topics" else table.drop(columns=["Topic"]),
+           caption=f"{area_name}: {topic.lower() if topic == 'All topics' else topic}, "
+                   f"{len(chosen)} measures, latest year each; region: {place.region_name}")
+downloads_for_table(table.assign(Indicator=chosen["indicator_id"].to_numpy()),
+                    f"benchmark-{area}-{topic}")
 st.caption(SOURCE)
 

@@ -3,10 +3,14 @@ commentary), and the quarters a lead has signed off for the public view (sign of
 import pandas as pd
 import streamlit as st
 
-from cypp_dash import auth, commentary, export, release, ui
+from cypp_dash import auth, commentary, export, release, store
 from cypp_dash.web import commentary_view, session
+from cypp_dash.web.cache import cached_periods
+from cypp_dash.web.components import table_html
+from cypp_dash.web.downloads import downloads_for_table
+from cypp_dash.web.frame import page
 
-view = ui.page("Commentary and sign-off", needs_area=False)
+view = page("Commentary and sign-off", needs_area=False)
 plan = view.plan
 st.title("Commentary and sign-off")
 st.caption(f"{plan.name} · editors write commentary on each KPI's figure; a lead approves it (or returns it "
@@ -15,7 +19,7 @@ st.caption(f"{plan.name} · editors write commentary on each KPI's figure; a lea
 commentary_view.styles()
 commentary_view.show_notice()
 account = session.current_account()
-names = ui.area_names(view.conn)
+names = store.area_names(view.conn)
 
 st.header("Quarters signed off for the public view", divider="gray")
 shown = release.public_release(view.conn, plan.id, view.as_at)
@@ -30,10 +34,10 @@ if history:
                            "Signed off (UTC)": f"{r.released_at:%d %b %Y %H:%M}", "Withdrawn by": r.withdrawn_by or "–",
                            "Withdrawn (UTC)": f"{r.withdrawn_at:%d %b %Y %H:%M}" if r.withdrawn_at else "–",
                            "Reason for withdrawal": r.withdrawal_reason or "–"} for r in history])
-    ui.table_html(table, caption="Every sign-off and withdrawal")
+    table_html(table, caption="Every sign-off and withdrawal")
 
 if auth.has_role(account, "lead") and view.as_at is None:
-    periods = ui.cached_periods(view.version, tuple(sorted({k.indicator_id for k in plan.kpis}))) if plan.kpis else []
+    periods = cached_periods(view.version, tuple(sorted({k.indicator_id for k in plan.kpis}))) if plan.kpis else []
     in_force = [r.period for r in release.releases(view.conn, plan.id)]
     with st.form("release", border=True):
         period = st.selectbox("Period to sign off", [p for p in periods if p not in in_force] or ["(none)"])
@@ -65,8 +69,8 @@ else:
     shown_table = shown_table.rename(columns={"kpi": "KPI", "area_name": "Area", "period": "Period",
                                               "commentary": "Commentary", "written_by": "Written by",
                                               "decided_by": "Approved by", "decided_at": "Approved (UTC)"})
-    ui.table_html(shown_table, caption="Approved commentary in force")
-    ui.downloads_for_table(shown_table, f"{plan.id}-commentary", what="Commentary")
+    table_html(shown_table, caption="Approved commentary in force")
+    downloads_for_table(shown_table, f"{plan.id}-commentary", what="Commentary")
 
 if not auth.has_role(account, "editor"):
     st.caption("Editors and leads see drafts here and upload commentary; sign in to do so.")
@@ -79,14 +83,14 @@ if not waiting:
 for c in waiting.values():
     state = "waiting for a lead" if c.state == commentary.DRAFT else "returned to its author"
     st.html(commentary_view.box(c, f"{c.kpi_code} · {names.get(c.area_code, c.area_code)} · {c.period} "
-                                   f"({state}, draft {c.comment_id})", draft=True))
+                                f"({state}, draft {c.comment_id})", draft=True))
     if c.state == commentary.DRAFT and auth.has_role(account, "lead") and view.as_at is None:
         commentary_view.decide_form(view, account, c)
 
 with st.expander("History: every version of every commentary"):
     every = commentary.frame(commentary.versions(view.conn, account, plan.id), names)
     st.dataframe(every, hide_index=True, width="stretch")
-    ui.downloads_for_table(every, f"{plan.id}-commentary-history", what="History")
+    downloads_for_table(every, f"{plan.id}-commentary-history", what="History")
 
 st.header("Upload commentary", divider="gray")
 st.caption(f"A CSV with the columns kpi, area, period and commentary (any order, any case); plain text of at most "

@@ -2,9 +2,15 @@
 county, its districts and England side by side, and each district's trend beside the county's."""
 import streamlit as st
 
-from cypp_dash import charts, districts, status, ui
+from cypp_dash import charts, districts, status
+from cypp_dash.web.cache import cached_district_matrix, cached_district_trends
+from cypp_dash.web.components import chart, district_matrix, illustrative_notice, rag_table, source_line
+from cypp_dash.web.downloads import downloads_for_chart, downloads_for_table
+from cypp_dash.web.frame import page
+from cypp_dash.web.links import keep_in_url, remembered
+from cypp_dash.web.text import kpi_label
 
-view = ui.page("Districts")
+view = page("Districts")
 plan = view.plan
 codes = [k.code for k in plan.kpis]
 chosen = view.area if view.area in plan.districts else None
@@ -14,38 +20,38 @@ if not codes or not plan.districts:
     st.stop()
 st.caption(f"{plan.name} · {view.config.area_name(plan.area)} and districts · {view.period_text}"
            + (f" · {view.area_name} is marked in each table and chart" if chosen else ""))
-ui.illustrative_notice(view.statuses())
+illustrative_notice(view.statuses())
 
-code = ui.remembered("kpi", codes, codes[0], "w_kpi")
+code = remembered("kpi", codes, codes[0], "w_kpi")
 code = st.selectbox("KPI", codes, key="w_kpi",
-                    format_func=lambda c: ui.kpi_label(plan.kpi(c)))
+                    format_func=lambda c: kpi_label(plan.kpi(c)))
 st.session_state["cypp_kpi"] = code
-ui.keep_in_url(kpi=code)
+keep_in_url(kpi=code)
 kpi = plan.kpi(code)
-st.header(ui.kpi_label(kpi))  # the KPI named in words too: paper view hides the selector
+st.header(kpi_label(kpi))  # the KPI named in words too: paper view hides the selector
 rows = view.districts(kpi)
 st.caption("The same RAG rules as the county; sorted best first")
 
 ordered = status.best_first(rows, kpi)
-table = ui.rag_table(ordered, {"area_name": "Area", "value_fmt": "Latest", "period": "Period", "ci_low": "95% CI low",
+table = rag_table(ordered, {"area_name": "Area", "value_fmt": "Latest", "period": "Period", "ci_low": "95% CI low",
                        "ci_high": "95% CI high", "compared_with_england": "Compared with England",
                        "rag_label": "RAG", "reason": "Why", "note": "Note"},
                        caption=f"{kpi.code} by area ({view.period_text})")
-ui.downloads_for_table(table, f"{code}-districts-{view.period or 'latest'}")
+downloads_for_table(table, f"{code}-districts-{view.period or 'latest'}")
 if any(r.value is not None for r in rows):
-    ui.chart(charts.district_chart, kpi, rows, view.period_text)
-    ui.downloads_for_chart(charts.district_chart, f"{code}-districts-{view.period or 'latest'}", kpi, rows,
-                           view.period_text)
-trends = ui.cached_district_trends(view.version, plan.id, code, view.period, view.as_at)
-source = ui.source_line(rows)
+    chart(charts.district_chart, kpi, rows, view.period_text)
+    downloads_for_chart(charts.district_chart, f"{code}-districts-{view.period or 'latest'}", kpi, rows,
+                        view.period_text)
+trends = cached_district_trends(view.version, plan.id, code, view.period, view.as_at)
+source = source_line(rows)
 illustrative = any(r.illustrative for r in rows)
-if ui.chart(charts.district_trends_chart, kpi, trends, plan.area, view.period_text, source, illustrative):
-    ui.downloads_for_chart(charts.district_trends_chart, f"{code}-district-trends-{view.period or 'latest'}", kpi,
-                           trends, plan.area, view.period_text, source, illustrative)
+if chart(charts.district_trends_chart, kpi, trends, plan.area, view.period_text, source, illustrative):
+    downloads_for_chart(charts.district_trends_chart, f"{code}-district-trends-{view.period or 'latest'}", kpi,
+                        trends, plan.area, view.period_text, source, illustrative)
 centre = status.funnel_centre(rows, plan.area)
-if centre and ui.chart(charts.funnel_chart, kpi, rows, centre[0], centre[1], view.period_text):
-    ui.downloads_for_chart(charts.funnel_chart, f"{code}-funnel-{view.period or 'latest'}", kpi, rows, centre[0],
-                           centre[1], view.period_text)
+if centre and chart(charts.funnel_chart, kpi, rows, centre[0], centre[1], view.period_text):
+    downloads_for_chart(charts.funnel_chart, f"{code}-funnel-{view.period or 'latest'}", kpi, rows, centre[0],
+                        centre[1], view.period_text)
     st.caption("A district outside the 95% lines differs from the county by more than chance would usually "
                "explain; outside the 99.8% lines, almost certainly.")
 else:
@@ -57,8 +63,8 @@ st.header(f"Every KPI: each district against {view.config.area_name(plan.area)}"
 st.caption(f"Each district's latest figure compared with {view.config.area_name(plan.area)}'s for the same period "
            "by its 95% confidence interval (as Fingertips compares a district with its county): better or worse "
            "when the whole interval lies on one side, similar when it includes the county's figure.")
-cells = ui.cached_district_matrix(view.version, plan.id, view.period, view.as_at)
-st.html(districts.matrix_html(cells, plan, view.config,
-                              f"Districts against {view.config.area_name(plan.area)} ({view.period_text})", chosen))
-ui.downloads_for_table(districts.matrix_frame(cells, plan, view.config),
-                       f"{plan.id}-districts-matrix-{view.period or 'latest'}")
+cells = cached_district_matrix(view.version, plan.id, view.period, view.as_at)
+district_matrix(cells, plan, view.config, f"Districts against {view.config.area_name(plan.area)} ({view.period_text})",
+                chosen)
+downloads_for_table(districts.matrix_frame(cells, plan, view.config),
+                    f"{plan.id}-districts-matrix-{view.period or 'latest'}")

@@ -3,30 +3,34 @@ picture, change, England, target, RAG, SPC), partnership by partnership, or the 
 first. Each KPI's name opens its detail."""
 import streamlit as st
 
-from cypp_dash import overview, status, ui
+from cypp_dash import overview, status
 from cypp_dash.web import benchmark as benchmark_ui
 from cypp_dash.web import commentary_view
+from cypp_dash.web.components import headline_boxes, illustrative_notice, overview_table, paragraph, source_line
+from cypp_dash.web.downloads import downloads_for_table
+from cypp_dash.web.frame import page
+from cypp_dash.web.links import keep_in_url, remembered
 
-view = ui.page("Overview")
+view = page("Overview")
 statuses = view.statuses()
 
 st.title(view.plan.name)
 st.caption(f"{view.area_name} · {view.period_text} · RAG is shown by word and symbol as well as colour"
            + ("" if view.paper else " · select a KPI's name to open its detail"))
-ui.illustrative_notice(statuses)
+illustrative_notice(statuses)
 commentary_view.styles()
 if not statuses:
     st.info("This plan has no measures yet: see About the plan for its priorities and Actions for its tracker.")
     st.stop()
-ui.headline_boxes(status.rag_counts(statuses))
+headline_boxes(status.rag_counts(statuses))
 if unrated := overview.not_rated_summary(statuses):
     st.info(unrated, icon=":material/info:")
 
 SHOW = {"all": "Every KPI, by partnership", "attention": "Needs attention first"}
-show = ui.remembered("show", list(SHOW), "all", "w_show")
+show = remembered("show", list(SHOW), "all", "w_show")
 show = st.segmented_control("Show", list(SHOW), key="w_show", format_func=SHOW.get) or show
 st.session_state["cypp_show"] = show
-ui.keep_in_url(show=show)
+keep_in_url(show=show)
 
 if show == "attention":
     flagged = overview.needs_attention(statuses)
@@ -34,8 +38,8 @@ if show == "attention":
     st.caption("Off track first, then significantly worse than England and getting worse, then special cause "
                "of concern on the SPC chart.")
     if flagged:
-        ui.overview_table(view, flagged, f"KPIs that need attention ({view.area_name}, {view.period_text})",
-                          [overview.OVERVIEW_COLUMNS[0], overview.Column("Why", overview.why_text),
+        overview_table(view, flagged, f"KPIs that need attention ({view.area_name}, {view.period_text})",
+                       [overview.OVERVIEW_COLUMNS[0], overview.Column("Why", overview.why_text),
                            *overview.OVERVIEW_COLUMNS[1:]])
     else:
         st.success("No KPI is off track, significantly worse than England and getting worse, or showing "
@@ -45,20 +49,19 @@ else:
         mine = [s for s in statuses if s.partnership_id == partnership.id]
         counts = status.rag_counts(mine)
         st.header(partnership.name)
-        st.html(f'<p class="cypp-intro">{ui.h(partnership.priority)} · reports to '
-                f"{ui.h(partnership.reports_to or view.plan.board)} · "
-                + " · ".join(f"{status.RAG_SYMBOLS[r]} {status.RAG_WORDS[r]}: {counts[r]}" for r in counts)
-                + (f" · {ui.h(partnership.status_note)}" if partnership.status_note else "") + "</p>")
+        paragraph(f"{partnership.priority} · reports to {partnership.reports_to or view.plan.board} · "
+                  + " · ".join(f"{status.RAG_SYMBOLS[r]} {status.RAG_WORDS[r]}: {counts[r]}" for r in counts)
+                  + (f" · {partnership.status_note}" if partnership.status_note else ""), css="cypp-intro")
         if mine:
-            ui.overview_table(view, mine, f"{partnership.name}: each KPI ({view.area_name}, {view.period_text})")
+            overview_table(view, mine, f"{partnership.name}: each KPI ({view.area_name}, {view.period_text})")
             commentary_view.new_commentary_line(view, mine)
         else:
             st.info(f"{partnership.name} has no measures yet"
                     + (f": {partnership.status_note}." if partnership.status_note else "."))
 
-ui.downloads_for_table(status.status_frame(statuses)[status.CONTRACT_COLUMNS],
-                       f"{view.plan.id}-{view.area}-{view.latest_period or 'latest'}-status", what="All these figures")
-st.caption(ui.source_line(statuses))
+downloads_for_table(status.status_frame(statuses)[status.CONTRACT_COLUMNS],
+                    f"{view.plan.id}-{view.area}-{view.latest_period or 'latest'}-status", what="All these figures")
+st.caption(source_line(statuses))
 
 # Real published figures (DfE LAIT) for the KPIs that have a published measure: a separate section.
 benchmark_ui.published_panel(view, view.plan.kpis)

@@ -2,17 +2,23 @@
 England and target, then the SPC chart). Paper view shows every KPI in turn, as a board paper would."""
 import streamlit as st
 
-from cypp_dash import charts, freshness, overview, status, ui
+from cypp_dash import charts, freshness, overview, status
 from cypp_dash.web import benchmark as benchmark_ui
 from cypp_dash.web import commentary_view, session
+from cypp_dash.web.cache import PAPER_CHART, memo
+from cypp_dash.web.components import chart, illustrative_notice, kpi_facts, rag_and_reason, rag_table, source_line
+from cypp_dash.web.downloads import download_report, downloads_for_chart, downloads_for_table
+from cypp_dash.web.frame import page
+from cypp_dash.web.links import keep_in_url, kpi_from_link, remembered
+from cypp_dash.web.text import kpi_label
 
-view = ui.page("Partnership")
+view = page("Partnership")
 plan = view.plan
 ids = [p.id for p in plan.partnerships]
-linked = ui.kpi_from_link(plan)  # `?kpi=CODE` opens the partnership that holds the KPI
+linked = kpi_from_link(plan)  # `?kpi=CODE` opens the partnership that holds the KPI
 if linked is not None and st.query_params.get("partnership") != linked.partnership_id:
     st.query_params["partnership"] = linked.partnership_id
-pid = ui.remembered("partnership", ids, ids[0] if ids else None, "w_partnership")
+pid = remembered("partnership", ids, ids[0] if ids else None, "w_partnership")
 if not ids:
     st.title("Partnerships")
     st.info("This plan has no partnerships with measures yet.")
@@ -20,7 +26,7 @@ if not ids:
 pid = st.segmented_control("Partnership", ids, key="w_partnership",
                            format_func=lambda i: plan.partnership(i).name) or pid
 st.session_state["cypp_partnership"] = pid
-ui.keep_in_url(partnership=pid)
+keep_in_url(partnership=pid)
 partnership = plan.partnership(pid)
 statuses = view.statuses(pid)
 
@@ -28,9 +34,9 @@ st.title(partnership.name)
 st.markdown(f":small[{plan.name} · {view.area_name} · {view.period_text}]  \n"
             f"**Priority:** {partnership.priority}  \n**Board:** {partnership.board} · reports to "
             f"{partnership.reports_to} · meets {partnership.meets}")
-ui.illustrative_notice(statuses)
+illustrative_notice(statuses)
 if statuses:
-    ui.download_report(view, pid)
+    download_report(view, pid)
 if not statuses:
     st.info(f"{partnership.name} has no measures yet" + (f": {partnership.status_note}." if partnership.status_note
                                                          else "."))
@@ -49,24 +55,24 @@ SUMMARY_COLUMNS = {"code": "Code", "kpi": "KPI", "baseline_text": "Baseline (pla
                    "reason": "Why"}
 if view.paper:  # a one-page summary: the plan's baseline and England words are in each KPI's reason
     SUMMARY_COLUMNS = {k: v for k, v in SUMMARY_COLUMNS.items() if k not in ("baseline_text", "england_text")}
-summary = ui.rag_table(statuses, SUMMARY_COLUMNS,
-                       caption=f"{partnership.name}: each KPI's latest figure ({view.area_name}, {view.period_text})")
-ui.downloads_for_table(summary, f"{pid}-{view.area}-{view.period or 'latest'}-summary")
-st.caption(" · ".join(x for x in (overview.flags_once(statuses), ui.source_line(statuses)) if x))
+summary = rag_table(statuses, SUMMARY_COLUMNS,
+                    caption=f"{partnership.name}: each KPI's latest figure ({view.area_name}, {view.period_text})")
+downloads_for_table(summary, f"{pid}-{view.area}-{view.period or 'latest'}-summary")
+st.caption(" · ".join(x for x in (overview.flags_once(statuses), source_line(statuses)) if x))
 if not view.paper:  # paper view says each KPI's published figure in a line under it, to print short
     benchmark_ui.published_panel(view, [plan.kpi(s.code) for s in statuses])
 
 st.header("Each KPI in detail")
 codes = [s.code for s in statuses]
-code = ui.remembered("kpi", codes, codes[0], "w_kpi")
-code = st.selectbox("KPI to show", codes, key="w_kpi", format_func=lambda c: ui.kpi_label(plan.kpi(c)))
+code = remembered("kpi", codes, codes[0], "w_kpi")
+code = st.selectbox("KPI to show", codes, key="w_kpi", format_func=lambda c: kpi_label(plan.kpi(c)))
 st.session_state["cypp_kpi"] = code
-ui.keep_in_url(kpi=code)
+keep_in_url(kpi=code)
 
 for s in statuses if view.paper else [s for s in statuses if s.code == code]:
     kpi = plan.kpi(s.code)
-    st.subheader(ui.kpi_label(kpi), divider="gray")
-    ui.rag_and_reason(s)
+    st.subheader(kpi_label(kpi), divider="gray")
+    rag_and_reason(s)
     if lag := freshness.lag_text(s.period, view.latest_period):
         st.caption(f"This KPI's figures stop at {s.period}: {lag} since.")
     if kpi.relation == "related":
@@ -76,29 +82,29 @@ for s in statuses if view.paper else [s for s in statuses if s.code == code]:
     has_chart = False
     if rows["value"].notna().any():
         target = kpi.target.value
-        spc = ui.memo(status.spc_for, kpi, rows, s, view.config.settings)
+        spc = memo(status.spc_for, kpi, rows, s, view.config.settings)
         has_spc = has_chart = bool(spc and spc[1].enough_data)
         # The KPI is named once, above: its trend and SPC charts side by side (stacked on a phone), sized so a
         # board paper prints them on A4; the downloads are the full-size charts with the KPI's name as title.
         stem = f"{kpi.code}-{view.area}-{view.period or 'latest'}"
         left, right = st.columns(2, gap="small")
         with left:
-            ui.chart(charts.trend_chart, kpi, with_england, s, view.period_text, target=target, **ui.PAPER_CHART,
-                     title="Trend")
-            ui.downloads_for_chart(charts.trend_chart, f"{stem}-trend", kpi, with_england, s, view.period_text,
-                                   target=target)
+            chart(charts.trend_chart, kpi, with_england, s, view.period_text, target=target, **PAPER_CHART,
+                  title="Trend")
+            downloads_for_chart(charts.trend_chart, f"{stem}-trend", kpi, with_england, s, view.period_text,
+                                target=target)
         with right:
             if has_spc:
-                ui.chart(charts.spc_chart, kpi, spc[0], spc[1], s, view.period_text, s.assurance_target,
-                         **ui.PAPER_CHART, title="Statistical process control")
-                ui.downloads_for_chart(charts.spc_chart, f"{stem}-spc", kpi, spc[0], spc[1], s, view.period_text,
-                                       s.assurance_target)
+                chart(charts.spc_chart, kpi, spc[0], spc[1], s, view.period_text, s.assurance_target,
+                      **PAPER_CHART, title="Statistical process control")
+                downloads_for_chart(charts.spc_chart, f"{stem}-spc", kpi, spc[0], spc[1], s, view.period_text,
+                                    s.assurance_target)
             else:
                 st.info(spc[1].reason if spc else "An SPC chart needs a run of figures; there are too few here.")
     else:
         st.info(f"No figures held for {view.area_name} yet ({kpi.baseline.text}).")
     # Paper view says the flags once (under the summary) and SPC in its chart (variation and assurance).
-    ui.kpi_facts(s, leave_out=("Flags", "Statistical process control") if view.paper and has_chart else ())
+    kpi_facts(s, leave_out=("Flags", "Statistical process control") if view.paper and has_chart else ())
     if view.paper:
         benchmark_ui.published_line(view, kpi)
     commentary_view.kpi_commentary(view, s, approved, waiting, account, marks.get(s.code))

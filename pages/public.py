@@ -6,11 +6,14 @@ from datetime import date
 
 import streamlit as st
 
-from cypp_dash import commentary, ui
+from cypp_dash import commentary, store
 from cypp_dash.web import commentary_view
+from cypp_dash.web.components import illustrative_notice, rag_table, source_line
+from cypp_dash.web.frame import open_page
+from cypp_dash.web.resources import config, connection
 
-paper = ui.open_page()
-cfg = ui.config()
+paper = open_page()
+cfg = config()
 commentary_view.styles()
 if not cfg.settings.public_view:
     st.title("Public view")
@@ -18,8 +21,8 @@ if not cfg.settings.public_view:
             "`public_view: true` in config.yaml.", icon=":material/public_off:")
     st.stop()
 
-conn = ui.connection()
-version = ui.data_version(conn)
+conn = connection()
+version = store.data_version(conn)
 plans = {p.id: p for p in cfg.plans}
 with st.container(horizontal=True, gap="medium"):
     plan = plans[st.selectbox("Plan", list(plans), format_func=lambda i: plans[i].name, key="w_public_plan")]
@@ -43,7 +46,7 @@ if shown is None:
 st.caption(f"{cfg.area_name(area)} · published figures up to {shown.period}, signed off on "
            f"{shown.released_at:%d %B %Y}" + (f" · as published at the end of {as_at:%d %B %Y}" if as_at else "")
            + " · RAG is shown by word and symbol as well as colour")
-ui.illustrative_notice(rows)
+illustrative_notice(rows)
 approved = commentary.approved(conn, plan.id, area, shown.released_at)
 for partnership in plan.partnerships:
     mine = [s for s in rows if s.partnership_id == partnership.id]
@@ -51,11 +54,11 @@ for partnership in plan.partnerships:
         continue
     st.header(partnership.name, divider="gray")
     commentary_view.narrative_block(mine)
-    ui.rag_table(mine, {"code": "Code", "kpi": "KPI", "value_fmt": "Latest", "period": "Period",
-                        "england_text": "England (plan)", "target": "Target", "rag_label": "RAG", "reason": "Why"},
-                 caption=f"{partnership.name}: each KPI's published figure ({cfg.area_name(area)}, up to {shown.period})")
+    rag_table(mine, {"code": "Code", "kpi": "KPI", "value_fmt": "Latest", "period": "Period",
+                     "england_text": "England (plan)", "target": "Target", "rag_label": "RAG", "reason": "Why"},
+              caption=f"{partnership.name}: each KPI's published figure ({cfg.area_name(area)}, up to {shown.period})")
     for s in mine:
         c = approved.get((s.code, s.period))
         if c is not None:
             st.html(commentary_view.box(c, f"{s.code} {s.kpi}: officer commentary on {s.period}", public=True))
-st.caption(ui.source_line(rows))
+st.caption(source_line(rows))

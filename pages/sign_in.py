@@ -1,10 +1,11 @@
 """Sign in and sign out: name and password, or the organisation's identity provider when configured."""
 import streamlit as st
 
-from cypp_dash import auth, ui
+from cypp_dash import auth
 from cypp_dash.web import session
+from cypp_dash.web.frame import page
 
-view = ui.page("Sign in", needs_area=False, gated=False)
+view = page("Sign in", needs_area=False, gated=False)
 cfg, conn = view.config, view.conn
 account = session.current_account()
 

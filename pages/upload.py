@@ -3,10 +3,13 @@
 import pandas as pd
 import streamlit as st
 
-from cypp_dash import auth, export, loading, store, ui, upload_limits
+from cypp_dash import auth, export, loading, store, upload_limits
 from cypp_dash.web import session
+from cypp_dash.web.downloads import downloads_for_table
+from cypp_dash.web.frame import page
+from cypp_dash.web.history import batch_label, rollback_question, upload_history
 
-view = ui.page("Upload figures", needs_area=False)
+view = page("Upload figures", needs_area=False)
 st.title("Upload figures")
 st.caption(f"{view.plan.name} · one row per KPI, area and period; a file loads whole or not at all")
 
@@ -55,7 +58,7 @@ if uploaded is not None:
                  "nothing has been changed.", icon=":material/error:")
         problems = pd.DataFrame([{"row": p.row, "column": p.column, "problem": p.message} for p in checked.problems])
         st.dataframe(problems, hide_index=True, width="stretch")
-        ui.downloads_for_table(problems, f"{uploaded.name}-problems", what="Problems")
+        downloads_for_table(problems, f"{uploaded.name}-problems", what="Problems")
         st.text("\n".join(str(p) for p in checked.problems[:200]))
     else:
         preview = store.preview_batch(view.conn, checked.rows)
@@ -68,7 +71,7 @@ if uploaded is not None:
         u.metric("Unchanged", int(counts.get("unchanged", 0)), border=True)
         for w in checked.warnings:
             st.info(w)
-        names = ui.area_names(view.conn)
+        names = store.area_names(view.conn)
         shown = preview.assign(area=preview["area_code"].map(lambda c: names.get(c, c)))[
             ["change", "indicator_id", "area", "period", "value", "old_value", "numerator", "denominator", "note",
              "flags"]].rename(columns={"indicator_id": "kpi", "old_value": "stored now"})
@@ -100,9 +103,9 @@ if uploaded is not None:
                            f"{outcome.revised} revised, {outcome.unchanged} unchanged. The pages show it now.")
 
 st.header("Upload history", divider="gray")
-history = ui.upload_history(view.conn)
+history = upload_history(view.conn)
 st.dataframe(history, hide_index=True, width="stretch")
-ui.downloads_for_table(history, "upload-history")
+downloads_for_table(history, "upload-history")
 if auth.has_role(account, "admin"):
     st.subheader("Roll back an upload")
     if st.session_state.pop("cypp_rollback_clear", False):
@@ -116,9 +119,9 @@ if auth.has_role(account, "admin"):
         st.caption("No upload is loaded, so there is nothing to roll back.")
     else:
         batch = st.selectbox("Upload to roll back", loaded.index.tolist(), index=None, key="rollback_batch",
-                             placeholder="Choose an upload", format_func=lambda b: ui.batch_label(loaded.loc[b]))
+                             placeholder="Choose an upload", format_func=lambda b: batch_label(loaded.loc[b]))
         if batch is not None:
-            st.warning(ui.rollback_question(loaded.loc[batch]), icon=":material/warning:")
+            st.warning(rollback_question(loaded.loc[batch]), icon=":material/warning:")
             yes, no = st.columns(2)
             if yes.button(f"Yes, roll back upload {batch}", type="primary", key="rollback_go"):
                 try:

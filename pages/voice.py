@@ -2,9 +2,12 @@
 them, the main challenges) as charts and tables, with the consultation's own caveats."""
 import streamlit as st
 
-from cypp_dash import charts, ui, voice
+from cypp_dash import charts, voice
+from cypp_dash.web.components import chart
+from cypp_dash.web.downloads import downloads_for_chart, downloads_for_table
+from cypp_dash.web.frame import page
 
-view = ui.page("Voice of children and young people", needs_area=False)
+view = page("Voice of children and young people", needs_area=False)
 plan = view.plan
 st.title("Voice of children and young people")
 consultation = voice.voice_of(plan)
@@ -34,13 +37,13 @@ for table in consultation.tables:
     chart_tab, table_tab = st.tabs(["Chart", "Table"])
     drawn = (table.rows, table.title, table.label, subtitle, source)
     with chart_tab:
-        ui.chart(charts.voice_counts_chart, *drawn)
-        ui.downloads_for_chart(charts.voice_counts_chart, f"voice-{table.id}", *drawn)
+        chart(charts.voice_counts_chart, *drawn)
+        downloads_for_chart(charts.voice_counts_chart, f"voice-{table.id}", *drawn)
     counts = voice.table_download(table)
     with table_tab:
         st.dataframe(counts, hide_index=True)
     # CSV and Excel of the table, with text that a spreadsheet could run as a formula made safe.
-    ui.downloads_for_table(counts, f"voice-{table.id}")
+    downloads_for_table(counts, f"voice-{table.id}")
 
 for i, question in enumerate(consultation.questions):
     st.header(question.question, divider="gray")
@@ -50,11 +53,11 @@ for i, question in enumerate(consultation.questions):
     answers = (voice.groups_long(question), list(question.groups), question.question,
                ["Answers by the groups that raised them"], source)
     with chart_tab:
-        ui.chart(charts.voice_answers_chart, *answers)
-        ui.downloads_for_chart(charts.voice_answers_chart, f"voice-question-{i + 1}", *answers)
+        chart(charts.voice_answers_chart, *answers)
+        downloads_for_chart(charts.voice_answers_chart, f"voice-question-{i + 1}", *answers)
     answer_table = voice.question_table(question)
     with table_tab:
         st.dataframe(answer_table, hide_index=True, width="stretch")
-    ui.downloads_for_table(answer_table, f"voice-question-{i + 1}")
+    downloads_for_table(answer_table, f"voice-question-{i + 1}")
 
 st.caption(source)

@@ -2,9 +2,11 @@
 its latest value, interval, Fingertips' comparison with England, flags, source and licence."""
 import streamlit as st
 
-from cypp_dash import ui
+from cypp_dash.web.components import table_html
+from cypp_dash.web.downloads import downloads_for_table
+from cypp_dash.web.frame import page
 
-view = ui.page("Wider outcomes")
+view = page("Wider outcomes")
 st.title("Wider outcomes")
 st.caption(f"{view.plan.name} · {view.area_name} · every indicator held for the area that this plan's measures "
            "do not use, latest figure each")
@@ -24,8 +26,8 @@ shown = rows.rename(columns={"indicator_id": "Indicator", "name": "Name", "perio
 table = shown[["Indicator", "Name", "Period", "Value", "95% confidence interval",
                "Compared with England (as published)", "Flags", "Value note", "Source", "Licence"]]
 # On screen the source and licence are said once, under the table; the downloads keep them on every row.
-ui.table_html(table.drop(columns=["Source", "Licence"]),
-              caption=f"Other indicators held for {view.area_name}: latest figure each")
-ui.downloads_for_table(table, f"wider-outcomes-{view.area}")
+table_html(table.drop(columns=["Source", "Licence"]),
+           caption=f"Other indicators held for {view.area_name}: latest figure each")
+downloads_for_table(table, f"wider-outcomes-{view.area}")
 sources = sorted({(s, li) for s, li in zip(rows["source"], rows["licence"]) if s})
 st.caption("Source: " + "; ".join(f"{s}. {li}".strip() for s, li in sources) if sources else "Source: not recorded")

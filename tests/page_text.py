@@ -31,7 +31,7 @@ def texts(at, tables: bool = False) -> str:
 
 
 def chart_pictures(at) -> list[str]:
-    """The charts the page shows: SVG pictures drawn by cypp_dash.ui.chart (the text inside each <figure>)."""
+    """The charts the page shows: SVG pictures drawn by cypp_dash.web.components.chart (the text inside each <figure>)."""
     return [e.value for e in at.get("html") if 'class="cypp-chart"' in e.value]
 
 

@@ -16,10 +16,10 @@ import pytest
 from argon2 import PasswordHasher
 from page_text import all_tables, chart_pictures
 
-from cypp_dash import auth, loading, store, ui
+from cypp_dash import auth, loading, store
 from cypp_dash.auth import Account, PermissionDenied
 from cypp_dash.config import ROOT, Settings
-from cypp_dash.web import resources, session
+from cypp_dash.web import frame, resources, session
 
 PASSWORDS = {"vera": "viewer password one", "eddie": "editor password two", "ada": "admin password three",
              "tom": "target password four"}
@@ -581,7 +581,7 @@ def test_when_viewing_needs_sign_in_nobody_sees_anything_but_the_prompt(page, vi
     assert not at.exception
     assert [w.value for w in at.warning] == ["This dashboard is for signed-in users. Sign in to see it."]
     assert not figures_shown(at) and not all_tables(at) and not chart_pictures(at)
-    assert [t.value for t in at.title] == [ui.APP_TITLE]
+    assert [t.value for t in at.title] == [frame.APP_TITLE]
 
 
 def test_when_viewing_needs_sign_in_the_sign_in_page_offers_the_form_and_no_choices_of_figures(

@@ -9,8 +9,9 @@ import pandas as pd
 import pytest
 from page_text import texts
 
-from cypp_dash import loading, status, store, ui
+from cypp_dash import loading, status, store
 from cypp_dash.periods import parse_period, quarter_containing
+from cypp_dash.web import cache, frame
 
 NEW_VALUE, NEW_TEXT = 42.4, "42.4%"
 
@@ -87,7 +88,7 @@ def test_each_load_moves_the_store_version_on(conn, config):
 def test_a_chart_key_is_the_same_for_equal_figures_however_the_frame_was_made(conn):
     fresh = store.series(conn, ["EH01"], ["E10000034"])
     copied = pickle.loads(pickle.dumps(fresh))  # what a cached read hands back: another block layout
-    assert ui._digest(("trend", fresh, "latest")) == ui._digest(("trend", copied, "latest"))
+    assert cache._digest(("trend", fresh, "latest")) == cache._digest(("trend", copied, "latest"))
 
 
 @pytest.mark.parametrize("change", [
@@ -98,7 +99,7 @@ def test_a_chart_key_is_the_same_for_equal_figures_however_the_frame_was_made(co
 ])
 def test_a_chart_key_changes_with_any_figure_so_a_cached_chart_is_never_stale(conn, change):
     rows = store.series(conn, ["EH01"], ["E10000034"])
-    assert ui._digest(change(rows)) != ui._digest(rows)
+    assert cache._digest(change(rows)) != cache._digest(rows)
 
 
 def test_memo_works_a_pure_function_out_once_per_distinct_input():
@@ -112,10 +113,10 @@ def test_memo_works_a_pure_function_out_once_per_distinct_input():
         return float(frame["x"].sum() * 2)
 
     frame = pd.DataFrame({"x": [1.0, 2.0]})
-    assert ui.memo(double, frame) == 6.0
-    assert ui.memo(double, frame.copy()) == 6.0
+    assert cache.memo(double, frame) == 6.0
+    assert cache.memo(double, frame.copy()) == 6.0
     assert len(calls) == 1
-    assert ui.memo(double, pd.DataFrame({"x": [1.0, 3.0]})) == 8.0
+    assert cache.memo(double, pd.DataFrame({"x": [1.0, 3.0]})) == 8.0
     assert len(calls) == 2
 
 
@@ -124,6 +125,6 @@ def test_after_the_first_page_view_the_long_lived_objects_are_out_of_the_garbage
     import gc
 
     assert not app_page("overview.py").exception
-    assert ui._FROZEN
+    assert frame._FROZEN
     assert gc.get_freeze_count() > 50_000
 

@@ -1,5 +1,5 @@
 """Readers never see half an upload: each page run reads one version of the store (a read
-transaction opened by `ui.page`, used by every cached read keyed on that version), so 30 readers
+transaction opened by `frame.page`, used by every cached read keyed on that version), so 30 readers
 running while an editor uploads again and again each see the old figures or the new, never a mix,
 and no cache entry holds figures newer than its key."""
 from __future__ import annotations
@@ -7,7 +7,8 @@ from __future__ import annotations
 import threading
 import time
 
-from cypp_dash import loading, store, ui
+from cypp_dash import loading, store
+from cypp_dash.web import cache
 
 KPIS = ["EH01", "EH02", "EH05"]
 
@@ -76,11 +77,11 @@ def test_a_page_runs_cached_reads_use_the_runs_version_even_if_an_upload_lands_m
     out: dict = {}
 
     def page_run() -> None:
-        snap = ui._pin_run()
-        out["version"] = ui.data_version(snap)
+        snap = cache.pin_run()
+        out["version"] = store.data_version(snap)
         loaded.set()
         landed.wait(30)
-        out["rows"] = ui.cached_series(out["version"], tuple(KPIS), ("E10000034",), "2024/25 Q1", None)
+        out["rows"] = cache.cached_series(out["version"], tuple(KPIS), ("E10000034",), "2024/25 Q1", None)
 
     loaded, landed = threading.Event(), threading.Event()
     run = threading.Thread(target=page_run)

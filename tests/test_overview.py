@@ -11,6 +11,7 @@ from page_text import html_text
 
 from cypp_dash import freshness, overview, stats
 from cypp_dash.status import KpiStatus
+from cypp_dash.web import components
 
 
 def row(code="K01", rag="green", direction="", polarity="higher", compared="similar", trend="", spc="",
@@ -51,7 +52,7 @@ def test_needs_attention_puts_off_track_then_red_red_then_special_cause_of_conce
 def test_the_table_links_each_kpi_to_its_detail_and_says_rag_in_word_and_symbol():
     rows = overview.rows_for([row("K01", rag="red", direction="down"), row("K02", period="2025/26 Q2")],
                              {"K01": [40.0, 45.0, 44.0]})
-    body = overview.table_html(rows, lambda s: f"partnership?kpi={s.code}", "Caption")
+    body = components.overview_table_html(rows, lambda s: f"partnership?kpi={s.code}", "Caption")
     assert 'href="partnership?kpi=K01"' in body and 'href="partnership?kpi=K02"' in body
     table = all_tables_from(body)
     assert list(table.columns) == [c.header for c in overview.OVERVIEW_COLUMNS]
@@ -63,7 +64,7 @@ def test_the_table_links_each_kpi_to_its_detail_and_says_rag_in_word_and_symbol(
 
 def test_a_new_column_is_one_more_entry_in_the_column_list():
     columns = [*overview.OVERVIEW_COLUMNS, overview.Column("Neighbours", lambda r: "51.0%")]
-    body = overview.table_html(overview.rows_for([row()], {}), lambda s: "#", "Caption", columns)
+    body = components.overview_table_html(overview.rows_for([row()], {}), lambda s: "#", "Caption", columns)
     assert all_tables_from(body).loc[0, "Neighbours"] == "51.0%"
 
 
@@ -93,7 +94,7 @@ def test_freshness_words():
 
 
 def test_html_text_helper_reads_the_table():  # guards the helper above against a silent empty read
-    assert "Caption" in html_text(overview.table_html(overview.rows_for([row()], {}), lambda s: "#", "Caption"))
+    assert "Caption" in html_text(components.overview_table_html(overview.rows_for([row()], {}), lambda s: "#", "Caption"))
 
 
 def test_the_spc_column_names_every_assurance_verdict_the_statistics_give():

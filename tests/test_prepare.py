@@ -12,9 +12,9 @@ from datetime import date, timedelta
 import pytest
 from page_text import chart_pictures, texts
 
-from cypp_dash import auth, loading, plan_info, release, status, store, ui
+from cypp_dash import auth, loading, plan_info, release, status, store
 from cypp_dash.periods import parse_period, quarter_containing
-from cypp_dash.web import prepare
+from cypp_dash.web import cache, components, prepare
 
 # A new session's view of each page that reads figures (plan, area and period at their defaults).
 DEFAULT_VIEWS = ["overview.py", "partnership.py", "districts.py", "wider_outcomes.py", "benchmarking.py", "public.py"]
@@ -64,7 +64,7 @@ class Computations:
         for owner, name in [(status, "plan_status"), (status, "district_table"), (status, "spc_for"),
                             (store, "series"), (store, "periods_held"), (plan_info, "wider_outcomes"),
                             (release, "public_statuses"),
-                            (ui, "_draw_picture"), (ui, "_rag_table")]:
+                            (cache, "_draw_picture"), (components, "_rag_table")]:
             monkeypatch.setattr(owner, name, self._counting(name, getattr(owner, name)))
 
     def _counting(self, name, real):
@@ -72,7 +72,7 @@ class Computations:
         def counted(*args, **kwargs):
             if getattr(self._inside, "depth", 0):  # a read inside a counted computation is part of it
                 return real(*args, **kwargs)
-            key = (name, ui._digest([a for a in args if not hasattr(a, "execute") and not _is_config(a)]
+            key = (name, cache._digest([a for a in args if not hasattr(a, "execute") and not _is_config(a)]
                                     + sorted(kwargs.items())))
             self.calls[key] += 1
             on_worker = threading.current_thread().name == prepare.WORKER_NAME

@@ -23,10 +23,11 @@ from security_payloads import (
 )
 from streamlit import dataframe_util
 
-from cypp_dash import auth, store, ui
+from cypp_dash import auth, store
 from cypp_dash.auth import Account
 from cypp_dash.config import ROOT
 from cypp_dash.web import session
+from cypp_dash.web.text import WORD_JOINER, markdown_literal
 
 PAGE_FILES = sorted(p.name for p in (ROOT / "pages").glob("*.py"))
 # Elements that draw their content as plain text, whatever it holds (a chart's tooltips are escaped by Vega).
@@ -112,8 +113,8 @@ def live_html(text: str) -> list[str]:
 
 
 def as_read(markdown_cell: str) -> str:
-    """What a reader sees of a Markdown cell escaped by ui.markdown_literal."""
-    return MARKDOWN_ESCAPE.sub(lambda m: m.group(0)[1], markdown_cell).replace(ui.WORD_JOINER, "")
+    """What a reader sees of a Markdown cell escaped by web.text.markdown_literal."""
+    return MARKDOWN_ESCAPE.sub(lambda m: m.group(0)[1], markdown_cell).replace(WORD_JOINER, "")
 
 
 def markup_leaks(at) -> list[str]:
@@ -144,7 +145,7 @@ def plain_text_shown(at) -> str:
     for table in at.table:
         # What a reader sees of an escaped Markdown cell: the characters without their backslashes.
         parts.extend(as_read(v) for v in table_strings(table))
-    # Escaped HTML (tables and tiles drawn by cypp_dash.ui): the words as a browser shows them.
+    # Escaped HTML (tables and tiles drawn from cypp_dash/web/templates): the words as a browser shows them.
     parts.extend(html_text(e.value) for e in at.get("html"))
     return "\n".join(parts)
 
@@ -203,18 +204,18 @@ def test_the_leak_check_catches_markup_from_data():
         import pandas as pd
         import streamlit as st
 
-        from cypp_dash import ui
+        from cypp_dash.web.text import markdown_literal
 
         st.markdown("Note: <script>alert('cypp-xss-script')</script>")
         st.caption("[click](javascript:alert(1))")
         st.table(pd.DataFrame({"Note": ["<img src=x onerror=alert(1)>"]}))
-        st.table(pd.DataFrame({"Note": [ui.markdown_literal("<b>") + " http://example.invalid/cypp-xss-x"]}))
+        st.table(pd.DataFrame({"Note": [markdown_literal("<b>") + " http://example.invalid/cypp-xss-x"]}))
         st.expander("<img src=x onerror=alert(2)>")
         st.html('<p>Note: <a href="javascript:alert(3)">x</a></p>')
         # Shown safely: plain text, a table, and a Markdown table cell escaped character by character.
         st.text("<script>alert('harmless as text')</script>")
         st.dataframe(pd.DataFrame({"Note": ["<script>alert('harmless in a grid')</script>"]}))
-        st.table(pd.DataFrame({"Note": [ui.markdown_literal("<script>alert('escaped')</script>")]}))
+        st.table(pd.DataFrame({"Note": [markdown_literal("<script>alert('escaped')</script>")]}))
 
     at = AppTest.from_function(leaky_page, default_timeout=60).run()
     leaks = markup_leaks(at)
@@ -224,17 +225,17 @@ def test_the_leak_check_catches_markup_from_data():
 
 
 def test_the_html_pieces_escape_every_value_so_a_note_shows_exactly_as_typed():
-    """cypp_dash.ui draws tables, tiles and definitions as HTML: a hostile note in a cell stays text."""
+    """cypp_dash.web.components draws tables, tiles and definitions as HTML: a hostile note in a cell stays text."""
     from streamlit.testing.v1 import AppTest
 
     def table_page():
         import pandas as pd
         from security_payloads import ALL_IN_ONE, PAYLOADS
 
-        from cypp_dash import ui
+        from cypp_dash.web import components
 
-        ui.table_html(pd.DataFrame({"Area": list(PAYLOADS), "Note": list(PAYLOADS.values())}), caption=ALL_IN_ONE)
-        ui.table_html(pd.DataFrame({"Note": [ALL_IN_ONE]}), rag=["red"], rag_column="Note")
+        components.table_html(pd.DataFrame({"Area": list(PAYLOADS), "Note": list(PAYLOADS.values())}), caption=ALL_IN_ONE)
+        components.table_html(pd.DataFrame({"Note": [ALL_IN_ONE]}), rag=["red"], rag_column="Note")
 
     at = AppTest.from_function(table_page, default_timeout=60).run()
     assert not at.exception
@@ -247,7 +248,7 @@ def test_the_html_pieces_escape_every_value_so_a_note_shows_exactly_as_typed():
 @pytest.mark.parametrize("text", [*PAYLOADS.values(), ALL_IN_ONE, "mail a@b.example or www.example.org",
                                   "*bold* _it_ `code` # h | \\ 87.6% &amp;"])
 def test_markdown_literal_text_reads_exactly_as_typed_and_holds_no_live_markup(text):
-    cell = ui.markdown_literal(text)
+    cell = markdown_literal(text)
     assert as_read(cell) == text
     assert markup_in(cell + " cypp-xss") == []
 

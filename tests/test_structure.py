@@ -15,7 +15,7 @@ from cypp_dash.config import ROOT
 
 PACKAGE = ROOT / "cypp_dash"
 # The web layer: the page frame and what it needs from Streamlit. Every other module is domain code.
-WEB_LAYER = ("cypp_dash.ui", "cypp_dash.web")
+WEB_LAYER = ("cypp_dash.web",)
 # Importing it runs the command line (`python -m cypp_dash`).
 ENTRY_POINT = "cypp_dash.__main__"
 
@@ -54,11 +54,11 @@ def test_every_domain_module_loads_without_streamlit():
     assert "cypp_dash.auth" in DOMAIN and "cypp_dash.actions" in DOMAIN and "cypp_dash.cli" in DOMAIN
     if streamlit_in(loaded_modules(DOMAIN)):
         culprits = [name for name in DOMAIN if streamlit_in(loaded_modules([name]))]
-        pytest.fail(f"these domain modules load Streamlit (only ui.py and web/ may): {culprits}")
+        pytest.fail(f"these domain modules load Streamlit (only web/ may): {culprits}")
 
 
 def test_the_check_sees_streamlit_when_the_page_frame_loads_it():
-    assert streamlit_in(loaded_modules(["cypp_dash.ui"]))
+    assert streamlit_in(loaded_modules(["cypp_dash.web.frame"]))
 
 
 # --- imports between cypp_dash modules, read from the source -------------------------------------
@@ -124,11 +124,11 @@ def test_the_cycle_finder_finds_a_circle():
 
 
 def test_the_import_reader_sees_module_level_and_function_level_imports():
-    source = ("from cypp_dash import store, ui\nfrom cypp_dash.config import Config\nimport cypp_dash.periods\n"
+    source = ("from cypp_dash import store, overview\nfrom cypp_dash.config import Config\nimport cypp_dash.periods\n"
               "from cypp_dash.web.session import current_account\nimport pandas\n"
               "class A:\n    from cypp_dash import charts\n"
               "def later():\n    from cypp_dash import export\n")
-    module_level = {"cypp_dash.store", "cypp_dash.ui", "cypp_dash.config", "cypp_dash.periods",
+    module_level = {"cypp_dash.store", "cypp_dash.overview", "cypp_dash.config", "cypp_dash.periods",
                     "cypp_dash.web.session", "cypp_dash.charts"}
     assert imports_in(source, "cypp_dash.x", in_functions=False) == module_level
     assert imports_in(source, "cypp_dash.x", in_functions=True) == module_level | {"cypp_dash.export"}
@@ -187,3 +187,41 @@ def test_the_readme_map_names_no_module_that_is_not_there():
 @pytest.mark.parametrize("folder", ["tools", "benchmarks", "tests"])
 def test_the_readme_map_names_the_folders_outside_the_package(folder):
     assert f"{folder}/" in readme_map()
+
+
+# --- HTML comes from templates that escape by default ---------------------------------------------
+
+HTML_TAG = re.compile(r"<(/?)(a|p|div|span|section|figure|img|ul|ol|li|dl|dt|dd|table|thead|tbody|tr|td|th|caption|"
+                      r"strong|em|br|h[1-6])\b", re.I)
+
+
+def html_in_strings(source: str) -> list[str]:
+    """String literals (f-strings' text included, docstrings left out) that hold an HTML tag."""
+    tree = ast.parse(source)
+    docstrings = {id(node.body[0].value) for node in ast.walk(tree)
+                  if isinstance(node, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+                  and node.body and isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant)}
+    return [node.value for node in ast.walk(tree)
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings
+            and HTML_TAG.search(node.value)]
+
+
+def test_no_module_or_page_builds_html_in_python_strings():
+    """Every HTML piece is a template in cypp_dash/web/templates/ drawn with autoescape (cypp_dash/web/render.py):
+    HTML glued together in Python is safe only while every caller remembers to escape."""
+    files = sorted(PACKAGE.rglob("*.py")) + sorted((ROOT / "pages").glob("*.py"))
+    found = {f.relative_to(ROOT).as_posix(): html_in_strings(f.read_text(encoding="utf-8")) for f in files}
+    assert not {f: s for f, s in found.items() if s}
+
+
+def test_the_html_check_sees_html_built_in_an_f_string_but_not_in_a_docstring():
+    assert html_in_strings('"""An <img> of the chart."""\nx = f"<td>{v}</td>"\n') == ["<td>", "</td>"]
+    assert html_in_strings('"""An <img> of the chart."""\nx = "a < b"\n') == []
+
+
+def test_every_template_escapes_by_default():
+    from cypp_dash.web.render import render
+
+    hostile = "<script>alert(1)</script>"
+    assert "<script>" not in render("paragraph.html", text=hostile, css="cypp-small")
+    assert "&lt;script&gt;" in render("paragraph.html", text=hostile, css="")

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from cypp_dash import benchmark, published_store, store, ui
+from cypp_dash import benchmark, published_store, store
+from cypp_dash.web.components import facts_list, table_html
 from cypp_dash.web.resources import _connection
 
 
@@ -34,6 +35,29 @@ def cached_series(version: int, area: str, indicator_id: str) -> pd.DataFrame:
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
+def cached_plan_rows(version: int, _plan, plan_id: str, area: str) -> pd.DataFrame:
+    """The plan's KPIs with a published measure, from the area's rows (keyed on the plan's id)."""
+    return benchmark.plan_rows(None, _plan, area, all_rows=cached_rows(version, area))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def topic_table(version: int, area: str, topic: str, region_name: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The area's rows of one topic ("All topics": every row) and the same rows in the board's words. Made
+    once per data version, so a repeat view (or another reader) does not redo the wording of every measure."""
+    rows = cached_rows(version, area)
+    chosen = rows if topic == "All topics" else rows[rows["topic"].str.split(" / ").map(lambda t: topic in t)]
+    return chosen, benchmark.display_frame(chosen, region_name)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def series_table(version: int, area: str, indicator_id: str) -> pd.DataFrame:
+    """The measure over time as a table (one column per line, one row per year) for its download."""
+    series = cached_series(version, area, indicator_id)
+    wide = series.pivot_table(index=["year", "period"], columns="line", values="value", aggfunc="first")
+    return wide.reset_index().drop(columns=["year"])
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
 def cached_place(version: int, area: str) -> benchmark.Place | None:
     try:
         return benchmark.place(_cursor(), area)
@@ -41,23 +65,29 @@ def cached_place(version: int, area: str) -> benchmark.Place | None:
         return None
 
 
-def _plan_rows(view, kpis) -> tuple[pd.DataFrame, benchmark.Place | None]:
+def panel_rows(view, kpis) -> tuple[pd.DataFrame, benchmark.Place | None]:
     """The benchmark rows of these KPIs' published measures for the plan's area (empty where none held)."""
     mapped = [k for k in kpis if getattr(k, "published", None) is not None]
     place = cached_place(view.version, view.plan.area) if mapped else None
     if place is None:
         return pd.DataFrame(), None
-    ids = tuple(sorted({k.published.measure for k in mapped}))
-    rows = cached_rows_for(view.version, view.plan.area, ids)
+    return _panel_rows(view.version, view.plan, view.plan.id, view.plan.area, tuple(k.code for k in mapped)), place
+
+
+@st.cache_data(show_spinner=False, max_entries=128)
+def _panel_rows(version: int, _plan, plan_id: str, area: str, codes: tuple[str, ...]) -> pd.DataFrame:
+    """panel_rows' frame, made once per data version (the Overview and every partnership show it)."""
+    mapped = [k for k in _plan.kpis if k.code in codes]
+    rows = cached_rows_for(version, area, tuple(sorted({k.published.measure for k in mapped})))
     if rows.empty:
-        return pd.DataFrame(), place
-    plan_rows = benchmark.plan_rows(None, view.plan, view.plan.area, all_rows=rows)
-    return plan_rows[plan_rows["code"].isin([k.code for k in mapped])], place
+        return pd.DataFrame()
+    plan_rows = benchmark.plan_rows(None, _plan, area, all_rows=rows)
+    return plan_rows[plan_rows["code"].isin(codes)]
 
 
 def published_line(view, kpi) -> None:
     """Under one KPI (paper view): its published figure, England, region, neighbours, rank and band in a line."""
-    plan_rows, place = _plan_rows(view, [kpi])
+    plan_rows, place = panel_rows(view, [kpi])
     if plan_rows.empty:
         return
     st.caption(benchmark.published_sentence(plan_rows.iloc[0], place.region_name))
@@ -66,14 +96,13 @@ def published_line(view, kpi) -> None:
 def published_panel(view, kpis) -> None:
     """Rank, quartile band and neighbour average for these KPIs' published measures, where held (in paper
     view one line per KPI, so the board paper prints short)."""
-    plan_rows, place = _plan_rows(view, kpis)
+    plan_rows, place = panel_rows(view, kpis)
     if plan_rows.empty:
         return
     if view.paper:
         st.markdown("#### Published figures against England, region and statistical neighbours")
-        items = "".join(f"<li><strong>{ui.h(code)}</strong> {ui.h(benchmark.published_sentence(row, place.region_name))}"
-                        "</li>" for code, (_, row) in zip(plan_rows["code"], plan_rows.iterrows()))
-        st.html(f'<ul class="cypp-facts">{items}</ul>')
+        facts_list([(code, benchmark.published_sentence(row, place.region_name))
+                    for code, (_, row) in zip(plan_rows["code"], plan_rows.iterrows())], colon=False)
         st.caption("Rank 1 is the best of England's local authorities; quartile band A is the best quarter. A "
                    "related measure is for context only. Source: Department for Education, Local Authority "
                    "Interactive Tool. Open Government Licence v3.0.")
@@ -85,7 +114,7 @@ def published_panel(view, kpis) -> None:
     st.markdown("#### Published figures against England, region and statistical neighbours")
     st.caption("Real figures published by DfE (annual, latest year each), beside the council's own quarterly "
                "figures above; not illustrative.")
-    ui.table_html(shown, caption=f"DfE published figures for {place.name} (LAIT), latest year each; "
+    table_html(shown, caption=f"DfE published figures for {place.name} (LAIT), latest year each; "
                                  f"region: {place.region_name}")
     st.caption("Rank 1 is the best of England's local authorities; quartile band A is the best quarter. "
                "A related measure is shown for context and is not rated against the plan's aim. "

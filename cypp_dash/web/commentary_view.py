@@ -9,26 +9,18 @@ from datetime import date
 
 import streamlit as st
 
-from cypp_dash import auth, commentary, narrative, release, status, store, ui
-from cypp_dash.ui import h
+from cypp_dash import auth, commentary, narrative, release, status, store
+from cypp_dash.web.render import render
 from cypp_dash.web.resources import _config, _connection
+from cypp_dash.web.styles import inject
+from cypp_dash.web.view import View
 
 NOTICE = "cypp_commentary_notice"
-STYLES = """<style>
-  .cypp-narrative {border-left: 6px solid #1d70b8; background: #f3f2f1; padding: .5rem .8rem; margin: 0 0 .75rem;}
-  .cypp-narrative p {margin: 0 0 .25rem;}
-  .cypp-commentary {border: 1px solid #b1b4b6; border-left: 6px solid #505a5f; border-radius: .25rem;
-   padding: .5rem .8rem; margin: 0 0 .75rem; break-inside: avoid; page-break-inside: avoid;}
-  .cypp-commentary p {margin: 0 0 .3rem;}
-  .cypp-commentary .cypp-body {white-space: pre-wrap; overflow-wrap: break-word;}
-  .cypp-commentary.cypp-draft {border-left-color: #f47738; border-style: dashed; border-left-style: solid;}
-  .cypp-mark {display: inline-block; padding: .05rem .5rem; border-radius: .25rem; font-weight: 600;
-   font-size: .875rem; background: #fff7bf; color: #0b0c0c; border: 1px solid #b1b4b6;}
-</style>"""
 
 
 def styles() -> None:
-    st.html(STYLES)
+    """The commentary boxes' look (cypp_dash/web/styles/commentary.css)."""
+    inject("commentary")
 
 
 def show_notice() -> None:
@@ -39,7 +31,7 @@ def show_notice() -> None:
         (st.success if kind == "ok" else st.error)(text)
 
 
-# --- cached reads (keyed on the store's version, like ui.cached_plan_status) -----------------------
+# --- cached reads (keyed on the store's version, like cache.cached_plan_status) -----------------------
 
 @st.cache_data(show_spinner=False, max_entries=128)
 def cached_public(version: int, plan_id: str, area: str, as_at: date | None,
@@ -52,7 +44,7 @@ def cached_public(version: int, plan_id: str, area: str, as_at: date | None,
         conn.close()
 
 
-def approved_for(view: ui.View, as_at=None) -> dict[tuple[str, str], commentary.Commentary]:
+def approved_for(view: View, as_at=None) -> dict[tuple[str, str], commentary.Commentary]:
     """The approved commentary for the view's plan and area (as at the view's date, or `as_at`)."""
     return commentary.approved(view.conn, view.plan.id, view.area, as_at if as_at is not None else view.as_at)
 
@@ -63,12 +55,10 @@ def narrative_block(statuses: list[status.KpiStatus]) -> None:
     """The paragraph written from the figures, labelled as such."""
     words = narrative.paragraph(statuses)
     if words:
-        st.html(f'<section class="cypp-narrative" aria-label="{h(narrative.LABEL)}">'
-                f'<p class="cypp-small"><strong>{h(narrative.LABEL)}</strong>: {h(narrative.LABEL_NOTE)}.</p>'
-                f"<p>{h(words)}</p></section>")
+        st.html(render("narrative.html", label=narrative.LABEL, note=narrative.LABEL_NOTE, words=words))
 
 
-def release_marks(view: ui.View, statuses: list[status.KpiStatus], partnership_id: str) -> dict[str, str]:
+def release_marks(view: View, statuses: list[status.KpiStatus], partnership_id: str) -> dict[str, str]:
     """Mark figures the public view does not show yet ("not yet signed off"), with one notice saying
     which period is signed off; returns KPI code -> mark."""
     shown, public = cached_public(view.version, view.plan.id, view.area, view.as_at, partnership_id)
@@ -86,29 +76,26 @@ def release_marks(view: ui.View, statuses: list[status.KpiStatus], partnership_i
 
 def box(c: commentary.Commentary, heading: str, draft: bool = False, public: bool = False) -> str:
     """One commentary as an escaped HTML block: heading, text as typed, byline (dates only in public)."""
-    extra = (f'<p class="cypp-small">Reason: {h(c.decision_reason)}</p>'
-             if c.state == commentary.RETURNED and c.decision_reason else "")
-    return (f'<section class="cypp-commentary{" cypp-draft" if draft else ""}" aria-label="{h(heading)}">'
-            f"<p><strong>{h(heading)}</strong></p>"
-            f'<p class="cypp-body">{h(c.body)}</p><p class="cypp-small">{h(c.public_byline if public else c.byline)}'
-            f"</p>{extra}</section>")
+    reason = c.decision_reason if c.state == commentary.RETURNED and c.decision_reason else ""
+    return str(render("commentary.html", heading=heading, draft=draft, body=c.body,
+                      byline=c.public_byline if public else c.byline, reason=reason))
 
 
-def kpi_commentary(view: ui.View, s: status.KpiStatus, approved: dict, waiting: dict | None,
+def kpi_commentary(view: View, s: status.KpiStatus, approved: dict, waiting: dict | None,
                    account: auth.Account | None, mark: str | None = None) -> None:
     """Under a KPI: its sign-off mark, the approved commentary on the period shown, and for editors and
     leads (not in paper view or an as-at view) the draft and the forms."""
     # Paper view says the sign-off state once, in the notice above the summary, and says nothing where there is
     # no commentary, so that a board paper prints short.
     if mark and not view.paper:
-        st.html(f'<p><span class="cypp-mark">{h(mark.capitalize())}</span></p>')
+        st.html(render("mark.html", mark=mark.capitalize(), words=""))
     if s.period is None:
         return
     c = approved.get((s.code, s.period))
     if c is not None:
         st.html(box(c, f"Officer commentary on {s.period}"))
     elif not view.paper and not auth.has_role(account, "editor"):
-        st.html(f'<p class="cypp-small">No approved commentary on {h(s.period)}.</p>')
+        st.html(render("paragraph.html", text=f"No approved commentary on {s.period}.", css="cypp-small"))
     if waiting is None or view.paper or view.as_at is not None:
         return
     draft = waiting.get((s.code, view.area, s.period))
@@ -130,7 +117,7 @@ def kpi_commentary(view: ui.View, s: status.KpiStatus, approved: dict, waiting: 
         decide_form(view, account, draft)
 
 
-def decide_form(view: ui.View, account: auth.Account | None, draft: commentary.Commentary) -> None:
+def decide_form(view: View, account: auth.Account | None, draft: commentary.Commentary) -> None:
     """A lead's approve or return (with a reason) for one draft."""
     with st.form(f"decide-{draft.comment_id}", border=False):
         reason = st.text_input(f"Reason, if returning draft {draft.comment_id} ({draft.kpi_code}, {draft.period})",
@@ -157,7 +144,7 @@ def act(write, message) -> None:
     st.rerun()
 
 
-def waiting_for(view: ui.View, account: auth.Account | None) -> dict | None:
+def waiting_for(view: View, account: auth.Account | None) -> dict | None:
     """Drafts for the view's plan and area when the reader may see them (editors and leads), else None."""
     if not auth.has_role(account, "editor"):
         return None
@@ -169,11 +156,11 @@ def waiting_for(view: ui.View, account: auth.Account | None) -> dict | None:
 
 # --- the Overview's mark ------------------------------------------------------------------------------
 
-def new_commentary_line(view: ui.View, statuses: list[status.KpiStatus]) -> None:
+def new_commentary_line(view: View, statuses: list[status.KpiStatus]) -> None:
     """One line under a partnership naming its KPIs with commentary approved in the last few days."""
     days = view.config.settings.commentary_new_days
     fresh = commentary.new_approvals(view.conn, view.plan.id, view.area, days, view.as_at)
     codes = [s.code for s in statuses if (s.code, s.period) in fresh]
     if codes:
-        st.html(f'<p class="cypp-small"><span class="cypp-mark">New commentary</span> approved in the last '
-                f"{days} days on {h(', '.join(codes))}: read it on the Partnerships page.</p>")
+        st.html(render("mark.html", mark="New commentary", words=f"approved in the last {days} days on "
+                                                                 f"{', '.join(codes)}: read it on the Partnerships page."))

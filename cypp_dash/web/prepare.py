@@ -10,7 +10,7 @@ repeat view.
 - **Newest version first**: the worker prepares whatever version the store holds when it starts, and
   abandons a preparation as soon as a newer write arrives, starting again on the newest.
 - **Nothing computed twice**: every piece goes through the same Streamlit caches the pages read
-  (`ui.cached_*`, `ui.memo`, `ui.chart_picture`). Streamlit holds one lock per cached value while it is
+  (`cache.cached_*`, `cache.memo`, `cache.chart_picture`). Streamlit holds one lock per cached value while it is
   computed, so a viewer who asks for a piece the worker is working out waits for it and then reads it from
   the cache, and the worker finds a piece a viewer already made in the cache.
 
@@ -29,10 +29,22 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
-from cypp_dash import benchmark, benchmark_charts, charts, status, store, ui
+from cypp_dash import benchmark, benchmark_charts, charts, status, store
 from cypp_dash.config import Config, Plan
 from cypp_dash.web import benchmark as benchmark_ui
 from cypp_dash.web import commentary_view, resources
+from cypp_dash.web.cache import (
+    PAPER_CHART,
+    cached_district_matrix,
+    cached_district_trends,
+    cached_periods,
+    chart_picture,
+    memo,
+    pin_run,
+    unpin_run,
+)
+from cypp_dash.web.components import rag_table_parts, source_line
+from cypp_dash.web.view import View
 
 log = logging.getLogger(__name__)
 
@@ -159,14 +171,14 @@ def _prepare_newest() -> None:
     conn = resources._connection(str(store.db_path()))
     if store.data_version(conn) == _worker.progress.prepared_version:
         return
-    # Read one version throughout, as a page run does (ui's snapshot on this thread): a cache entry never
+    # Read one version throughout, as a page run does (the cache's snapshot on this thread): a cache entry never
     # holds figures newer than its key, even when a write commits half-way.
-    pinned = ui._pin_run()
+    pinned = pin_run()
     try:
         _prepare(cfg, conn, store.data_version(pinned))
     finally:
         pinned.release()
-        ui._run.cursor = None
+        unpin_run()
 
 
 def _prepare(cfg: Config, conn, version: int) -> None:
@@ -205,8 +217,8 @@ def pieces(cfg: Config, conn, version: int, default_views_only: bool = False) ->
     """Every piece to prepare for `version`: first the default views of the default (first) plan (and its
     public view when that is switched on), then the other plans' default views and every other
     partnership's summary, sign-off marks and first KPI."""
-    views = [ui.View(config=cfg, plan=plan, area=plan.area, period=None, as_at=None, paper=False, conn=conn,
-                     version=version) for plan in cfg.plans]
+    views = [View(config=cfg, plan=plan, area=plan.area, period=None, as_at=None, paper=False, conn=conn,
+                  version=version) for plan in cfg.plans]
     if not views:
         return
     yield from _default_views(views[0])
@@ -222,12 +234,12 @@ def pieces(cfg: Config, conn, version: int, default_views_only: bool = False) ->
             yield from _partnership(view, partnership.id)
 
 
-def _default_views(view: ui.View) -> Iterator[Piece]:
+def _default_views(view: View) -> Iterator[Piece]:
     """What a new session's Overview, Partnerships, Districts and Wider outcomes pages read for the plan."""
     plan = view.plan
     if plan.kpis:
         ids = tuple(sorted({k.indicator_id for k in plan.kpis}))
-        yield f"{plan.id}: periods", lambda: ui.cached_periods(view.version, ids)
+        yield f"{plan.id}: periods", lambda: cached_periods(view.version, ids)
     yield f"{plan.id}: overview", view.statuses
     yield f"{plan.id}: overview's sparklines", lambda: [view.series(kpi, [view.area]) for kpi in plan.kpis]
     yield f"{plan.id}: overview's published figures", lambda: _published_panel(view, plan.kpis)
@@ -239,7 +251,7 @@ def _default_views(view: ui.View) -> Iterator[Piece]:
     yield f"{plan.id}: benchmarking", lambda: _benchmarking(view)
 
 
-def _partnership(view: ui.View, pid: str) -> Iterator[Piece]:
+def _partnership(view: View, pid: str) -> Iterator[Piece]:
     """pages/partnership.py for one partnership: its status rows and summary table, then the KPI the page
     shows first (the first of its status rows)."""
     plan = view.plan
@@ -248,9 +260,9 @@ def _partnership(view: ui.View, pid: str) -> Iterator[Piece]:
     def summary_table() -> None:
         statuses = view.statuses(pid)
         if statuses:
-            ui.rag_table_parts(statuses, PARTNERSHIP_SUMMARY_COLUMNS,
-                               f"{partnership.name}: each KPI's latest figure ({view.area_name}, "
-                               f"{view.period_text})")
+            rag_table_parts(statuses, PARTNERSHIP_SUMMARY_COLUMNS,
+                            f"{partnership.name}: each KPI's latest figure ({view.area_name}, "
+                            f"{view.period_text})")
 
     def public_marks() -> None:  # what the public view shows, for the "not yet signed off" marks
         commentary_view.cached_public(view.version, plan.id, view.area, view.as_at, pid)
@@ -269,7 +281,7 @@ def _partnership(view: ui.View, pid: str) -> Iterator[Piece]:
     yield f"{plan.id}/{pid}: published figures", published
 
 
-def _kpi_charts(view: ui.View, pid: str, code: str) -> None:
+def _kpi_charts(view: View, pid: str, code: str) -> None:
     """One KPI in detail, as pages/partnership.py draws it: its trend with England's and its SPC chart."""
     s = next((s for s in view.statuses(pid) if s.code == code), None)
     if s is None:
@@ -280,22 +292,20 @@ def _kpi_charts(view: ui.View, pid: str, code: str) -> None:
     if not rows["value"].notna().any():
         return
     target = next((r.value for r in kpi.target.rules if r.value is not None), None)
-    spc = ui.memo(status.spc_for, kpi, rows, s, view.config.settings)
-    ui.chart_picture(charts.trend_chart, kpi, with_england, s, view.period_text, target=target, **ui.PAPER_CHART,
-                     title="Trend")
+    spc = memo(status.spc_for, kpi, rows, s, view.config.settings)
+    chart_picture(charts.trend_chart, kpi, with_england, s, view.period_text, target=target, **PAPER_CHART,
+                  title="Trend")
     if spc and spc[1].enough_data:
-        ui.chart_picture(charts.spc_chart, kpi, spc[0], spc[1], s, view.period_text, s.assurance_target,
-                         **ui.PAPER_CHART, title="Statistical process control")
+        chart_picture(charts.spc_chart, kpi, spc[0], spc[1], s, view.period_text, s.assurance_target,
+                      **PAPER_CHART, title="Statistical process control")
 
 
-def _published_panel(view: ui.View, kpis) -> None:
+def _published_panel(view: View, kpis) -> None:
     """The reads of web/benchmark.published_panel (the published figures under the Overview and a partnership)."""
-    mapped = [k for k in kpis if getattr(k, "published", None) is not None]
-    if mapped and benchmark_ui.cached_place(view.version, view.plan.area) is not None:
-        benchmark_ui.cached_rows_for(view.version, view.plan.area, tuple(sorted({k.published.measure for k in mapped})))
+    benchmark_ui.panel_rows(view, kpis)
 
 
-def _benchmarking(view: ui.View) -> None:
+def _benchmarking(view: View) -> None:
     """pages/benchmarking.py's default view: the area's published rows and the first measure's two charts."""
     area = view.plan.area
     area_name = view.config.area_name(area)
@@ -305,25 +315,29 @@ def _benchmarking(view: ui.View) -> None:
     rows = benchmark_ui.cached_rows(view.version, area)
     if rows.empty:
         return
-    plan_rows = benchmark.plan_rows(None, view.plan, area, all_rows=rows)
+    plan_rows = benchmark_ui.cached_plan_rows(view.version, view.plan, view.plan.id, area)
     ids = list(rows.sort_values("name")["indicator_id"])
     first = benchmark.first_plan_measure(plan_rows, ids)
     measure = first[0] if first else ids[0]
     row = rows[rows["indicator_id"] == measure].iloc[0]
     source = BENCHMARK_SOURCE
     bars = benchmark_ui.cached_bars(view.version, area, measure)
-    ui.chart_picture(benchmark_charts.neighbour_bars, bars, row["name"], row["period"], row["polarity"], area_name,
-                     source, int(row["decimals"]), row["unit_label"] or "")
+    chart_picture(benchmark_charts.neighbour_bars, bars, row["name"], row["period"], row["polarity"], area_name,
+                  source, int(row["decimals"]), row["unit_label"] or "")
     series = benchmark_ui.cached_series(view.version, area, measure)
-    ui.chart_picture(benchmark_charts.benchmark_series, series, row["name"], area_name, source,
+    chart_picture(benchmark_charts.benchmark_series, series, row["name"], area_name, source,
                      row["unit_label"] or "")
+    benchmark_ui.series_table(view.version, area, measure)
+    topic = row["topic"].split(" / ")[0]
+    benchmark_ui.topic_table(view.version, area, topic if topic in benchmark_ui.topics(rows) else "All topics",
+                             place.region_name)
 
 
 BENCHMARK_SOURCE = ("Source: Department for Education, Local Authority Interactive Tool (LAIT), statistical "
                     "neighbours May 2025. Open Government Licence v3.0.")
 
 
-def _districts(view: ui.View, code: str) -> Iterator[Piece]:
+def _districts(view: View, code: str) -> Iterator[Piece]:
     """pages/districts.py for one KPI: the county, its districts and England, table and two charts."""
     plan: Plan = view.plan
     kpi = plan.kpi(code)
@@ -331,16 +345,16 @@ def _districts(view: ui.View, code: str) -> Iterator[Piece]:
     def table_and_charts() -> None:
         rows = view.districts(kpi)
         ordered = sorted(rows, key=lambda r: (r.value is None, (r.value or 0) * (-1 if kpi.polarity != "lower" else 1)))
-        ui.rag_table_parts(ordered, DISTRICT_COLUMNS, f"{kpi.code} by area ({view.period_text})")
+        rag_table_parts(ordered, DISTRICT_COLUMNS, f"{kpi.code} by area ({view.period_text})")
         if any(r.value is not None for r in rows):
-            ui.chart_picture(charts.district_chart, kpi, rows, view.period_text)
-        trends = ui.cached_district_trends(view.version, plan.id, code, view.period, view.as_at)
-        ui.chart_picture(charts.district_trends_chart, kpi, trends, plan.area, view.period_text,
-                         ui.source_line(rows), any(r.illustrative for r in rows))
+            chart_picture(charts.district_chart, kpi, rows, view.period_text)
+        trends = cached_district_trends(view.version, plan.id, code, view.period, view.as_at)
+        chart_picture(charts.district_trends_chart, kpi, trends, plan.area, view.period_text,
+                      source_line(rows), any(r.illustrative for r in rows))
         centre = status.funnel_centre(rows, plan.area)
         if centre:
-            ui.chart_picture(charts.funnel_chart, kpi, rows, centre[0], centre[1], view.period_text)
-        ui.cached_district_matrix(view.version, plan.id, view.period, view.as_at)
+            chart_picture(charts.funnel_chart, kpi, rows, centre[0], centre[1], view.period_text)
+        cached_district_matrix(view.version, plan.id, view.period, view.as_at)
 
     yield f"{plan.id}/districts/{code}", table_and_charts
 
@@ -349,7 +363,7 @@ PUBLIC_COLUMNS = {"code": "Code", "kpi": "KPI", "value_fmt": "Latest", "period":
                   "england_text": "England (plan)", "target": "Target", "rag_label": "RAG", "reason": "Why"}
 
 
-def _public_view(view: ui.View) -> Iterator[Piece]:
+def _public_view(view: View) -> Iterator[Piece]:
     """pages/public.py for the default plan and area: the signed-off figures and their tables."""
     plan, cfg = view.plan, view.config
 
@@ -360,7 +374,7 @@ def _public_view(view: ui.View) -> Iterator[Piece]:
         for partnership in plan.partnerships:
             mine = [s for s in rows if s.partnership_id == partnership.id]
             if mine:
-                ui.rag_table_parts(mine, PUBLIC_COLUMNS, f"{partnership.name}: each KPI's published figure "
+                rag_table_parts(mine, PUBLIC_COLUMNS, f"{partnership.name}: each KPI's published figure "
                                                          f"({cfg.area_name(plan.area)}, up to {shown.period})")
 
     yield f"{plan.id}: public view", published

@@ -1,6 +1,6 @@
 """The process's two shared resources, made once and cached by Streamlit: the validated configuration
 and the store connection (built from the bundled data on first run). Every page reaches them through
-`ui.config()` and `ui.connection()`; the signed-in session reads them here."""
+`config()` and `connection()`; the signed-in session reads them here."""
 from __future__ import annotations
 
 import duckdb

@@ -50,7 +50,7 @@ def fresh_store(tmp_path_factory, built_store) -> Callable[[str], Path]:
 
 
 # The first visitor after the server starts arrives by a deep link: Streamlit treats that first request
-# specially (see ui._through_app_navigation), so the session's server records what that visitor saw.
+# specially (see web.frame._through_app_navigation), so the session's server records what that visitor saw.
 FIRST_VISIT = "/partnership?partnership=safeguarding&area=E07000237"
 
 

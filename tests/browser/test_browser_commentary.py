@@ -53,7 +53,7 @@ def public_app(fresh_store, tmp_path_factory, config, browser):
     (folder / "config.yaml").write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
     env = {**os.environ, "CYPP_DB": str(db), "CYPP_CONFIG": str(folder / "config.yaml")}
     with devserver.serve("app.py", ROOT, env, db.parent / "streamlit.log") as url:
-        # The server's first visitor is treated specially (ui._through_app_navigation): make that visit here.
+        # The server's first visitor is treated specially (web.frame._through_app_navigation): make that visit here.
         context = browser.new_context()
         tab = context.new_page()
         tab.set_default_timeout(120_000)

@@ -41,7 +41,7 @@ def writes_app(fresh_store, serve):
 
 @pytest.fixture(scope="module", autouse=True)
 def first_visit(browser, writes_app):
-    """Streamlit treats a server's first visitor specially (see ui._through_app_navigation): make that
+    """Streamlit treats a server's first visitor specially (see web.frame._through_app_navigation): make that
     visit to the front page, so each test starts like any later visitor."""
     context = browser.new_context()
     tab = context.new_page()

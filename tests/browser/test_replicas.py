@@ -56,7 +56,7 @@ def two_servers(shared_db, browser, tmp_path_factory):
     env = {**os.environ, "CYPP_DB": shared_db}
     with devserver.serve("app.py", ROOT, env, logs / "a.log") as a, \
             devserver.serve("app.py", ROOT, env, logs / "b.log") as b:
-        for url in (a, b):  # each server's first visitor is special (ui._through_app_navigation)
+        for url in (a, b):  # each server's first visitor is special (web.frame._through_app_navigation)
             context = browser.new_context()
             tab = context.new_page()
             tab.set_default_timeout(120_000)
