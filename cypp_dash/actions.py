@@ -12,7 +12,7 @@ from types import SimpleNamespace
 import duckdb
 import pandas as pd
 
-from cypp_dash import auth, export, store
+from cypp_dash import auth, export, store, store_actions
 from cypp_dash.config import ACTION_STATUSES, Plan, Settings
 from cypp_dash.ingest.checked import Problem, Validated
 from cypp_dash.ingest.read import data_rows, header_columns, read_records
@@ -120,42 +120,15 @@ def counts(frame: pd.DataFrame) -> dict[str, int]:
 
 # --- reading the store -----------------------------------------------------------------------------
 
-def _as_at(as_at: date | datetime | None) -> tuple[str, list]:
-    if as_at is None:
-        return "superseded_at IS NULL", []
-    if not isinstance(as_at, datetime):
-        as_at = datetime.combine(as_at, datetime.max.time())
-    return "loaded_at <= ? AND (superseded_at IS NULL OR superseded_at > ?)", [as_at, as_at]
-
-
 def current(conn: duckdb.DuckDBPyConnection, plan_id: str, as_at: date | datetime | None = None) -> pd.DataFrame:
     """The plan's actions as they stand now (or stood at the end of `as_at`)."""
-    clause, params = _as_at(as_at)
-    cur = conn.cursor()
-    try:
-        df = cur.execute(f"""SELECT action_id, task, lead, start_date, due_date, status, serves, comments,
-                                    batch_id, loaded_at
-                             FROM actions WHERE plan_id = ? AND {clause}
-                             ORDER BY due_date NULLS LAST, action_id""",  # noqa: S608 (constant clause)
-                         [plan_id, *params]).df()
-    finally:
-        cur.close()
+    df = store_actions.actions_in_force(conn, plan_id, as_at)
     return df if not df.empty else pd.DataFrame(columns=FRAME_COLUMNS)
 
 
 def history(conn: duckdb.DuckDBPyConnection, plan_id: str) -> pd.DataFrame:
     """Every version of every action of the plan, with who loaded it and when it was replaced."""
-    cur = conn.cursor()
-    try:
-        return cur.execute("""
-            SELECT a.action_id, a.task, a.lead, a.start_date, a.due_date, a.status, a.serves, a.comments,
-                   coalesce(b.user_name, 'the plan (config)') AS loaded_by, a.loaded_at, a.batch_id,
-                   a.superseded_at, a.superseded_by
-            FROM actions a LEFT JOIN batches b USING (batch_id)
-            WHERE a.plan_id = ?
-            ORDER BY a.action_id, a.loaded_at""", [plan_id]).df()
-    finally:
-        cur.close()
+    return store_actions.action_versions(conn, plan_id)
 
 
 # --- an upload of actions ---------------------------------------------------------------------------
@@ -293,12 +266,9 @@ def save(conn: duckdb.DuckDBPyConnection, account, plan: Plan, upload: Validated
     if not upload.ok:
         raise ValueError("this file did not pass the checks, so nothing can be loaded from it")
     with store.write_transaction(conn) as cur:
-        rows = cur.execute("""SELECT action_id, task, lead, start_date, due_date, status, serves, comments
-                              FROM actions WHERE plan_id = ? AND superseded_at IS NULL""", [plan.id]).fetchall()
-        now_held = {str(r[0]).upper(): r for r in rows}
-        taken = {str(r[0]).upper() for r in cur.execute("SELECT DISTINCT action_id FROM actions WHERE plan_id = ?",
-                                                       [plan.id]).fetchall()}
-        batch_id = cur.execute("SELECT coalesce(max(batch_id), 0) + 1 FROM batches").fetchone()[0]
+        now_held = {str(r[0]).upper(): r for r in store_actions.current_actions(cur, plan.id)}
+        taken = store_actions.action_ids_used(cur, plan.id)
+        batch_id = store_actions.next_batch_id(cur)
         at = store.now()
         added = revised = unchanged = 0
         writes: list[tuple[str, ActionRow]] = []
@@ -310,25 +280,16 @@ def save(conn: duckdb.DuckDBPyConnection, account, plan: Plan, upload: Validated
                 added += 1
                 writes.append((action_id, a))
                 continue
-            old_row = SimpleNamespace(**dict(zip(["action_id", "task", "lead", "start_date", "due_date", "status",
-                                                  "serves", "comments"], old)))
+            old_row = SimpleNamespace(**dict(zip(store_actions.HELD_COLUMNS, old)))
             if _same(old_row, a):
                 unchanged += 1
                 continue
             revised += 1
-            cur.execute("UPDATE actions SET superseded_at = ?, superseded_by = ? WHERE plan_id = ? "
-                        "AND action_id = ? AND superseded_at IS NULL", [at, batch_id, plan.id, old[0]])
+            store_actions.supersede_action(cur, plan.id, old[0], at, batch_id)
             writes.append((old[0], a))
-        cur.execute("INSERT INTO batches VALUES (?, 'actions', ?, ?, ?, ?, ?, ?, ?, 'loaded', NULL, NULL, ?, '', FALSE)",
-                    [batch_id, user, upload.file_name, upload.sha256, at, added, revised, unchanged,
-                     f"action tracker of {plan.id}"])
-        for action_id, a in writes:
-            cur.execute("INSERT INTO actions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)",
-                        [plan.id, action_id, a.task, a.lead, a.start, a.due, a.status, a.serves, a.comments,
-                         batch_id, at])
-        cur.execute("INSERT INTO audit VALUES (?, ?, 'actions upload', ?)",
-                    [at, user, f"batch {batch_id}: {upload.file_name} for {plan.id} ({added} added, {revised} revised, "
-                               f"{unchanged} unchanged)"])
+        store_actions.save_actions_batch(cur, plan.id, batch_id, user=user, file_name=upload.file_name,
+                                         sha256=upload.sha256, at=at, counts=(added, revised, unchanged),
+                                         writes=writes)
     return SaveResult(batch_id, added, revised, unchanged)
 
 

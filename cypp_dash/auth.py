@@ -19,7 +19,7 @@ import pandas as pd
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from cypp_dash import ingest, loading, store
+from cypp_dash import ingest, loading, store, store_accounts
 from cypp_dash.config import Settings
 
 log = logging.getLogger(__name__)
@@ -141,19 +141,10 @@ def _verify(password_hash: str | None, password: str) -> bool:
         return False
 
 
-def _row(cur: duckdb.DuckDBPyConnection, name: str) -> tuple | None:
-    return cur.execute("SELECT name, role, password_hash, failed_count, locked_until FROM users WHERE name = ?",
-                       [name]).fetchone()
-
-
 def find_account(conn: duckdb.DuckDBPyConnection, name: str) -> Account | None:
     """The account of this name as the store holds it now (None if there is none)."""
-    cur = conn.cursor()
-    try:
-        row = _row(cur, normalise_name(name))
-    finally:
-        cur.close()
-    return Account(row[0], row[1]) if row else None
+    held = store_accounts.find_account(conn, normalise_name(name))
+    return Account(held.name, held.role) if held else None
 
 
 def add_user(conn: duckdb.DuckDBPyConnection, name: str, role: str, password: str, *, actor: str) -> Account:
@@ -163,11 +154,9 @@ def add_user(conn: duckdb.DuckDBPyConnection, name: str, role: str, password: st
     check_password(password, name)
     password_hash = hash_password(password)
     with store.write_transaction(conn) as cur:
-        if _row(cur, name) is not None:
+        if store_accounts.held_account(cur, name) is not None:
             raise AccountError(f"there is already an account called {name}")
-        at = store.now()
-        cur.execute("INSERT INTO users VALUES (?, ?, ?, ?, 0, NULL, NULL)", [name, role, password_hash, at])
-        cur.execute("INSERT INTO audit VALUES (?, ?, 'account added', ?)", [at, actor, f"{name} ({role})"])
+        store_accounts.save_new_account(cur, name, role, password_hash, store.now(), actor)
     return Account(name, role)
 
 
@@ -175,12 +164,10 @@ def remove_user(conn: duckdb.DuckDBPyConnection, name: str, *, actor: str) -> No
     """Delete an account (no role check: callers with machine access, or `web_remove_user`)."""
     name = normalise_name(name)
     with store.write_transaction(conn) as cur:
-        row = _row(cur, name)
-        if row is None:
+        held = store_accounts.held_account(cur, name)
+        if held is None:
             raise AccountError(f"there is no account called {name or '(blank)'}")
-        cur.execute("DELETE FROM users WHERE name = ?", [name])
-        cur.execute("INSERT INTO audit VALUES (?, ?, 'account removed', ?)", [store.now(), actor,
-                                                                              f"{name} ({row[1]})"])
+        store_accounts.delete_account(cur, name, held.role, store.now(), actor)
 
 
 def set_password(conn: duckdb.DuckDBPyConnection, name: str, password: str, *, actor: str) -> None:
@@ -190,21 +177,14 @@ def set_password(conn: duckdb.DuckDBPyConnection, name: str, password: str, *, a
     check_password(password, name)
     password_hash = hash_password(password)
     with store.write_transaction(conn) as cur:
-        if _row(cur, name) is None:
+        if store_accounts.held_account(cur, name) is None:
             raise AccountError(f"there is no account called {name or '(blank)'}")
-        cur.execute("UPDATE users SET password_hash = ?, failed_count = 0, locked_until = NULL WHERE name = ?",
-                    [password_hash, name])
-        cur.execute("INSERT INTO audit VALUES (?, ?, 'password set', ?)", [store.now(), actor, name])
+        store_accounts.save_password(cur, name, password_hash, store.now(), actor)
 
 
 def list_users(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Every account with its role and sign-in state (never the password hash)."""
-    cur = conn.cursor()
-    try:
-        return cur.execute("SELECT name, role, created_at, last_sign_in, failed_count, locked_until FROM users "
-                           "ORDER BY name").df()
-    finally:
-        cur.close()
+    return store_accounts.accounts(conn)
 
 
 # --- signing in --------------------------------------------------------------------------------
@@ -221,60 +201,50 @@ def sign_in(conn: duckdb.DuckDBPyConnection, name: str, password: str, *, settin
     if not name or len(password) > MAX_PASSWORD:
         _verify(None, "")
         return _failed(conn, at, UNKNOWN_NAME, "no name or an over-long password", sleep)
-    cur = conn.cursor()
-    try:
-        row = _row(cur, name)
-    finally:
-        cur.close()
+    seen = store_accounts.find_account(conn, name)
     # Verify before looking at the lock, and against a dummy hash when there is no account:
     # every path does one argon2 verification, so timing does not tell the cases apart.
-    matches = _verify(row[2] if row else None, password)
-    if row is None:
+    matches = _verify(seen.password_hash if seen else None, password)
+    if seen is None:
         return _failed(conn, at, UNKNOWN_NAME, "unknown account", sleep)
-    new_hash = hash_password(password) if matches and HASHER.check_needs_rehash(row[2]) else row[2]
+    new_hash = (hash_password(password) if matches and HASHER.check_needs_rehash(seen.password_hash)
+                else seen.password_hash)
     # The decision is made inside one write transaction on the account's row as it is *now*: the lock
     # and the count read here cannot change before this write commits (writers in this process queue on
     # the store's write lock, and another process cannot hold the store file at the same time), so
     # concurrent guesses are each counted, and a lock in force is never cleared or passed.
     with store.write_transaction(conn) as wcur:
-        held = wcur.execute("SELECT password_hash, failed_count, locked_until FROM users WHERE name = ?",
-                            [name]).fetchone()
+        held = store_accounts.held_account(wcur, name)
         if held is None:  # removed while the password was checked
             outcome = ("failed", "unknown account")
-        elif held[2] is not None and held[2] > at:
-            outcome = ("failed", f"account locked until {held[2]:%Y-%m-%d %H:%M} UTC")
-        elif not matches or held[0] != row[2]:  # a wrong password, or one replaced meanwhile
-            failures = (held[1] or 0) + 1
+        elif held.locked_until is not None and held.locked_until > at:
+            outcome = ("failed", f"account locked until {held.locked_until:%Y-%m-%d %H:%M} UTC")
+        elif not matches or held.password_hash != seen.password_hash:  # wrong, or replaced meanwhile
+            failures = held.failed_count + 1
             lock = failures >= settings.max_failed_sign_ins
             # Locking starts a fresh count, so after the lock the account gets the full number of tries
             # again. A lock is only ever set here, never cleared: a failure after a lock has ended leaves
             # the old (past) time in place, which is no longer in force.
-            if lock:
-                wcur.execute("UPDATE users SET failed_count = 0, locked_until = ? WHERE name = ?",
-                             [at + timedelta(minutes=settings.lockout_minutes), name])
-            else:
-                wcur.execute("UPDATE users SET failed_count = ? WHERE name = ?", [failures, name])
+            store_accounts.record_failed_sign_in(
+                wcur, name, failures, at + timedelta(minutes=settings.lockout_minutes) if lock else None)
             outcome = ("failed", f"wrong password ({failures} in a row)"
                        + (f"; locked for {settings.lockout_minutes} minutes" if lock else ""))
         else:
-            wcur.execute("UPDATE users SET failed_count = 0, locked_until = NULL, last_sign_in = ?, "
-                         "password_hash = ? WHERE name = ?", [at, new_hash, name])
-            wcur.execute("INSERT INTO audit VALUES (?, ?, 'sign-in', ?)", [at, name, row[1]])
+            store_accounts.record_sign_in(wcur, name, seen.role, new_hash, at)
             outcome = ("signed in", "")
         if outcome[0] == "failed":
-            wcur.execute("INSERT INTO audit VALUES (?, ?, 'sign-in failed', ?)",
-                         [at, name if held is not None else UNKNOWN_NAME, outcome[1]])
+            store_accounts.log_failed_sign_in(wcur, at, name if held is not None else UNKNOWN_NAME, outcome[1])
     if outcome[0] == "failed":
         log.info("failed sign-in for %s (%s)", name, outcome[1])
         sleep(FAILURE_DELAY_SECONDS)
         return None
-    return Account(row[0], row[1])
+    return Account(seen.name, seen.role)
 
 
 def _failed(conn: duckdb.DuckDBPyConnection, at: datetime, name: str, detail: str,
             sleep: Callable[[float], None]) -> None:
     with store.write_transaction(conn) as cur:
-        cur.execute("INSERT INTO audit VALUES (?, ?, 'sign-in failed', ?)", [at, name, detail])
+        store_accounts.log_failed_sign_in(cur, at, name, detail)
     log.info("failed sign-in for %s (%s)", name, detail)
     sleep(FAILURE_DELAY_SECONDS)
     return None

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from cypp_dash import auth, loading, stats_cli, status, store
+from cypp_dash import auth, cli_files, loading, stats_cli, status, store
 from cypp_dash.config import ConfigError, load_config
 from cypp_dash.periods import PeriodError, parse_period
 
@@ -91,19 +91,9 @@ def cmd_indicators(args, config) -> int:
 
 def cmd_import(args, config) -> int:
     path = Path(args.file)
-    if not path.exists() or not path.is_file():
-        print(f"refused: {path} does not exist", file=sys.stderr)
+    v = cli_files.checked_file(path, lambda data, name: loading.validate(config, data, name))
+    if v is None:
         return 1
-    data = path.read_bytes()
-    v = loading.validate(config, data, path.name)
-    if not v.ok:
-        print(f"refused: {path.name}: {len(v.problems)} problem(s); nothing was loaded")
-        for p in v.problems:
-            print(f"  {p}")
-        print(f"refused: {path.name} ({len(v.problems)} problem(s)); nothing was loaded", file=sys.stderr)
-        return 1
-    for w in v.warnings:
-        print(f"note: {w}")
     conn = _open(config)
     r = loading.load_validated(conn, v, args.user or getpass.getuser())
     print(f"loaded {path.name} as batch {r.batch_id}: {r.added} added, {r.revised} revised, "

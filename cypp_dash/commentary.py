@@ -17,7 +17,7 @@ from datetime import date, datetime, timedelta
 import duckdb
 import pandas as pd
 
-from cypp_dash import store
+from cypp_dash import store, store_commentary
 from cypp_dash.config import Config
 from cypp_dash.ingest import Problem
 from cypp_dash.ingest.read import data_rows, header_columns, read_records
@@ -30,8 +30,6 @@ STATE_WORDS = {DRAFT: "draft, waiting for a lead's approval", RETURNED: "returne
                APPROVED: "approved", REPLACED: "replaced by a later draft"}
 # Tab and line breaks are part of plain text; other control characters are not.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_FIELDS = ["comment_id", "plan_id", "kpi_code", "area_code", "period", "body", "state", "written_by", "written_at",
-           "decided_by", "decided_at", "decision_reason", "superseded_at", "source"]
 
 
 class CommentaryError(ValueError):
@@ -77,7 +75,7 @@ class Commentary:
 
 
 def _row(values) -> Commentary:
-    d = dict(zip(_FIELDS, values))
+    d = dict(zip(store_commentary.FIELDS, values))
     for key in ("decided_by", "decided_at", "decision_reason", "superseded_at"):
         if d[key] is not None and not isinstance(d[key], str) and pd.isna(d[key]):
             d[key] = None
@@ -121,32 +119,13 @@ def resolve_key(config: Config, kpi: str, area: str, period: str, today: date | 
 
 # --- reading ------------------------------------------------------------------------------------------
 
-def _read(conn: duckdb.DuckDBPyConnection, where: str, params: list) -> list[Commentary]:
-    cur = conn.cursor()
-    try:
-        rows = cur.execute(f"SELECT {', '.join(_FIELDS)} FROM commentary WHERE {where} "  # noqa: S608 (constant SQL)
-                           "ORDER BY kpi_code, area_code, period, written_at, comment_id", params).fetchall()
-    finally:
-        cur.close()
-    return [_row(r) for r in rows]
-
-
-def _end_of(as_at: date | datetime) -> datetime:
-    return as_at if isinstance(as_at, datetime) else datetime.combine(as_at, datetime.max.time())
-
-
 def approved(conn: duckdb.DuckDBPyConnection, plan_id: str, area_code: str,
              as_at: date | datetime | None = None) -> dict[tuple[str, str], Commentary]:
     """The approved commentary in force for each (KPI code, period) of a plan and area: now, or as it
     stood at `as_at` (a date means the end of that day). Drafts and returned drafts are never here."""
-    if as_at is None:
-        rows = _read(conn, "plan_id = ? AND area_code = ? AND state = 'approved' AND superseded_at IS NULL",
-                     [plan_id, area_code])
-    else:
-        at = _end_of(as_at)
-        rows = _read(conn, "plan_id = ? AND area_code = ? AND state = 'approved' AND decided_at <= ? "
-                           "AND (superseded_at IS NULL OR superseded_at > ?)", [plan_id, area_code, at, at])
-    return {(c.kpi_code, c.period): c for c in rows}
+    at = None if as_at is None else store.end_of(as_at)
+    rows = store_commentary.approved_rows(conn, plan_id, area_code, at)
+    return {(c.kpi_code, c.period): c for c in map(_row, rows)}
 
 
 def pending(conn: duckdb.DuckDBPyConnection, account, plan_id: str,
@@ -156,17 +135,15 @@ def pending(conn: duckdb.DuckDBPyConnection, account, plan_id: str,
     from cypp_dash import auth
 
     auth.authorise(conn, account, "editor", "read draft commentary")
-    where, params = "plan_id = ? AND state IN ('draft', 'returned') AND superseded_at IS NULL", [plan_id]
-    if area_code is not None:
-        where, params = where + " AND area_code = ?", [*params, area_code]
-    return {(c.kpi_code, c.area_code, c.period): c for c in _read(conn, where, params)}
+    return {(c.kpi_code, c.area_code, c.period): c
+            for c in map(_row, store_commentary.waiting_rows(conn, plan_id, area_code))}
 
 
 def new_approvals(conn: duckdb.DuckDBPyConnection, plan_id: str, area_code: str, days: int,
                   as_at: date | datetime | None = None) -> set[tuple[str, str]]:
     """(KPI code, period) whose approved commentary in force was approved within `days` of now (or of
     the end of `as_at`): what the Overview marks as new."""
-    at = _end_of(as_at) if as_at is not None else store.now()
+    at = store.end_of(as_at) if as_at is not None else store.now()
     since = at - timedelta(days=days)
     return {k for k, c in approved(conn, plan_id, area_code, as_at).items()
             if c.decided_at is not None and since <= c.decided_at <= at}
@@ -174,8 +151,8 @@ def new_approvals(conn: duckdb.DuckDBPyConnection, plan_id: str, area_code: str,
 
 def history(conn: duckdb.DuckDBPyConnection, key: Key) -> list[Commentary]:
     """Every version of one commentary, oldest first (for editors and leads: it holds drafts)."""
-    return _read(conn, "plan_id = ? AND kpi_code = ? AND area_code = ? AND period = ?",
-                 [key.plan_id, key.kpi_code, key.area_code, key.period])
+    return [_row(r) for r in store_commentary.versions_of(conn, key.plan_id, key.kpi_code, key.area_code,
+                                                          key.period)]
 
 
 def versions(conn: duckdb.DuckDBPyConnection, account, plan_id: str) -> list[Commentary]:
@@ -184,12 +161,12 @@ def versions(conn: duckdb.DuckDBPyConnection, account, plan_id: str) -> list[Com
     from cypp_dash import auth
 
     auth.authorise(conn, account, "editor", "read the history of commentary")
-    return _read(conn, "plan_id = ?", [plan_id])
+    return [_row(r) for r in store_commentary.plan_rows(conn, plan_id)]
 
 
 def current_rows(conn: duckdb.DuckDBPyConnection) -> list[Commentary]:
     """The approved commentary in force and the drafts waiting, for every plan (the command line's list)."""
-    return _read(conn, "superseded_at IS NULL AND state IN ('draft', 'returned', 'approved')", [])
+    return [_row(r) for r in store_commentary.in_force_or_waiting_rows(conn)]
 
 
 def frame(rows: list[Commentary], area_names: dict[str, str] | None = None) -> pd.DataFrame:
@@ -207,18 +184,12 @@ def frame(rows: list[Commentary], area_names: dict[str, str] | None = None) -> p
 
 # --- writing (each step checks the role in the store as it acts, and is audited) ---------------------
 
-def _next_id(cur: duckdb.DuckDBPyConnection) -> int:
-    return cur.execute("SELECT coalesce(max(comment_id), 0) + 1 FROM commentary").fetchone()[0]
-
-
 def _save_draft(cur: duckdb.DuckDBPyConnection, key: Key, body: str, user: str, at: datetime,
                 source: str) -> Commentary | None:
     """Write one draft inside a transaction; None when the text is what is already waiting or, with
     nothing waiting, what is already approved (nothing to sign off)."""
-    rows = cur.execute(f"SELECT {', '.join(_FIELDS)} FROM commentary WHERE plan_id = ? AND kpi_code = ? "  # noqa: S608 (constant SQL)
-                       "AND area_code = ? AND period = ? AND superseded_at IS NULL AND state <> 'replaced'",
-                       [key.plan_id, key.kpi_code, key.area_code, key.period]).fetchall()
-    held = [_row(r) for r in rows]
+    held = [_row(r) for r in store_commentary.live_versions(cur, key.plan_id, key.kpi_code, key.area_code,
+                                                            key.period)]
     waiting = next((c for c in held if c.state in (DRAFT, RETURNED)), None)
     in_force = next((c for c in held if c.state == APPROVED), None)
     if waiting is not None and waiting.state == DRAFT and waiting.body == body:
@@ -226,11 +197,9 @@ def _save_draft(cur: duckdb.DuckDBPyConnection, key: Key, body: str, user: str, 
     if waiting is None and in_force is not None and in_force.body == body:
         return None
     if waiting is not None:
-        cur.execute("UPDATE commentary SET state = 'replaced', superseded_at = ? WHERE comment_id = ?",
-                    [at, waiting.comment_id])
-    comment_id = _next_id(cur)
-    cur.execute("INSERT INTO commentary VALUES (?, ?, ?, ?, ?, ?, 'draft', ?, ?, NULL, NULL, NULL, NULL, ?)",
-                [comment_id, key.plan_id, key.kpi_code, key.area_code, key.period, body, user, at, source])
+        store_commentary.mark_replaced(cur, waiting.comment_id, at)
+    comment_id = store_commentary.save_draft(cur, key.plan_id, key.kpi_code, key.area_code, key.period, body, user,
+                                             at, source)
     return Commentary(comment_id, key.plan_id, key.kpi_code, key.area_code, key.period, body, DRAFT, user, at,
                       source=source)
 
@@ -253,14 +222,13 @@ def write_draft(conn: duckdb.DuckDBPyConnection, account, config: Config, kpi: s
         at = store.now()
         saved = _save_draft(cur, key, body, account.name, at, "page")
         if saved is not None:
-            cur.execute("INSERT INTO audit VALUES (?, ?, 'commentary draft', ?)",
-                        [at, account.name, f"{_subject(key)} (#{saved.comment_id}, {len(body):,} characters)"])
+            store.log_event(cur, at, account.name, "commentary draft",
+                            f"{_subject(key)} (#{saved.comment_id}, {len(body):,} characters)")
     return saved
 
 
 def _waiting(cur: duckdb.DuckDBPyConnection, comment_id: int) -> Commentary:
-    row = cur.execute(f"SELECT {', '.join(_FIELDS)} FROM commentary WHERE comment_id = ?",  # noqa: S608 (constant SQL)
-                      [int(comment_id)]).fetchone()
+    row = store_commentary.commentary_by_id(cur, comment_id)
     if row is None:
         raise CommentaryError(f"there is no commentary numbered {comment_id}")
     c = _row(row)
@@ -282,13 +250,10 @@ def approve(conn: duckdb.DuckDBPyConnection, account, comment_id: int) -> Commen
             raise CommentaryError("you wrote this draft, so another lead approves it (sign-off is a second "
                                   "person's reading)")
         at = store.now()
-        cur.execute("UPDATE commentary SET superseded_at = ? WHERE plan_id = ? AND kpi_code = ? AND area_code = ? "
-                    "AND period = ? AND state = 'approved' AND superseded_at IS NULL",
-                    [at, c.plan_id, c.kpi_code, c.area_code, c.period])
-        cur.execute("UPDATE commentary SET state = 'approved', decided_by = ?, decided_at = ? WHERE comment_id = ?",
-                    [account.name, at, c.comment_id])
-        cur.execute("INSERT INTO audit VALUES (?, ?, 'commentary approved', ?)",
-                    [at, account.name, f"{_subject(c)} (#{c.comment_id}, written by {c.written_by})"])
+        store_commentary.save_approval(cur, c.comment_id, c.plan_id, c.kpi_code, c.area_code, c.period,
+                                       account.name, at)
+        store.log_event(cur, at, account.name, "commentary approved",
+                        f"{_subject(c)} (#{c.comment_id}, written by {c.written_by})")
     return Commentary(**{**c.__dict__, "state": APPROVED, "decided_by": account.name, "decided_at": at})
 
 
@@ -305,10 +270,8 @@ def return_draft(conn: duckdb.DuckDBPyConnection, account, comment_id: int, reas
     with store.write_transaction(conn) as cur:
         c = _waiting(cur, comment_id)
         at = store.now()
-        cur.execute("UPDATE commentary SET state = 'returned', decided_by = ?, decided_at = ?, decision_reason = ? "
-                    "WHERE comment_id = ?", [account.name, at, reason, c.comment_id])
-        cur.execute("INSERT INTO audit VALUES (?, ?, 'commentary returned', ?)",
-                    [at, account.name, f"{_subject(c)} (#{c.comment_id}): {reason}"])
+        store_commentary.save_return(cur, c.comment_id, account.name, at, reason)
+        store.log_event(cur, at, account.name, "commentary returned", f"{_subject(c)} (#{c.comment_id}): {reason}")
     return Commentary(**{**c.__dict__, "state": RETURNED, "decided_by": account.name, "decided_at": at,
                          "decision_reason": reason})
 
@@ -431,8 +394,8 @@ def save_upload_as(conn: duckdb.DuckDBPyConnection, user: str, upload: Commentar
         at = store.now()
         saved = [_save_draft(cur, r.key, r.body, user, at, upload.file_name) for r in upload.rows]
         drafts = sum(s is not None for s in saved)
-        cur.execute("INSERT INTO audit VALUES (?, ?, 'commentary upload', ?)",
-                    [at, user, f"{upload.file_name}: {drafts} draft(s), {len(saved) - drafts} unchanged"])
+        store.log_event(cur, at, user, "commentary upload",
+                        f"{upload.file_name}: {drafts} draft(s), {len(saved) - drafts} unchanged")
     return ImportResult(drafts, len(saved) - drafts)
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import duckdb
 
-from cypp_dash import commentary, export, store
+from cypp_dash import cli_files, commentary, export, store
 from cypp_dash.config import Config
 
 
@@ -30,18 +30,9 @@ def command(conn: duckdb.DuckDBPyConnection, config: Config, args, print_frame, 
     as the author). import: 0 loaded, 1 refused with every problem named."""
     if args.commentary_command == "import":
         path = Path(args.file)
-        if not path.is_file():
-            print(f"refused: {path} does not exist", file=sys.stderr)
+        upload = cli_files.checked_file(path, lambda data, name: commentary.validate_csv(config, data, name))
+        if upload is None:
             return 1
-        upload = commentary.validate_csv(config, path.read_bytes(), path.name)
-        if not upload.ok:
-            print(f"refused: {path.name}: {len(upload.problems)} problem(s); nothing was loaded")
-            for p in upload.problems:
-                print(f"  {p}")
-            print(f"refused: {path.name} ({len(upload.problems)} problem(s)); nothing was loaded", file=sys.stderr)
-            return 1
-        for w in upload.warnings:
-            print(f"note: {w}")
         result = commentary.save_upload_as(conn, user, upload)
         print(f"loaded {path.name}: {result.drafts} draft(s) waiting for a lead's approval, "
               f"{result.unchanged} unchanged")

@@ -70,6 +70,14 @@ class Target:
                      and r.value is not None), None)
 
 
+def _by(items: tuple, field: str, key: str):
+    """The first of `items` whose `field` is `key`; KeyError(key) when there is none."""
+    for item in items:
+        if getattr(item, field) == key:
+            return item
+    raise KeyError(key)
+
+
 @dataclass(frozen=True)
 class Published:
     """A published measure (LAIT `lait:<Short Desc>`) shown and benchmarked beside a KPI: `same` when it is
@@ -169,16 +177,10 @@ class Plan:
         return tuple(k for p in self.partnerships for k in p.kpis)
 
     def kpi(self, code: str) -> Kpi:
-        for k in self.kpis:
-            if k.code == code:
-                return k
-        raise KeyError(code)
+        return _by(self.kpis, "code", code)
 
     def partnership(self, pid: str) -> Partnership:
-        for p in self.partnerships:
-            if p.id == pid:
-                return p
-        raise KeyError(pid)
+        return _by(self.partnerships, "id", pid)
 
 
 @dataclass(frozen=True)
@@ -218,10 +220,7 @@ class Config:
     path: str = ""
 
     def area(self, code: str) -> Area:
-        for a in self.areas:
-            if a.code == code:
-                return a
-        raise KeyError(code)
+        return _by(self.areas, "code", code)
 
     def area_name(self, code: str) -> str:
         try:
@@ -230,12 +229,7 @@ class Config:
             return code
 
     def plan(self, plan_id: str | None = None) -> Plan:
-        if not plan_id:
-            return self.plans[0]
-        for p in self.plans:
-            if p.id == plan_id:
-                return p
-        raise KeyError(plan_id)
+        return _by(self.plans, "id", plan_id) if plan_id else self.plans[0]
 
     def area_lookup(self) -> dict[str, str]:
         """Lower-cased code, name or alias -> GSS code (what uploads may write in `area`)."""

@@ -9,17 +9,16 @@ figure, the interval or a better direction is missing, or the KPI is a count (a 
 the county's)."""
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import date, datetime
 
 import duckdb
 import pandas as pd
 
-from cypp_dash import stats, store
+from cypp_dash import number, stats, store
 from cypp_dash.config import Config, Kpi, Plan
 from cypp_dash.periods import parse_period
-from cypp_dash.status import fmt
+from cypp_dash.status import fmt, interval_from_row
 
 COMPARISON_WORDS = {"better": "▲ Better", "similar": "● Similar", "worse": "▼ Worse", "not compared": "– Not compared"}
 COMPARISON_TINTS = {"better": "#CCE2D8", "similar": "#F3F2F1", "worse": "#F4CDC6", "not compared": "#FFFFFF"}
@@ -42,28 +41,12 @@ class Cell:
             else "– No figure"
 
 
-def _num(x) -> float | None:
-    try:
-        f = float(x)
-    except (TypeError, ValueError):
-        return None
-    return None if math.isnan(f) else f
-
-
-def _interval(row: pd.Series, kpi: Kpi) -> stats.Interval | None:
-    low, high = _num(row.get("ci_low")), _num(row.get("ci_high"))
-    if low is not None and high is not None:
-        return stats.Interval(low, high, 0.95)
-    return stats.interval_for(kpi.unit, _num(row.get("value")), _num(row.get("numerator")),
-                              _num(row.get("denominator")))
-
-
 def compare_with_county(kpi: Kpi, district_row: pd.Series | None, county_value: float | None) -> str:
     """The district's 95% interval against the county's figure: better, similar, worse or not compared."""
     if district_row is None or county_value is None or kpi.unit == "count":
         return "not compared"  # a district's count is a part of the county's, not a figure to compare with it
-    value = _num(district_row.get("value"))
-    ci = _interval(district_row, kpi) if value is not None else None
+    value = number.finite(district_row.get("value"))
+    ci = interval_from_row(district_row, kpi) if value is not None else None
     if ci is None:
         return "not compared"
     return stats.compare_with_england(value, ci.low, ci.high, county_value, kpi.polarity)
@@ -82,7 +65,7 @@ def matrix(conn: duckdb.DuckDBPyConnection, config: Config, plan: Plan, period: 
         mine = rows[rows["indicator_id"] == kpi.indicator_id]
         county = mine[mine["area_code"] == plan.area]
         latest = county.iloc[-1] if not county.empty else None
-        county_value = _num(latest["value"]) if latest is not None else None
+        county_value = number.finite(latest["value"]) if latest is not None else None
         cells = []
         for d in plan.districts:
             theirs = mine[mine["area_code"] == d]
@@ -90,7 +73,7 @@ def matrix(conn: duckdb.DuckDBPyConnection, config: Config, plan: Plan, period: 
                 theirs = theirs[theirs["period"] == latest["period"]]
             row = theirs.iloc[-1] if not theirs.empty else None
             cells.append(Cell(kpi.code, d, row["period"] if row is not None else None,
-                              _num(row["value"]) if row is not None else None, kpi.unit,
+                              number.finite(row["value"]) if row is not None else None, kpi.unit,
                               compare_with_county(kpi, row, county_value)))
         out.append(cells)
     return out

@@ -54,30 +54,29 @@ def off_track(rows: list[KpiStatus]) -> Sentence | None:
                                                         for s in red]) + ".")
 
 
+def _clauses(rows: list[KpiStatus], field: str, values: tuple[str, ...], verbs: tuple[str, str],
+             words: str) -> list[str]:
+    """One clause per value of `field` that some KPIs hold, in `values` order: the KPI codes, the verb
+    (for one KPI, for several), then `words` with the value in place of {}."""
+    parts = []
+    for value in values:
+        codes = [s.code for s in rows if getattr(s, field) == value]
+        if codes:
+            parts.append(f"{_join(codes)} {verbs[len(codes) > 1]} {words.format(value)}")
+    return parts
+
+
 def compared_with_england(rows: list[KpiStatus]) -> Sentence | None:
     """"EH01 is significantly better than England; MH03 is significantly worse." (confidence intervals)."""
-    parts = []
-    for verdict in ("better", "worse"):
-        codes = [s.code for s in rows if s.compared_with_england == verdict]
-        if codes:
-            verb = "is" if len(codes) == 1 else "are"
-            parts.append(f"{_join(codes)} {verb} significantly {verdict} than England")
-    if not parts:
-        return None
-    return Sentence("compared with England", "; ".join(parts) + ".")
+    parts = _clauses(rows, "compared_with_england", ("better", "worse"), ("is", "are"), "significantly {} than England")
+    return Sentence("compared with England", "; ".join(parts) + ".") if parts else None
 
 
 def spc(rows: list[KpiStatus]) -> Sentence | None:
     """"EH03 shows special cause improving variation; MH01 shows special cause concerning variation." (SPC)."""
-    parts = []
-    for variation in ("special cause improving", "special cause concerning"):
-        codes = [s.code for s in rows if s.spc_variation == variation]
-        if codes:
-            verb = "shows" if len(codes) == 1 else "show"
-            parts.append(f"{_join(codes)} {verb} {variation} variation")
-    if not parts:
-        return None
-    return Sentence("spc", "SPC: " + "; ".join(parts) + ".")
+    parts = _clauses(rows, "spc_variation", ("special cause improving", "special cause concerning"),
+                     ("shows", "show"), "{} variation")
+    return Sentence("spc", "SPC: " + "; ".join(parts) + ".") if parts else None
 
 
 def trend(rows: list[KpiStatus]) -> Sentence | None:

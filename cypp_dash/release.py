@@ -10,14 +10,12 @@ from datetime import date, datetime
 
 import duckdb
 
-from cypp_dash import status, store
+from cypp_dash import status, store, store_releases
 from cypp_dash.config import Config, Plan
 from cypp_dash.periods import PeriodError, is_future, parse_period
 
 NOT_SIGNED_OFF = "not yet signed off"
 REVISED = "revised since sign-off, not yet signed off"
-_FIELDS = ["release_id", "plan_id", "period", "period_end", "released_by", "released_at", "withdrawn_by",
-           "withdrawn_at", "withdrawal_reason"]
 
 
 class ReleaseError(ValueError):
@@ -44,33 +42,16 @@ class Release:
 
 
 def _row(values) -> Release:
-    d = dict(zip(_FIELDS, values))
+    d = dict(zip(store_releases.FIELDS, values))
     return Release(**d)
-
-
-def _end_of(as_at: date | datetime) -> datetime:
-    return as_at if isinstance(as_at, datetime) else datetime.combine(as_at, datetime.max.time())
 
 
 def releases(conn: duckdb.DuckDBPyConnection, plan_id: str, as_at: date | datetime | None = None,
              include_withdrawn: bool = False) -> list[Release]:
     """The plan's releases in force now (or at the end of `as_at`), latest period first; with
     `include_withdrawn`, every release ever made (the history)."""
-    if include_withdrawn:
-        where, params = "plan_id = ?", [plan_id]
-    elif as_at is None:
-        where, params = "plan_id = ? AND withdrawn_at IS NULL", [plan_id]
-    else:
-        at = _end_of(as_at)
-        where, params = ("plan_id = ? AND released_at <= ? AND (withdrawn_at IS NULL OR withdrawn_at > ?)",
-                         [plan_id, at, at])
-    cur = conn.cursor()
-    try:
-        rows = cur.execute(f"SELECT {', '.join(_FIELDS)} FROM releases WHERE {where} "  # noqa: S608 (constant SQL)
-                           "ORDER BY period_end DESC, released_at DESC", params).fetchall()
-    finally:
-        cur.close()
-    return [_row(r) for r in rows]
+    at = None if as_at is None else store.end_of(as_at)
+    return [_row(r) for r in store_releases.release_rows(conn, plan_id, at, include_withdrawn)]
 
 
 def public_release(conn: duckdb.DuckDBPyConnection, plan_id: str,
@@ -95,15 +76,11 @@ def release(conn: duckdb.DuckDBPyConnection, account, plan: Plan, period: str,
     if is_future(p, today):
         raise ReleaseError(f"{p.label} is in the future, so it has no figures to sign off")
     with store.write_transaction(conn) as cur:
-        if cur.execute("SELECT count(*) FROM releases WHERE plan_id = ? AND period = ? AND withdrawn_at IS NULL",
-                       [plan.id, p.label]).fetchone()[0]:
+        if store_releases.release_in_force(cur, plan.id, p.label) is not None:
             raise ReleaseError(f"{p.label} is already signed off for {plan.name}")
-        release_id = cur.execute("SELECT coalesce(max(release_id), 0) + 1 FROM releases").fetchone()[0]
         at = store.now()
-        cur.execute("INSERT INTO releases VALUES (?, ?, ?, ?, ?, ?, NULL, NULL, NULL)",
-                    [release_id, plan.id, p.label, p.end, account.name, at])
-        cur.execute("INSERT INTO audit VALUES (?, ?, 'quarter released', ?)",
-                    [at, account.name, f"{plan.id} {p.label} (release {release_id})"])
+        release_id = store_releases.save_release(cur, plan.id, p.label, p.end, account.name, at)
+        store.log_event(cur, at, account.name, "quarter released", f"{plan.id} {p.label} (release {release_id})")
     return Release(release_id, plan.id, p.label, p.end, account.name, at)
 
 
@@ -122,16 +99,14 @@ def withdraw(conn: duckdb.DuckDBPyConnection, account, plan: Plan, period: str, 
     except PeriodError as e:
         raise ReleaseError(str(e)) from None
     with store.write_transaction(conn) as cur:
-        row = cur.execute(f"SELECT {', '.join(_FIELDS)} FROM releases WHERE plan_id = ? AND period = ? "  # noqa: S608 (constant SQL)
-                          "AND withdrawn_at IS NULL", [plan.id, label]).fetchone()
+        row = store_releases.release_in_force(cur, plan.id, label)
         if row is None:
             raise ReleaseError(f"{label} is not signed off for {plan.name}, so there is nothing to withdraw")
         held = _row(row)
         at = store.now()
-        cur.execute("UPDATE releases SET withdrawn_by = ?, withdrawn_at = ?, withdrawal_reason = ? "
-                    "WHERE release_id = ?", [account.name, at, reason, held.release_id])
-        cur.execute("INSERT INTO audit VALUES (?, ?, 'release withdrawn', ?)",
-                    [at, account.name, f"{plan.id} {label} (release {held.release_id}): {reason}"])
+        store_releases.save_withdrawal(cur, held.release_id, account.name, at, reason)
+        store.log_event(cur, at, account.name, "release withdrawn",
+                        f"{plan.id} {label} (release {held.release_id}): {reason}")
     return Release(**{**held.__dict__, "withdrawn_by": account.name, "withdrawn_at": at, "withdrawal_reason": reason})
 
 

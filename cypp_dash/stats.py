@@ -31,6 +31,7 @@ import pandas as pd
 from scipy import optimize
 from scipy.stats import chi2, norm
 
+from cypp_dash import number
 from cypp_dash import spc as spc_mod
 from cypp_dash import trend as trend_mod
 
@@ -55,14 +56,8 @@ class Interval:
 
 
 def _number(x) -> float | None:
-    """A finite float, or None for anything missing or not a number."""
-    if x is None or isinstance(x, bool):
-        return None
-    try:
-        value = float(x)
-    except (TypeError, ValueError):
-        return None
-    return value if math.isfinite(value) else None
+    """A finite float, or None for anything missing or not a number (true/false is not a number here)."""
+    return None if isinstance(x, bool) else number.finite(x)
 
 
 def _numbers(xs) -> list[float | None]:

@@ -2,7 +2,6 @@
 confidence interval, comparison with England, trend and SPC verdicts, each said in words."""
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 
@@ -10,7 +9,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from cypp_dash import benchmark, stats, store
+from cypp_dash import benchmark, number, stats, store
 from cypp_dash.config import Config, Kpi, Plan, Settings
 from cypp_dash.periods import PeriodError, parse_period
 from cypp_dash.rag_rules import ENGLAND_RULES, RAG_ORDER, RAG_SYMBOLS, RAG_WORDS, Evidence, ci_text, fmt, rag_for
@@ -104,24 +103,16 @@ CONTRACT_COLUMNS = ["code", "kpi", "partnership", "area", "period", "value", "un
 
 # --- small helpers ----------------------------------------------------------------------------
 
-def _num(x) -> float | None:
-    if x is None:
-        return None
-    try:
-        f = float(x)
-    except (TypeError, ValueError):
-        return None
-    return None if math.isnan(f) else f
-
-
 # --- building status rows from the store ------------------------------------------------------
 
-def _interval_from_row(row: pd.Series, kpi: Kpi) -> stats.Interval | None:
-    low, high = _num(row.get("ci_low")), _num(row.get("ci_high"))
+def interval_from_row(row: pd.Series, kpi: Kpi) -> stats.Interval | None:
+    """A figure's 95% interval: the one stored with it, else worked out from its value, numerator and
+    denominator (None when neither can be had)."""
+    low, high = number.finite(row.get("ci_low")), number.finite(row.get("ci_high"))
     if low is not None and high is not None:
         return stats.Interval(low, high, 0.95)
-    return stats.interval_for(kpi.unit, _num(row.get("value")), _num(row.get("numerator")),
-                              _num(row.get("denominator")))
+    return stats.interval_for(kpi.unit, number.finite(row.get("value")), number.finite(row.get("numerator")),
+                              number.finite(row.get("denominator")))
 
 
 def _same_frequency(rows: pd.DataFrame) -> pd.DataFrame:
@@ -188,7 +179,7 @@ def kpi_status(kpi: Kpi, plan: Plan, config: Config, area_code: str, area_rows: 
     area_rows = withhold_suppressed(area_rows)
     headline = area_rows[area_rows["value"].notna()]
     latest = area_rows.iloc[-1] if not area_rows.empty else None
-    value = _num(latest["value"]) if latest is not None else None
+    value = number.finite(latest["value"]) if latest is not None else None
     period = latest["period"] if latest is not None else None
     # England: the store's figure for the same period; else its latest before, else the plan's figure; named
     # with its period, and "out of date" when more than two years older than the area's figure.
@@ -200,7 +191,7 @@ def kpi_status(kpi: Kpi, plan: Plan, config: Config, area_code: str, area_rows: 
             eng = same if not same.empty else eng[eng["period_end"] <= latest["period_end"]]
         if not eng.empty:
             # England figures in the store are always in the KPI's own unit (see bundled.plan_rows).
-            england, england_period = _num(eng.iloc[-1]["value"]), eng.iloc[-1]["period"]
+            england, england_period = number.finite(eng.iloc[-1]["value"]), eng.iloc[-1]["period"]
             england_unit = kpi.unit
     gap = years_apart(period, england_period)
     out_of_date = england is not None and gap is not None and gap > YEARS_APART
@@ -215,7 +206,7 @@ def kpi_status(kpi: Kpi, plan: Plan, config: Config, area_code: str, area_rows: 
         baseline, baseline_period = own, (kpi.baseline.period if own is not None else None)
         baseline_label = f"{area_name} {kpi.baseline.period} baseline" if kpi.baseline.period else \
             f"{area_name} baseline"
-    ci = _interval_from_row(latest, kpi) if latest is not None and value is not None else None
+    ci = interval_from_row(latest, kpi) if latest is not None and value is not None else None
     run = _same_frequency(area_rows[area_rows["period"].notna()])
     yearly = not run.empty and parse_period(run["period"].iloc[-1]).kind in ("financial year", "calendar year")
     trend = None
@@ -223,7 +214,7 @@ def kpi_status(kpi: Kpi, plan: Plan, config: Config, area_code: str, area_rows: 
         # Fingertips: proportions by the chi-squared test for trend on numerators and denominators; every
         # other type (counts, rates) by weighted regression on 95% intervals, held or worked out from the counts.
         proportion = kpi.unit == "percent"
-        intervals = [_interval_from_row(r, kpi) if _num(r.get("value")) is not None else None
+        intervals = [interval_from_row(r, kpi) if number.finite(r.get("value")) is not None else None
                      for _, r in run.iterrows()]
         trend = stats.recent_trend(
             run["value"].tolist(), kpi.polarity,
@@ -241,7 +232,7 @@ def kpi_status(kpi: Kpi, plan: Plan, config: Config, area_code: str, area_rows: 
         same = withhold_suppressed(parent_rows)
         same = same[(same["period"] == period) & same["value"].notna()]
         if not same.empty:
-            parent, parent_period = _num(same.iloc[-1]["value"]), period
+            parent, parent_period = number.finite(same.iloc[-1]["value"]), period
     ev = Evidence(kpi, area_name, value, period, ci, england, england_period, england_unit, baseline,
                   baseline_period, baseline_label, trend, s, england_out_of_date=out_of_date,
                   is_district=is_district, spc=spc, suppressed=is_suppressed(latest), parent=parent,
@@ -296,14 +287,14 @@ def kpi_status(kpi: Kpi, plan: Plan, config: Config, area_code: str, area_rows: 
         status.flags = ",".join(sorted(set(flags)))
         status.note = latest.get("note") if isinstance(latest.get("note"), str) else None
         if value is not None:
-            status.numerator, status.denominator = _num(latest.get("numerator")), _num(latest.get("denominator"))
+            status.numerator, status.denominator = number.finite(latest.get("numerator")), number.finite(latest.get("denominator"))
         status.illustrative = bool(latest.get("illustrative"))
         status.source = str(latest.get("source") or kpi.source)
         status.licence = str(latest.get("licence") or kpi.licence or "")
     else:
         status.source, status.licence = kpi.source, kpi.licence
     if len(headline) >= 2 and value is not None:
-        prev = _num(headline.iloc[-2]["value"])
+        prev = number.finite(headline.iloc[-2]["value"])
         if prev is not None:
             status.direction = "up" if value > prev else "down" if value < prev else "same"
     status.headline = headline_words(status)

@@ -23,13 +23,13 @@ Formulas re-implemented here; no code copied.
 """
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from scipy.stats import chi2
 
+from cypp_dash import number
 from cypp_dash.periods import PeriodError, parse_period
 
 POINTS = 5
@@ -56,14 +56,6 @@ class TrendResult:
     def row(self) -> dict:
         return {"trend": self.trend, "direction": self.direction, "statistic": self.statistic,
                 "p_value": self.p_value, "points": self.points}
-
-
-def _num(x) -> float | None:
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        return None
-    return v if math.isfinite(v) else None
 
 
 def chi_squared_for_trend(numerators: np.ndarray, denominators: np.ndarray, t: np.ndarray) -> tuple[float, float]:
@@ -152,7 +144,7 @@ def recent_trend(values: Sequence, polarity: str = "none", numerators: Sequence 
     `periods`, when given, must be annual: otherwise the trend cannot be calculated (quarterly series
     get SPC). Missing values: the series must have its last five points present and unbroken.
     """
-    vals = [_num(v) for v in values]
+    vals = [number.finite(v) for v in values]
     n = len(vals)
     if periods is not None and any(not is_annual(p) for p in periods):
         return TrendResult(CANNOT, "", None, None, 0, "",
@@ -164,10 +156,10 @@ def recent_trend(values: Sequence, polarity: str = "none", numerators: Sequence 
         return TrendResult(CANNOT, "", None, None, have, "",
                            f"Cannot be calculated: a recent trend needs the {points} most recent yearly figures "
                            f"with no gaps; {have} held.")
-    nums = [_num(x) for x in numerators] if numerators is not None and len(numerators) == n else None
-    dens = [_num(x) for x in denominators] if denominators is not None and len(denominators) == n else None
-    lows = [_num(x) for x in ci_low] if ci_low is not None and len(ci_low) == n else None
-    highs = [_num(x) for x in ci_high] if ci_high is not None and len(ci_high) == n else None
+    nums = [number.finite(x) for x in numerators] if numerators is not None and len(numerators) == n else None
+    dens = [number.finite(x) for x in denominators] if denominators is not None and len(denominators) == n else None
+    lows = [number.finite(x) for x in ci_low] if ci_low is not None and len(ci_low) == n else None
+    highs = [number.finite(x) for x in ci_high] if ci_high is not None and len(ci_high) == n else None
     t = np.arange(1, points + 1, dtype=float)
     if nums and dens and all(nums[i] is not None and dens[i] is not None and dens[i] > 0
                              and 0 <= nums[i] <= dens[i] for i in last):
