@@ -10,16 +10,7 @@ import pandas as pd
 
 from cypp_dash import store
 
-SCHEMA = [
-    """CREATE TABLE IF NOT EXISTS published_measures (indicator_id VARCHAR PRIMARY KEY, source VARCHAR,
-        short_name VARCHAR, name VARCHAR, topic VARCHAR, polarity VARCHAR, unit_label VARCHAR, decimals INTEGER,
-        year_type VARCHAR, description VARCHAR, last_update VARCHAR, next_update VARCHAR, data_owner VARCHAR,
-        methodology VARCHAR, no_quartile BOOLEAN, discontinued BOOLEAN)""",
-    """CREATE TABLE IF NOT EXISTS published_areas (code VARCHAR PRIMARY KEY, la_number INTEGER, name VARCHAR,
-        kind VARCHAR, region_name VARCHAR, la_type VARCHAR)""",
-    """CREATE TABLE IF NOT EXISTS published_neighbours (area_code VARCHAR, position INTEGER,
-        neighbour_code VARCHAR, closeness VARCHAR, PRIMARY KEY (area_code, position))""",
-]
+SCHEMA = store.PUBLISHED_SCHEMA  # part of every store's schema (store_engine.py), so a restore always has them
 
 MEASURE_COLUMNS = ["indicator_id", "source", "short_name", "name", "topic", "polarity", "unit_label", "decimals",
                    "year_type", "description", "last_update", "next_update", "data_owner", "methodology",

@@ -24,6 +24,7 @@ from cypp_dash.store_engine import (  # noqa: F401 (the store's names, one impor
     DEFAULT_DB,
     PG_INDEXES,
     PROJECT_MARK,
+    PUBLISHED_SCHEMA,
     SCHEMA,
     SCHEMA_VERSION,
     Snapshot,

@@ -68,6 +68,21 @@ SCHEMA = [
 ]
 
 
+# What the published comparator data (LAIT, EES) say of their measures, areas and neighbours
+# (published_store.py reads and writes them). Part of every store, so that a backup holding them always
+# restores them, into a fresh store or the other engine.
+PUBLISHED_SCHEMA = [
+    """CREATE TABLE IF NOT EXISTS published_measures (indicator_id VARCHAR PRIMARY KEY, source VARCHAR,
+        short_name VARCHAR, name VARCHAR, topic VARCHAR, polarity VARCHAR, unit_label VARCHAR, decimals INTEGER,
+        year_type VARCHAR, description VARCHAR, last_update VARCHAR, next_update VARCHAR, data_owner VARCHAR,
+        methodology VARCHAR, no_quartile BOOLEAN, discontinued BOOLEAN)""",
+    """CREATE TABLE IF NOT EXISTS published_areas (code VARCHAR PRIMARY KEY, la_number INTEGER, name VARCHAR,
+        kind VARCHAR, region_name VARCHAR, la_type VARCHAR)""",
+    """CREATE TABLE IF NOT EXISTS published_neighbours (area_code VARCHAR, position INTEGER,
+        neighbour_code VARCHAR, closeness VARCHAR, PRIMARY KEY (area_code, position))""",
+]
+
+
 # PostgreSQL finds rows by index where DuckDB scans columns (DuckDB keeps no indexes: they would slow its loads).
 PG_INDEXES = [
     # One index of the current figures serves both readers: a series (areas and indicators) and an area's
@@ -195,7 +210,7 @@ def ensure_schema(conn: duckdb.DuckDBPyConnection) -> None:
 
 
 def _create_schema(conn) -> None:
-    for statement in SCHEMA + (PG_INDEXES if backend(conn) == "postgresql" else []):
+    for statement in SCHEMA + PUBLISHED_SCHEMA + (PG_INDEXES if backend(conn) == "postgresql" else []):
         conn.execute(statement)
     conn.execute("INSERT INTO meta VALUES ('project', ?) ON CONFLICT DO NOTHING", [PROJECT_MARK])
     conn.execute("INSERT INTO meta VALUES ('schema_version', ?) ON CONFLICT DO NOTHING", [SCHEMA_VERSION])

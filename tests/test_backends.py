@@ -245,3 +245,27 @@ def test_commentary_sign_off_and_a_released_quarter_read_the_same_on_both_back_e
     assert d_shown == p_shown and d_shown.period == period
     assert d_rows.equals(p_rows) and len(d_rows) > 3
     assert d_approved == p_approved and d_approved[("EH01", period)].body == "Extra clinics until March."
+
+
+@pytest.mark.parametrize("target_engine", ["duckdb", "postgresql"])
+def test_a_backup_restores_every_table_into_a_fresh_store_published_comparators_included(
+        db_path, config, tmp_path, request, target_engine):
+    # The bundled store holds DfE's published figures and what they describe (measures, areas,
+    # neighbours); a fresh store that never loaded them must take them all from the backup.
+    bundled = store.process_connection(db_path)
+    copy = store.backup(bundled, tmp_path / "bundled.zip")
+    expected = store.content_checksum(bundled)
+    with zipfile.ZipFile(copy) as zf:
+        held = json.loads(zf.read("manifest.json"))["tables"]
+    assert held["published_measures"]["rows"] > 0 and held["published_neighbours"]["rows"] > 0
+
+    if target_engine == "duckdb":
+        fresh = store.connect(tmp_path / "fresh.duckdb")
+    else:
+        fresh = store.connect(request.getfixturevalue("pg_server").create_database(f"cypp_fresh_{os.getpid()}"))
+    store.restore(fresh, copy, "admin")
+    fresh.execute("DELETE FROM audit WHERE action = 'restore'")
+    for table in ("published_measures", "published_areas", "published_neighbours"):
+        assert fresh.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == held[table]["rows"], table  # noqa: S608
+    assert store.content_checksum(fresh) == expected
+    fresh.close()
