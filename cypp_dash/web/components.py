@@ -171,8 +171,10 @@ def _rag_table(statuses: list[status.KpiStatus], columns: dict[str, str], captio
 
 def table_html(df: pd.DataFrame, rag: list[str] | None = None, rag_column: str | None = None,
                caption: str = "") -> None:
-    """A data frame as one static, escaped HTML table; figures to one decimal place; the RAG column tinted."""
-    st.html(table_body(df, rag, rag_column, caption))
+    """A data frame as one static, escaped HTML table; figures to one decimal place; the RAG column tinted.
+    Kept by a digest of its inputs: a repeat view of a long table (Wider outcomes lists hundreds of
+    indicators at national scale) does not escape every cell again."""
+    st.html(memo(table_body, df, rag, rag_column, caption))
 
 
 def table_body(df: pd.DataFrame, rag: list[str] | None = None, rag_column: str | None = None,
@@ -192,7 +194,8 @@ def overview_table(view: View, statuses: list[status.KpiStatus], caption: str,
                    columns: list[overview.Column] | None = None) -> None:
     """The Overview's table (cypp_dash.overview): one row per KPI, each opening its detail; flags said once
     under it."""
-    values = {s.code: view.spark_values(view.plan.kpi(s.code)) for s in statuses}
+    every = view.spark_table([k.code for k in view.plan.kpis])  # one cached piece for the plan's tables
+    values = {s.code: every.get(s.code, []) for s in statuses}
     rows = overview.rows_for(statuses, values, view.latest_period)
     st.html(overview_table_html(rows, lambda s: kpi_link(s.code), caption, columns, overview.flags_once(statuses)))
 

@@ -241,7 +241,7 @@ def _default_views(view: View) -> Iterator[Piece]:
         ids = tuple(sorted({k.indicator_id for k in plan.kpis}))
         yield f"{plan.id}: periods", lambda: cached_periods(view.version, ids)
     yield f"{plan.id}: overview", view.statuses
-    yield f"{plan.id}: overview's sparklines", lambda: [view.series(kpi, [view.area]) for kpi in plan.kpis]
+    yield f"{plan.id}: overview's sparklines", lambda: view.spark_table([k.code for k in plan.kpis])
     yield f"{plan.id}: overview's published figures", lambda: _published_panel(view, plan.kpis)
     if plan.partnerships:
         yield from _partnership(view, plan.partnerships[0].id)

@@ -7,6 +7,7 @@ from datetime import date
 
 import duckdb
 import pandas as pd
+import streamlit as st
 
 from cypp_dash import freshness, status
 from cypp_dash.config import Config, Kpi, Plan
@@ -59,6 +60,11 @@ class View:
         """Every other indicator held for the area, latest figure each (cypp_dash.plan_info.wider_outcomes)."""
         return cached_wider_outcomes(self.version, self.plan.id, self.area)
 
+    def spark_table(self, codes: list[str]) -> dict[str, list[float]]:
+        """Every listed KPI's sparkline figures at once (the Overview asks for the plan's), kept per data
+        version and choice of view: a repeat Overview neither re-reads nor re-filters each KPI's series."""
+        return _spark_table(self.version, self.plan.id, self.area, self.period, self.as_at, tuple(sorted(codes)), self)
+
     def series(self, kpi: Kpi, areas: list[str]) -> pd.DataFrame:
         # One read (cached) for every KPI of the plan in these areas, not one per KPI: a page that
         # draws each KPI's trend then reads the store once, which matters when a read scans a national table.
@@ -74,3 +80,9 @@ class View:
             return []
         kinds = rows["period"].map(lambda p: parse_period(p).kind)
         return [float(v) for v in rows[kinds == kinds.iloc[-1]]["value"].tail(points)]
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _spark_table(version: int, plan_id: str, area: str, period: str | None, as_at: date | None,
+                 codes: tuple[str, ...], _view: View) -> dict[str, list[float]]:
+    return {code: _view.spark_values(_view.plan.kpi(code)) for code in codes}
