@@ -173,7 +173,7 @@ def kpi_status(kpi: Kpi, plan: Plan, config: Config, area_code: str, area_rows: 
                england_rows: pd.DataFrame, partnership_name: str, parent_rows: pd.DataFrame | None = None
                ) -> KpiStatus:
     """Status of one KPI for one area from its figures (oldest first), England's and (for a district) its
-    parent's."""
+    parent's: the evidence gathered, RAG decided by rag_rules.rag_for, and the board's wording filled in."""
     s = config.settings
     area_name = config.area_name(area_code)
     area_rows = withhold_suppressed(area_rows)
@@ -181,58 +181,19 @@ def kpi_status(kpi: Kpi, plan: Plan, config: Config, area_code: str, area_rows: 
     latest = area_rows.iloc[-1] if not area_rows.empty else None
     value = number.finite(latest["value"]) if latest is not None else None
     period = latest["period"] if latest is not None else None
-    # England: the store's figure for the same period; else its latest before, else the plan's figure; named
-    # with its period, and "out of date" when more than two years older than the area's figure.
-    england, england_period, england_unit = kpi.england.value, kpi.england.period, kpi.england.unit
-    if not england_rows.empty:
-        eng = england_rows[england_rows["value"].notna()]
-        if latest is not None:
-            same = eng[eng["period"] == period]
-            eng = same if not same.empty else eng[eng["period_end"] <= latest["period_end"]]
-        if not eng.empty:
-            # England figures in the store are always in the KPI's own unit (see bundled.plan_rows).
-            england, england_period = number.finite(eng.iloc[-1]["value"]), eng.iloc[-1]["period"]
-            england_unit = kpi.unit
+    england, england_period, england_unit = _england_for(kpi, england_rows, latest)
     gap = years_apart(period, england_period)
     out_of_date = england is not None and gap is not None and gap > YEARS_APART
-    # Baseline: the plan's, for the plan's area only (districts get none unless the plan gives theirs).
     is_district = area_code != plan.area and area_code in plan.districts
-    baseline, baseline_period, baseline_label = kpi.baseline.value, kpi.baseline.period, "baseline"
-    if kpi.baseline.period:
-        baseline_label = f"{kpi.baseline.period} baseline"
-    if area_code != plan.area:
-        # A district has a baseline only where the plan gives one for it (`baseline.districts`).
-        own = kpi.baseline.for_area(area_code)
-        baseline, baseline_period = own, (kpi.baseline.period if own is not None else None)
-        baseline_label = f"{area_name} {kpi.baseline.period} baseline" if kpi.baseline.period else \
-            f"{area_name} baseline"
+    baseline, baseline_period, baseline_label = _baseline_for(kpi, plan, area_code, area_name)
     ci = interval_from_row(latest, kpi) if latest is not None and value is not None else None
     run = _same_frequency(area_rows[area_rows["period"].notna()])
     yearly = not run.empty and parse_period(run["period"].iloc[-1]).kind in ("financial year", "calendar year")
-    trend = None
-    if not headline.empty:
-        # Fingertips: proportions by the chi-squared test for trend on numerators and denominators; every
-        # other type (counts, rates) by weighted regression on 95% intervals, held or worked out from the counts.
-        proportion = kpi.unit == "percent"
-        intervals = [interval_from_row(r, kpi) if number.finite(r.get("value")) is not None else None
-                     for _, r in run.iterrows()]
-        trend = stats.recent_trend(
-            run["value"].tolist(), kpi.polarity,
-            numerators=run["numerator"].tolist() if proportion and "numerator" in run else None,
-            denominators=run["denominator"].tolist() if proportion and "denominator" in run else None,
-            ci_low=[i.low if i else None for i in intervals], ci_high=[i.high if i else None for i in intervals],
-            periods=run["period"].tolist(), points=s.trend_points)
+    trend = _trend_for(kpi, run, s) if not headline.empty else None
     same_units = not england_unit or england_unit == kpi.unit
     target = _assurance_target(kpi, None if out_of_date else england, same_units)
-    spc = None
-    if run["value"].notna().sum() >= 2:
-        spc = _spc_series(kpi, run, target, s, value is None)
-    parent, parent_period = None, None
-    if parent_rows is not None and not parent_rows.empty and latest is not None:
-        same = withhold_suppressed(parent_rows)
-        same = same[(same["period"] == period) & same["value"].notna()]
-        if not same.empty:
-            parent, parent_period = number.finite(same.iloc[-1]["value"]), period
+    spc = _spc_series(kpi, run, target, s, value is None) if run["value"].notna().sum() >= 2 else None
+    parent, parent_period = _parent_figure(parent_rows, period) if latest is not None else (None, None)
     ev = Evidence(kpi, area_name, value, period, ci, england, england_period, england_unit, baseline,
                   baseline_period, baseline_label, trend, s, england_out_of_date=out_of_date,
                   is_district=is_district, spc=spc, suppressed=is_suppressed(latest), parent=parent,
@@ -250,16 +211,88 @@ def kpi_status(kpi: Kpi, plan: Plan, config: Config, area_code: str, area_rows: 
     status.england_out_of_date = out_of_date
     if ci is not None:
         status.ci_low, status.ci_high = round(ci.low, 3), round(ci.high, 3)
-    if out_of_date or area_code == ENGLAND:
-        status.compared_with_england = "not compared"
-    elif same_units and ci is not None:
-        status.compared_with_england = stats.compare_with_england(value, ci.low, ci.high, england, kpi.polarity)
-    elif latest is not None and isinstance(latest.get("compared_with_england"), str) and same_units \
-            and england_period == period:
-        status.compared_with_england = _published_comparison(latest["compared_with_england"])
-    status.comparison_text = _comparison_text(status, ci, same_units)
+    _say_comparison(status, kpi, latest, ci, same_units)
     if is_district:
         status.compared_with_parent, status.parent_text = _parent_comparison(ev)
+    _say_trend(status, trend, yearly, latest, ev.suppressed)
+    if spc is not None:
+        _say_spc(status, spc, run, target)
+    _say_latest(status, kpi, latest)
+    if len(headline) >= 2 and value is not None:
+        prev = number.finite(headline.iloc[-2]["value"])
+        if prev is not None:
+            status.direction = "up" if value > prev else "down" if value < prev else "same"
+    status.headline = headline_words(status)
+    return status
+
+
+def _england_for(kpi: Kpi, england_rows: pd.DataFrame, latest: pd.Series | None
+                 ) -> tuple[float | None, str | None, str | None]:
+    """England: the store's figure for the same period; else its latest before, else the plan's figure; with
+    its period and unit (the caller says "out of date" when it is more than two years older)."""
+    england, england_period, england_unit = kpi.england.value, kpi.england.period, kpi.england.unit
+    if not england_rows.empty:
+        eng = england_rows[england_rows["value"].notna()]
+        if latest is not None:
+            same = eng[eng["period"] == latest["period"]]
+            eng = same if not same.empty else eng[eng["period_end"] <= latest["period_end"]]
+        if not eng.empty:
+            # England figures in the store are always in the KPI's own unit (see bundled.plan_rows).
+            england, england_period = number.finite(eng.iloc[-1]["value"]), eng.iloc[-1]["period"]
+            england_unit = kpi.unit
+    return england, england_period, england_unit
+
+
+def _baseline_for(kpi: Kpi, plan: Plan, area_code: str, area_name: str) -> tuple[float | None, str | None, str]:
+    """The plan's baseline, for the plan's area only: a district has one only where the plan gives one for
+    it (`baseline.districts`)."""
+    if area_code == plan.area:
+        label = f"{kpi.baseline.period} baseline" if kpi.baseline.period else "baseline"
+        return kpi.baseline.value, kpi.baseline.period, label
+    own = kpi.baseline.for_area(area_code)
+    label = f"{area_name} {kpi.baseline.period} baseline" if kpi.baseline.period else f"{area_name} baseline"
+    return own, (kpi.baseline.period if own is not None else None), label
+
+
+def _trend_for(kpi: Kpi, run: pd.DataFrame, s: Settings):
+    """Fingertips' recent trend: proportions by the chi-squared test for trend on numerators and denominators;
+    every other type (counts, rates) by weighted regression on 95% intervals, held or worked out from the counts."""
+    proportion = kpi.unit == "percent"
+    intervals = [interval_from_row(r, kpi) if number.finite(r.get("value")) is not None else None
+                 for _, r in run.iterrows()]
+    return stats.recent_trend(
+        run["value"].tolist(), kpi.polarity,
+        numerators=run["numerator"].tolist() if proportion and "numerator" in run else None,
+        denominators=run["denominator"].tolist() if proportion and "denominator" in run else None,
+        ci_low=[i.low if i else None for i in intervals], ci_high=[i.high if i else None for i in intervals],
+        periods=run["period"].tolist(), points=s.trend_points)
+
+
+def _parent_figure(parent_rows: pd.DataFrame | None, period: str | None) -> tuple[float | None, str | None]:
+    """A district's parent (the plan's area): its figure for the same period, if held."""
+    if parent_rows is None or parent_rows.empty:
+        return None, None
+    same = withhold_suppressed(parent_rows)
+    same = same[(same["period"] == period) & same["value"].notna()]
+    if same.empty:
+        return None, None
+    return number.finite(same.iloc[-1]["value"]), period
+
+
+def _say_comparison(status: KpiStatus, kpi: Kpi, latest: pd.Series | None, ci, same_units: bool) -> None:
+    """Compared with England: by interval where one is held, else as published for the same period."""
+    if status.england_out_of_date or status.area == ENGLAND:
+        status.compared_with_england = "not compared"
+    elif same_units and ci is not None:
+        status.compared_with_england = stats.compare_with_england(status.value, ci.low, ci.high, status.england,
+                                                                  kpi.polarity)
+    elif latest is not None and isinstance(latest.get("compared_with_england"), str) and same_units \
+            and status.england_period == status.period:
+        status.compared_with_england = _published_comparison(latest["compared_with_england"])
+    status.comparison_text = _comparison_text(status, ci, same_units)
+
+
+def _say_trend(status: KpiStatus, trend, yearly: bool, latest: pd.Series | None, suppressed: bool) -> None:
     if trend is not None:
         if not yearly:
             status.trend = ""
@@ -268,37 +301,38 @@ def kpi_status(kpi: Kpi, plan: Plan, config: Config, area_code: str, area_rows: 
         else:
             status.trend = f"{trend.trend}, {trend.direction}" if trend.direction else trend.trend
             status.trend_text = trend.text
-    if value is None and latest is not None:
+    if status.value is None and latest is not None:
         status.trend = "" if not status.trend.startswith("cannot") else status.trend
-        status.trend_text = (f"No trend verdict: the latest figure ({period}) is "
-                             f"{'suppressed' if ev.suppressed else 'missing'}.")
-    if spc is not None:
-        status.spc_variation, status.spc_assurance = spc.variation, spc.assurance
-        status.spc_text = spc.variation_text + (f" {spc.assurance_text}" if spc.assurance_text else "")
-        status.assurance_target = target
-        if spc.rebases:
-            status.spc_rebase = "; ".join(f"limits recalculated from {run['period'].iloc[i]}"
-                                          + (f" ({why})" if why else "") for i, why in spc.rebases)
-            status.spc_text += f" SPC {status.spc_rebase}."
-    if latest is not None:
-        flags = [f for f in str(latest.get("flags") or "").split(",") if f]
-        if bool(latest.get("illustrative")):
-            flags.append("illustrative")
-        status.flags = ",".join(sorted(set(flags)))
-        status.note = latest.get("note") if isinstance(latest.get("note"), str) else None
-        if value is not None:
-            status.numerator, status.denominator = number.finite(latest.get("numerator")), number.finite(latest.get("denominator"))
-        status.illustrative = bool(latest.get("illustrative"))
-        status.source = str(latest.get("source") or kpi.source)
-        status.licence = str(latest.get("licence") or kpi.licence or "")
-    else:
+        status.trend_text = (f"No trend verdict: the latest figure ({status.period}) is "
+                             f"{'suppressed' if suppressed else 'missing'}.")
+
+
+def _say_spc(status: KpiStatus, spc, run: pd.DataFrame, target) -> None:
+    status.spc_variation, status.spc_assurance = spc.variation, spc.assurance
+    status.spc_text = spc.variation_text + (f" {spc.assurance_text}" if spc.assurance_text else "")
+    status.assurance_target = target
+    if spc.rebases:
+        status.spc_rebase = "; ".join(f"limits recalculated from {run['period'].iloc[i]}"
+                                      + (f" ({why})" if why else "") for i, why in spc.rebases)
+        status.spc_text += f" SPC {status.spc_rebase}."
+
+
+def _say_latest(status: KpiStatus, kpi: Kpi, latest: pd.Series | None) -> None:
+    """The latest figure's flags, note, counts, source and licence (the KPI's own where nothing is held)."""
+    if latest is None:
         status.source, status.licence = kpi.source, kpi.licence
-    if len(headline) >= 2 and value is not None:
-        prev = number.finite(headline.iloc[-2]["value"])
-        if prev is not None:
-            status.direction = "up" if value > prev else "down" if value < prev else "same"
-    status.headline = headline_words(status)
-    return status
+        return
+    flags = [f for f in str(latest.get("flags") or "").split(",") if f]
+    if bool(latest.get("illustrative")):
+        flags.append("illustrative")
+    status.flags = ",".join(sorted(set(flags)))
+    status.note = latest.get("note") if isinstance(latest.get("note"), str) else None
+    if status.value is not None:
+        status.numerator = number.finite(latest.get("numerator"))
+        status.denominator = number.finite(latest.get("denominator"))
+    status.illustrative = bool(latest.get("illustrative"))
+    status.source = str(latest.get("source") or kpi.source)
+    status.licence = str(latest.get("licence") or kpi.licence or "")
 
 
 def headline_words(st: KpiStatus) -> str:
