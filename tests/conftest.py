@@ -142,3 +142,17 @@ def pytest_sessionfinish(session, exitstatus):
     st.cache_resource.clear()
     st.cache_data.clear()
     gc.collect()
+
+
+@pytest.fixture
+def public_view_on(tmp_path, monkeypatch) -> Path:
+    """A copy of config.yaml with the public view switched on, named by CYPP_CONFIG."""
+    import yaml
+
+    raw = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
+    raw["settings"]["public_view"] = True
+    raw["plan_files"] = str(ROOT / "plans")
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
+    monkeypatch.setenv("CYPP_CONFIG", str(path))
+    return path

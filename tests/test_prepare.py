@@ -21,19 +21,9 @@ DEFAULT_VIEWS = ["overview.py", "partnership.py", "districts.py", "wider_outcome
 
 
 @pytest.fixture
-def signed_off(conn, config, monkeypatch, tmp_path):
+def signed_off(conn, config, public_view_on):
     """The public view switched on (a copy of config.yaml saying so) and the newest quarter signed off, so the
     partnership page's sign-off marks and the public view have figures to work out."""
-    import yaml
-
-    from cypp_dash.config import ROOT
-
-    raw = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
-    raw["settings"]["public_view"] = True
-    raw["plan_files"] = str(ROOT / "plans")
-    path = tmp_path / "config.yaml"
-    path.write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
-    monkeypatch.setenv("CYPP_CONFIG", str(path))
     auth.add_user(conn, "lena", "lead", "a long enough passphrase", actor="test")
     plan = config.plans[0]
     newest = store.periods_held(conn, sorted({k.indicator_id for k in plan.kpis}))[0]

@@ -147,18 +147,8 @@ def test_as_at_shows_what_was_public_at_a_date(people, config, plan, clock):
 # --- the public page -----------------------------------------------------------------------------------
 
 @pytest.fixture
-def public_page(people, app_page, monkeypatch, tmp_path, config):
+def public_page(people, app_page, public_view_on):
     """Open pages/public.py with the public view switched on (a copy of config.yaml saying so)."""
-    import yaml
-
-    from cypp_dash.config import ROOT
-
-    raw = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
-    raw["settings"]["public_view"] = True
-    raw["plan_files"] = str(ROOT / "plans")
-    path = tmp_path / "config.yaml"
-    path.write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
-    monkeypatch.setenv("CYPP_CONFIG", str(path))
     return lambda state=None: app_page("public.py", state=state)
 
 
