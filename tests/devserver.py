@@ -70,3 +70,17 @@ def serve(script: str | Path, cwd: Path, env: dict, log: Path) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=15)
+
+
+def sign_in(page, url: str, name: str, password: str, drawn, timeout: float = 30_000) -> None:
+    """Sign in through the app's own sign-in page (each browser test passes its own wait for a drawn page)
+    and wait until the page says so."""
+    page.goto(url + "/sign-in")
+    drawn(page)
+    page.wait_for_timeout(1000)
+    drawn(page)
+    page.get_by_label("Name").fill(name, timeout=20_000)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    page.wait_for_function("() => document.body.innerText.includes('You are signed in as')", polling=100,
+                           timeout=timeout)

@@ -123,14 +123,7 @@ def test_the_partnership_page_shows_narrative_commentary_and_the_sign_off_mark(p
 
 
 def sign_in(page, url: str, name: str) -> None:
-    page.goto(url + "/sign-in")
-    drawn(page)
-    page.wait_for_timeout(1000)
-    drawn(page)
-    page.get_by_label("Name").fill(name, timeout=20_000)
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Sign in", exact=True).click()
-    page.wait_for_function("() => document.body.innerText.includes('You are signed in as')", polling=100)
+    devserver.sign_in(page, url, name, PASSWORD, drawn)
 
 
 def test_an_editor_sees_the_draft_and_the_form(public_app, page, screenshots):

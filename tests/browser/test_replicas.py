@@ -102,14 +102,7 @@ def go(page, menu_label: str) -> None:
 
 
 def sign_in(page, url: str, name: str) -> None:
-    page.goto(url + "/sign-in")
-    drawn(page)
-    page.wait_for_timeout(1000)
-    drawn(page)
-    page.get_by_label("Name").fill(name, timeout=20_000)
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Sign in", exact=True).click()
-    wait_for_text(page, "You are signed in as")
+    devserver.sign_in(page, url, name, PASSWORD, drawn, timeout=90_000)
 
 
 def ready_to_load(page, name: str, data: bytes) -> None:
