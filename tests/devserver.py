@@ -84,3 +84,27 @@ def sign_in(page, url: str, name: str, password: str, drawn, timeout: float = 30
     page.get_by_role("button", name="Sign in", exact=True).click()
     page.wait_for_function("() => document.body.innerText.includes('You are signed in as')", polling=100,
                            timeout=timeout)
+
+
+# True once the click on a menu link has taken effect: the address is the link's page and the page shown is
+# no longer the one we left (its title changed, or Streamlit has started running the new page).
+_LEFT = """([href, oldTitle]) => {
+    if (new URL(href, location.href).pathname !== location.pathname) return false;
+    const app = document.querySelector('[data-testid="stApp"]');
+    const title = document.querySelector('[data-testid="stMainBlockContainer"] h1');
+    return (app && app.getAttribute('data-test-script-state') !== 'notRunning')
+        || (title !== null && title.innerText !== oldTitle);
+}"""
+
+
+def go(page, menu_label: str, drawn, timeout: float = 30_000) -> None:
+    """Move through the sidebar menu (a reload would start a new, signed-out session): click, wait until the
+    new page has taken over from the old one (else a wait for "drawn" can be answered by the page we left),
+    then wait for it to be drawn."""
+    link = page.locator('[data-testid="stSidebarNav"] a', has=page.get_by_text(menu_label, exact=True)).first
+    href = link.get_attribute("href") or "/"
+    old = page.locator('[data-testid="stMainBlockContainer"] h1').first
+    old_title = old.inner_text() if old.count() else ""
+    link.click()
+    page.wait_for_function(_LEFT, arg=[href, old_title], polling=50, timeout=timeout)
+    drawn(page)

@@ -128,8 +128,7 @@ def sign_in(page, url: str, name: str) -> None:
 
 def test_an_editor_sees_the_draft_and_the_form(public_app, page, screenshots):
     sign_in(page, public_app, "eddie")
-    page.locator('[data-testid="stSidebarNav"]').get_by_text("Partnerships", exact=True).click()
-    drawn(page)
+    devserver.go(page, "Partnerships", drawn)
     page.get_by_label("KPI to show").click()
     page.keyboard.type("EH02")
     page.keyboard.press("Enter")
@@ -143,8 +142,7 @@ def test_an_editor_sees_the_draft_and_the_form(public_app, page, screenshots):
 
 def test_a_lead_sees_the_drafts_waiting_and_the_sign_off_on_the_commentary_page(public_app, page, screenshots):
     sign_in(page, public_app, "lena")
-    page.locator('[data-testid="stSidebarNav"]').get_by_text("Commentary and sign-off", exact=True).click()
-    drawn(page)
+    devserver.go(page, "Commentary and sign-off", drawn)
     text = page.locator('[data-testid="stMain"]').inner_text()
     assert f"The public view shows figures up to {RELEASED}" in text
     assert DRAFT in text and "Sign off for the public view" in text

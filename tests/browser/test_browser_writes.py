@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import devserver
 from devserver import DRAWN
 from security_payloads import BROWSER_CHECK_JS, load_payloads
 
@@ -77,9 +78,7 @@ def sign_in(page, url: str, name: str) -> None:
 
 
 def go(page, menu_label: str) -> None:
-    """Move through the sidebar menu (a reload would start a new, signed-out session)."""
-    page.locator('[data-testid="stSidebarNav"]').get_by_text(menu_label, exact=True).click()
-    drawn(page)
+    devserver.go(page, menu_label, drawn)
 
 
 def choose_file(page, name: str, data: bytes) -> None:

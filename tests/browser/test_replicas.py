@@ -97,8 +97,7 @@ def seen(page, words: str) -> None:
 
 
 def go(page, menu_label: str) -> None:
-    page.locator('[data-testid="stSidebarNav"]').get_by_text(menu_label, exact=True).click()
-    drawn(page)
+    devserver.go(page, menu_label, drawn, timeout=90_000)
 
 
 def sign_in(page, url: str, name: str) -> None:
