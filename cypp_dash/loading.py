@@ -175,6 +175,7 @@ def build_store(conn: duckdb.DuckDBPyConnection, config: Config, progress: Calla
                                licence=meta.get("licence", ""))
             progress(f"{plan.id}: {rel} loaded (batch {r.batch_id}, {r.added} added)")
     _load_published(conn, progress)
+    store.refresh_statistics(conn)
 
 
 def _load_published(conn: duckdb.DuckDBPyConnection, progress: Callable[[str], None]) -> None:

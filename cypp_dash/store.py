@@ -49,6 +49,7 @@ from cypp_dash.store_engine import (  # noqa: F401 (the store's names, one impor
     on_write,
     process_connection,
     refresh_held_periods,
+    refresh_statistics,
     snapshot,
     write_transaction,
 )

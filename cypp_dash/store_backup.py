@@ -26,6 +26,7 @@ from cypp_dash.store_engine import (
     log_event,
     now,
     refresh_held_periods,
+    refresh_statistics,
     write_transaction,
 )
 
@@ -254,9 +255,4 @@ def _restore(conn: duckdb.DuckDBPyConnection, source: Path, user: str, keep: tup
                 raise StoreError(f"{source.name}: the table {t} did not restore exactly; nothing was replaced")
         refresh_held_periods(wcur)  # a backup from before held_periods existed has none
         log_event(wcur, now(), user, "restore", source.name)
-    if backend(conn) == "postgresql":
-        cur = conn.cursor()
-        try:
-            cur.execute("ANALYZE")  # fresh planner statistics after every table was replaced
-        finally:
-            cur.close()
+    refresh_statistics(conn)  # every table was replaced

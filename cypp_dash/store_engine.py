@@ -225,6 +225,18 @@ def _create_schema(conn) -> None:
             cur.close()
 
 
+def refresh_statistics(conn) -> None:
+    """After a bulk load or restore, fresh planner statistics on PostgreSQL (without them a freshly built
+    database is planned as if empty: nested loops over 640,000 published figures). DuckDB keeps its own."""
+    if backend(conn) != "postgresql":
+        return
+    cur = conn.cursor()
+    try:
+        cur.execute("ANALYZE")
+    finally:
+        cur.close()
+
+
 def refresh_held_periods(cur: duckdb.DuckDBPyConnection) -> None:
     """Work out held_periods afresh from the current figures (after a rollback or a restore)."""
     cur.execute("DELETE FROM held_periods")

@@ -284,3 +284,38 @@ def test_a_related_measure_is_never_the_kpis_england_comparator(conn, config):
     plan = config.plan("worcs-2022-24")
     (sg01,) = [s for s in status.plan_status(conn, config, plan, plan.area) if s.code == "SG01"]
     assert sg01.england_period == "2021"  # the plan's own figure: PrevRegCPR is related, not the same measure
+
+
+def test_the_stores_sql_ranks_and_quantiles_are_the_plain_rules_to_the_last_bit(conn):
+    # The store works ranks and R's type 7 quantiles out in SQL; they equal `benchmark.rank` and
+    # `benchmark.quantiles` applied to every authority's figures in each measure's latest year, bit for bit
+    # (a band boundary is an equality test), for every published measure.
+    from cypp_dash import published_store
+
+    found = published_store.area_benchmarks(conn, "E10000034", "E12000005").set_index("indicator_id")
+    figures = published_store.figures(conn, list(found.index))
+    figures["year"] = pd.to_datetime(figures["period_start"]).dt.year
+    las = figures[figures["kind"] == "la"]
+    polarity = benchmark_measures(conn)
+    checked = 0
+    for iid, group in las.groupby("indicator_id"):
+        national = group[group["year"] == group["year"].max()]
+        q = benchmark.quantiles(national["value"].tolist())
+        got = found.loc[iid, ["q0", "q1", "q2", "q3", "q4"]].tolist()
+        assert (q is None and all(pd.isna(g) for g in got)) or got == q, (iid, got, q)
+        ranks = benchmark.rank(national["value"].reset_index(drop=True), polarity[iid])
+        mine = ranks[(national["area_code"] == "E10000034").to_numpy()]
+        want = None if mine.empty or pd.isna(mine.iloc[0]) else int(mine.iloc[0])
+        have = found.loc[iid, "rank"]
+        if polarity[iid] in ("High", "Low"):
+            assert (None if pd.isna(have) else int(have)) == want, (iid, have, want)
+        assert found.loc[iid, "rank_of"] == national["value"].notna().sum(), iid
+        checked += 1
+    assert checked > 400
+
+
+def benchmark_measures(conn) -> dict[str, str]:
+    from cypp_dash import published_store
+
+    m = published_store.measures(conn)
+    return dict(zip(m["indicator_id"], m["polarity"].fillna("-")))

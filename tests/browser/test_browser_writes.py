@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 import devserver
+import pytest
 from devserver import DRAWN
 from security_payloads import BROWSER_CHECK_JS, load_payloads
 
