@@ -6,7 +6,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from cypp_dash.charts import DARK_BLUE, DARK_PINK, GREY, ORANGE, TEXT, TURQUOISE, WIDTH, _titled
+from cypp_dash.chart_style import DARK_BLUE, DARK_PINK, GREY, ORANGE, TEXT, TURQUOISE, WIDTH, _titled
 
 ROLE_COLOURS = {"area": DARK_BLUE, "neighbour": "#8FA9C2", "region": ORANGE, "England": TURQUOISE}
 ROLE_WORDS = {"area": "the area", "neighbour": "statistical neighbour", "region": "region", "England": "England"}
