@@ -182,51 +182,61 @@ def validate_csv(data: bytes, file_name: str, max_bytes: int = 50 * 1024 * 1024)
 
         # A leading ' is how our own download neutralises a formula-like cell: take it off again.
         values = {name: re.sub(r"^'(?=[=+\-@])", "", cell(name)) for name in COLUMNS}
-        bad = False
-        for name in ("task", "lead"):
-            if not values[name]:
-                problems.append(Problem(number, name, f"no {name} given"))
-                bad = True
-        for name, limit in MAX_TEXT.items():
-            if len(values[name]) > limit:
-                problems.append(Problem(number, name, f"is {len(values[name]):,} characters; at most {limit:,}"))
-                bad = True
-        status = STATUS_WORDS.get(re.sub(r"\s+", " ", values["status"].lower()))
-        if status is None:
-            shown = values["status"][:40]
-            problems.append(Problem(number, "status", ("no status given" if not shown else f'"{shown}" is not a status')
-                                    + " (use " + ", ".join(ACTION_STATUSES) + ")"))
-            bad = True
-        days: dict[str, date | None] = {}
-        for name in ("start", "due"):
-            try:
-                days[name] = parse_date(values[name]) if values[name] else None
-            except ValueError:
-                problems.append(Problem(number, name, f'"{values[name][:40]}" is not a date (write it like '
-                                                      '2011-03-31 or 31/03/2011)'))
-                bad = True
-                days[name] = None
-        if days["start"] and days["due"] and days["start"] > days["due"]:
-            problems.append(Problem(number, "due", f"{days['due']} is before the start, {days['start']}"))
-            bad = True
-        action_id = values["id"]
-        if action_id and not _ID.match(action_id):
-            problems.append(Problem(number, "id", f'"{action_id[:40]}" must be letters, digits, "-", "_" or "." only'))
-            bad = True
-        elif action_id:
-            if action_id.upper() in first_row:
-                problems.append(Problem(number, "id", f'"{action_id}" is already on row {first_row[action_id.upper()]}'))
-                bad = True
-            first_row.setdefault(action_id.upper(), number)
-        if not bad:
-            out.rows.append(ActionRow(action_id, values["task"], values["lead"], days["start"], days["due"],
-                                      status, values["serves"], values["comments"], number))
+        row = _checked_row(number, values, first_row, problems)
+        if row is not None:
+            out.rows.append(row)
     if not problems and not out.rows:
         problems.append(Problem(None, None, "the file has no actions"))
     if problems:
         out.rows = []
     problems.sort(key=lambda p: (p.row is not None, p.row or 0, p.column or ""))
     return out
+
+
+def _checked_row(number: int, values: dict[str, str], first_row: dict[str, int],
+                 problems: list[Problem]) -> ActionRow | None:
+    """One row's action, or None with a problem added for each bad cell (task, lead, text lengths, status, dates,
+    id; `first_row` remembers the row each id was first on)."""
+    bad = False
+    for name in ("task", "lead"):
+        if not values[name]:
+            problems.append(Problem(number, name, f"no {name} given"))
+            bad = True
+    for name, limit in MAX_TEXT.items():
+        if len(values[name]) > limit:
+            problems.append(Problem(number, name, f"is {len(values[name]):,} characters; at most {limit:,}"))
+            bad = True
+    status = STATUS_WORDS.get(re.sub(r"\s+", " ", values["status"].lower()))
+    if status is None:
+        shown = values["status"][:40]
+        problems.append(Problem(number, "status", ("no status given" if not shown else f'"{shown}" is not a status')
+                                + " (use " + ", ".join(ACTION_STATUSES) + ")"))
+        bad = True
+    days: dict[str, date | None] = {}
+    for name in ("start", "due"):
+        try:
+            days[name] = parse_date(values[name]) if values[name] else None
+        except ValueError:
+            problems.append(Problem(number, name, f'"{values[name][:40]}" is not a date (write it like '
+                                                  '2011-03-31 or 31/03/2011)'))
+            bad = True
+            days[name] = None
+    if days["start"] and days["due"] and days["start"] > days["due"]:
+        problems.append(Problem(number, "due", f"{days['due']} is before the start, {days['start']}"))
+        bad = True
+    action_id = values["id"]
+    if action_id and not _ID.match(action_id):
+        problems.append(Problem(number, "id", f'"{action_id[:40]}" must be letters, digits, "-", "_" or "." only'))
+        bad = True
+    elif action_id:
+        if action_id.upper() in first_row:
+            problems.append(Problem(number, "id", f'"{action_id}" is already on row {first_row[action_id.upper()]}'))
+            bad = True
+        first_row.setdefault(action_id.upper(), number)
+    if bad:
+        return None
+    return ActionRow(action_id, values["task"], values["lead"], days["start"], days["due"], status, values["serves"],
+                     values["comments"], number)
 
 
 @dataclass(frozen=True)

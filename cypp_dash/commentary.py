@@ -6,21 +6,21 @@ it acts (cypp_dash.auth.authorise) and is written to the audit log.
 
 Sign-off is plan-wide: any account with the `lead` role (a partnership lead or the board's chair; an
 admin holds every right) may approve or return any draft, but never their own draft, so that every
-approved commentary has been read by a second person."""
+approved commentary has been read by a second person.
+
+A CSV of commentary is checked and saved by cypp_dash.commentary_upload, through the same key check
+(check_cells) and draft writer (save_draft) as the page."""
 from __future__ import annotations
 
-import hashlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import duckdb
 import pandas as pd
 
-from cypp_dash import store, store_commentary
+from cypp_dash import auth, store, store_commentary
 from cypp_dash.config import Config
-from cypp_dash.ingest import Problem
-from cypp_dash.ingest.read import data_rows, header_columns, read_records
 from cypp_dash.periods import PeriodError, is_future, parse_period
 
 COLUMNS = ("kpi", "area", "period", "commentary")
@@ -112,9 +112,40 @@ def resolve_key(config: Config, kpi: str, area: str, period: str, today: date | 
     """The KPI code (any case), area (code, name or alias) and period checked against the plans, or
     CommentaryError naming the first that is wrong."""
     try:
-        return _check_cells(config, str(kpi or ""), str(area or ""), str(period or ""), today)
-    except _CellProblems as e:
+        return check_cells(config, str(kpi or ""), str(area or ""), str(period or ""), today)
+    except CellProblems as e:
         raise CommentaryError(str(e)) from None
+
+
+class CellProblems(Exception):
+    """Every bad column of one row (kpi, area, period) at once, as (column, message) pairs."""
+
+    def __init__(self, items: list[tuple[str, str]]):
+        super().__init__("; ".join(m for _, m in items))
+        self.items = items
+
+
+def check_cells(config: Config, kpi: str, area: str, period: str, today: date | None) -> Key:
+    """The key of one row, or CellProblems naming each bad column (kpi, area, period) at once."""
+    items: list[tuple[str, str]] = []
+    code = kpi.strip().upper()
+    found = next(((p, k) for p in config.plans for k in p.kpis if k.code.upper() == code), None)
+    if found is None:
+        items.append(("kpi", f'"{kpi.strip()[:40]}" is not a KPI in any plan' if code else "no KPI given"))
+    area_code = config.area_lookup().get(re.sub(r"\s+", " ", area).strip().lower())
+    if area_code is None:
+        items.append(("area", f'"{area.strip()[:40]}" is not a known area' if area.strip() else "no area given"))
+    label = None
+    try:
+        p = parse_period(period)
+        if is_future(p, today):
+            items.append(("period", f'"{p.label}" is in the future'))
+        label = p.label
+    except PeriodError as e:
+        items.append(("period", str(e) if period.strip() else "no period given"))
+    if items:
+        raise CellProblems(items)
+    return Key(found[0].id, found[1].code, area_code, label)
 
 
 # --- reading ------------------------------------------------------------------------------------------
@@ -132,8 +163,6 @@ def pending(conn: duckdb.DuckDBPyConnection, account, plan_id: str,
             area_code: str | None = None) -> dict[tuple[str, str, str], Commentary]:
     """Drafts and returned drafts not yet replaced, by (KPI code, area, period): for editors and leads
     only (checked against the store now; anyone else gets PermissionDenied)."""
-    from cypp_dash import auth
-
     auth.authorise(conn, account, "editor", "read draft commentary")
     return {(c.kpi_code, c.area_code, c.period): c
             for c in map(_row, store_commentary.waiting_rows(conn, plan_id, area_code))}
@@ -158,8 +187,6 @@ def history(conn: duckdb.DuckDBPyConnection, key: Key) -> list[Commentary]:
 def versions(conn: duckdb.DuckDBPyConnection, account, plan_id: str) -> list[Commentary]:
     """Every version of every commentary of a plan, drafts and returned ones too (editors and leads only,
     checked in the store now)."""
-    from cypp_dash import auth
-
     auth.authorise(conn, account, "editor", "read the history of commentary")
     return [_row(r) for r in store_commentary.plan_rows(conn, plan_id)]
 
@@ -184,9 +211,10 @@ def frame(rows: list[Commentary], area_names: dict[str, str] | None = None) -> p
 
 # --- writing (each step checks the role in the store as it acts, and is audited) ---------------------
 
-def _save_draft(cur: duckdb.DuckDBPyConnection, key: Key, body: str, user: str, at: datetime,
+def save_draft(cur: duckdb.DuckDBPyConnection, key: Key, body: str, user: str, at: datetime,
                 source: str) -> Commentary | None:
-    """Write one draft inside a transaction; None when the text is what is already waiting or, with
+    """Write one draft inside a transaction, with no role check (write_draft and the CSV upload check first);
+    None when the text is what is already waiting or, with
     nothing waiting, what is already approved (nothing to sign off)."""
     held = [_row(r) for r in store_commentary.live_versions(cur, key.plan_id, key.kpi_code, key.area_code,
                                                             key.period)]
@@ -213,14 +241,12 @@ def write_draft(conn: duckdb.DuckDBPyConnection, account, config: Config, kpi: s
     """Save an editor's commentary as a draft (editor, lead or admin, checked in the store now). A draft
     waiting for approval is replaced (kept in the history); approved text stays in force until the new
     draft is approved. None when the text is unchanged."""
-    from cypp_dash import auth
-
     account = auth.authorise(conn, account, "editor", "write commentary")
     key = resolve_key(config, kpi, area, period)
     body = clean_text(text, config.settings.commentary_max_chars)
     with store.write_transaction(conn) as cur:
         at = store.now()
-        saved = _save_draft(cur, key, body, account.name, at, "page")
+        saved = save_draft(cur, key, body, account.name, at, "page")
         if saved is not None:
             store.log_event(cur, at, account.name, "commentary draft",
                             f"{_subject(key)} (#{saved.comment_id}, {len(body):,} characters)")
@@ -241,8 +267,6 @@ def _waiting(cur: duckdb.DuckDBPyConnection, comment_id: int) -> Commentary:
 def approve(conn: duckdb.DuckDBPyConnection, account, comment_id: int) -> Commentary:
     """A lead approves a draft (not their own): it becomes the approved commentary the board reads, and
     the one approved before it is kept in the history, no longer in force."""
-    from cypp_dash import auth
-
     account = auth.authorise(conn, account, "lead", "approve commentary")
     with store.write_transaction(conn) as cur:
         c = _waiting(cur, comment_id)
@@ -259,8 +283,6 @@ def approve(conn: duckdb.DuckDBPyConnection, account, comment_id: int) -> Commen
 
 def return_draft(conn: duckdb.DuckDBPyConnection, account, comment_id: int, reason: str) -> Commentary:
     """A lead returns a draft to its author with a reason; the approved text (if any) stays in force."""
-    from cypp_dash import auth
-
     account = auth.authorise(conn, account, "lead", "return commentary")
     reason = (reason or "").strip()
     if not reason:
@@ -274,135 +296,3 @@ def return_draft(conn: duckdb.DuckDBPyConnection, account, comment_id: int, reas
         store.log_event(cur, at, account.name, "commentary returned", f"{_subject(c)} (#{c.comment_id}): {reason}")
     return Commentary(**{**c.__dict__, "state": RETURNED, "decided_by": account.name, "decided_at": at,
                          "decision_reason": reason})
-
-
-# --- a CSV of commentary: kpi, area, period, commentary --------------------------------------------
-
-@dataclass(frozen=True)
-class UploadRow:
-    key: Key
-    body: str
-    row: int
-
-
-@dataclass
-class CommentaryUpload:
-    """A checked file of commentary: the rows when it is clean, else every problem with row and column."""
-
-    rows: list[UploadRow] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    file_name: str = ""
-    sha256: str = ""
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems and bool(self.rows)
-
-
-def validate_csv(config: Config, data: bytes, file_name: str, today: date | None = None) -> CommentaryUpload:
-    """Check a CSV of commentary. Columns (any case, any order): kpi, area, period, commentary. Every
-    problem names its row (header = 1) and column; a file with any problem loads nothing."""
-    out = CommentaryUpload(file_name=file_name, sha256=hashlib.sha256(data).hexdigest())
-    problems = out.problems
-    records = read_records(data, out, config.settings.upload_max_mb * 1024 * 1024)
-    if records is None:
-        return out
-    columns = header_columns(records[0], COLUMNS, COLUMNS, "kpi, area, period and commentary", out)
-    if problems:
-        return out
-    seen: dict[Key, int] = {}
-    max_chars = config.settings.commentary_max_chars
-    for number, cells in data_rows(records, out):
-
-        def cell(name: str, cells=cells) -> str:
-            i = columns[name]
-            return cells[i] if i < len(cells) else ""
-
-        key = None
-        bad = False
-        try:
-            key = _check_cells(config, cell("kpi"), cell("area"), cell("period"), today)
-        except _CellProblems as e:
-            for column, message in e.items:
-                problems.append(Problem(number, column, message))
-            bad = True
-        # A leading ' is how our own download neutralises a formula-like cell: take it off again.
-        raw = re.sub(r"^'(?=[=+\-@])", "", cell("commentary").strip())
-        try:
-            body = clean_text(raw, max_chars)
-        except CommentaryError as e:
-            problems.append(Problem(number, "commentary", str(e)))
-            bad = True
-        if key is not None:
-            if key in seen:
-                problems.append(Problem(number, "kpi", f"{key.kpi_code}, {key.area_code}, {key.period} is already "
-                                                       f"on row {seen[key]}"))
-                bad = True
-            seen.setdefault(key, number)
-        if not bad:
-            out.rows.append(UploadRow(key, body, number))
-    if not problems and not out.rows:
-        problems.append(Problem(1, None, "the file has a header row but no commentary"))
-    if problems:
-        out.rows = []
-    problems.sort(key=lambda p: (p.row is not None, p.row or 0, p.column or ""))
-    return out
-
-
-class _CellProblems(Exception):
-    def __init__(self, items: list[tuple[str, str]]):
-        super().__init__("; ".join(m for _, m in items))
-        self.items = items
-
-
-def _check_cells(config: Config, kpi: str, area: str, period: str, today: date | None) -> Key:
-    """The key of one row, or _CellProblems naming each bad column (kpi, area, period) at once."""
-    items: list[tuple[str, str]] = []
-    code = kpi.strip().upper()
-    found = next(((p, k) for p in config.plans for k in p.kpis if k.code.upper() == code), None)
-    if found is None:
-        items.append(("kpi", f'"{kpi.strip()[:40]}" is not a KPI in any plan' if code else "no KPI given"))
-    area_code = config.area_lookup().get(re.sub(r"\s+", " ", area).strip().lower())
-    if area_code is None:
-        items.append(("area", f'"{area.strip()[:40]}" is not a known area' if area.strip() else "no area given"))
-    label = None
-    try:
-        p = parse_period(period)
-        if is_future(p, today):
-            items.append(("period", f'"{p.label}" is in the future'))
-        label = p.label
-    except PeriodError as e:
-        items.append(("period", str(e) if period.strip() else "no period given"))
-    if items:
-        raise _CellProblems(items)
-    return Key(found[0].id, found[1].code, area_code, label)
-
-
-@dataclass(frozen=True)
-class ImportResult:
-    drafts: int
-    unchanged: int
-
-
-def save_upload_as(conn: duckdb.DuckDBPyConnection, user: str, upload: CommentaryUpload) -> ImportResult:
-    """Save a checked file as drafts by `user` with no role check: for the command line (machine access,
-    like `import`), and for `save_upload` once it has checked the role."""
-    if not upload.ok:
-        raise CommentaryError("this file did not pass the checks, so nothing can be loaded from it")
-    with store.write_transaction(conn) as cur:
-        at = store.now()
-        saved = [_save_draft(cur, r.key, r.body, user, at, upload.file_name) for r in upload.rows]
-        drafts = sum(s is not None for s in saved)
-        store.log_event(cur, at, user, "commentary upload",
-                        f"{upload.file_name}: {drafts} draft(s), {len(saved) - drafts} unchanged")
-    return ImportResult(drafts, len(saved) - drafts)
-
-
-def save_upload(conn: duckdb.DuckDBPyConnection, account, upload: CommentaryUpload) -> ImportResult:
-    """Save a checked file of commentary as drafts, all or nothing (editor, lead or admin, checked in the
-    store now)."""
-    from cypp_dash import auth
-
-    account = auth.authorise(conn, account, "editor", "upload commentary")
-    return save_upload_as(conn, account.name, upload)

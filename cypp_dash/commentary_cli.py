@@ -8,7 +8,7 @@ from pathlib import Path
 
 import duckdb
 
-from cypp_dash import cli_files, commentary, export, store
+from cypp_dash import cli_files, commentary, commentary_upload, export, store
 from cypp_dash.config import Config
 
 
@@ -30,10 +30,10 @@ def command(conn: duckdb.DuckDBPyConnection, config: Config, args, print_frame, 
     as the author). import: 0 loaded, 1 refused with every problem named."""
     if args.commentary_command == "import":
         path = Path(args.file)
-        upload = cli_files.checked_file(path, lambda data, name: commentary.validate_csv(config, data, name))
+        upload = cli_files.checked_file(path, lambda data, name: commentary_upload.validate_csv(config, data, name))
         if upload is None:
             return 1
-        result = commentary.save_upload_as(conn, user, upload)
+        result = commentary_upload.save_upload_as(conn, user, upload)
         print(f"loaded {path.name}: {result.drafts} draft(s) waiting for a lead's approval, "
               f"{result.unchanged} unchanged")
         return 0

@@ -78,27 +78,9 @@ def validate(data: bytes, file_name: str) -> ingest.Validated:
     """Check an EES open-data CSV; never raises. Row numbers count the header as row 1."""
     result = ingest.Validated(kind="ees", rows=ingest.empty_rows(), file_name=file_name,
                               sha256=hashlib.sha256(data).hexdigest())
-    problems: list[ingest.Problem] = []
-    try:
-        df = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except Exception as exc:  # noqa: BLE001 - a refusal, never a traceback
-        result.problems = [ingest.Problem(None, None, f"{file_name} could not be read as CSV ({type(exc).__name__})")]
+    df = _read(data, file_name, result)
+    if df is None:
         return result
-    df.columns = [c.strip() for c in df.columns]
-    missing = [c for c in REQUIRED if c not in df.columns]
-    if missing:
-        result.problems = [ingest.Problem(None, c, "is missing (an EES open-data file starts time_period, "
-                                                   "time_identifier, geographic_level, country_code, ...)")
-                           for c in missing]
-        return result
-    df = df.apply(lambda s: s.str.strip())
-    rows = np.arange(len(df)) + 2
-    limit = ingest.MAX_PROBLEMS
-
-    def flag(mask, column: str, message) -> None:
-        for i in np.flatnonzero(np.asarray(mask, dtype=bool))[:limit]:
-            problems.append(ingest.Problem(int(rows[i]), column, message(int(i))))
-
     others = [c for c in df.columns if c not in GEOGRAPHY]
     lowered = {c: df[c].str.lower() for c in others}
     numbers = {c: pd.to_numeric(df[c].str.replace(",", "", regex=False), errors="coerce") for c in others}
@@ -108,9 +90,55 @@ def validate(data: bytes, file_name: str) -> ingest.Validated:
         result.problems = [ingest.Problem(None, None, "no measure column: every column after the geography "
                                                       "holds text, not figures or EES symbols")]
         return result
-    level = df["geographic_level"]
-    kept = level.isin(LEVELS)
+    kept = df["geographic_level"].isin(LEVELS)
     periods = {(t, i): period_of(t, i) for t, i in set(zip(df["time_period"], df["time_identifier"]))}
+    problems: list[ingest.Problem] = []
+    code = _checked_areas(df, kept, periods, problems)
+    long = _long_rows(df, file_name, measures, filters, kept, code, lowered, numbers)
+    dup = long.duplicated(["indicator_id", "area_code", "time"]) & long["area_code"].notna()
+    for r, iid in long.loc[dup, ["row", "indicator_id"]].head(ingest.MAX_PROBLEMS).itertuples(index=False):
+        problems.append(ingest.Problem(int(r), "time_period", f"repeats {iid} for this area and period "
+                                                              "(already in this file)"))
+    if problems:
+        problems.sort(key=lambda p: (p.row or 0, p.column or ""))
+        result.problems = problems[:ingest.MAX_PROBLEMS]
+        return result
+    result.rows = _store_rows(long, periods)
+    skipped = int((~kept).sum())
+    if skipped:
+        result.warnings.append(f"{skipped} rows at other geographic levels were left out (only National, "
+                               "Regional and Local authority rows are kept)")
+    return result
+
+
+def _read(data: bytes, file_name: str, result: ingest.Validated) -> pd.DataFrame | None:
+    """The file as a table of stripped text, or None with the problem in `result` (not CSV, or a required
+    column missing)."""
+    try:
+        df = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except Exception as exc:  # noqa: BLE001 - a refusal, never a traceback
+        result.problems = [ingest.Problem(None, None, f"{file_name} could not be read as CSV ({type(exc).__name__})")]
+        return None
+    df.columns = [c.strip() for c in df.columns]
+    missing = [c for c in REQUIRED if c not in df.columns]
+    if missing:
+        result.problems = [ingest.Problem(None, c, "is missing (an EES open-data file starts time_period, "
+                                                   "time_identifier, geographic_level, country_code, ...)")
+                           for c in missing]
+        return None
+    return df.apply(lambda s: s.str.strip())
+
+
+def _checked_areas(df: pd.DataFrame, kept: pd.Series, periods: dict, problems: list[ingest.Problem]) -> pd.Series:
+    """Each row's area code by its geographic level; a problem for each kept row with a period EES does not
+    write, an area code that is not ONS, or an old LA code given two ONS codes in one year."""
+    rows = np.arange(len(df)) + 2
+
+    def flag(mask, column: str, message) -> None:
+        for i in np.flatnonzero(np.asarray(mask, dtype=bool))[:ingest.MAX_PROBLEMS]:
+            problems.append(ingest.Problem(int(rows[i]), column, message(int(i))))
+
+    level = df["geographic_level"]
     bad_period = kept & pd.Series([periods[(t, i)] is None for t, i in zip(df["time_period"], df["time_identifier"])])
     flag(bad_period, "time_period", lambda i: f'"{df["time_period"].iloc[i]}" is not an EES time period '
                                               "(e.g. 2025 or 202425)")
@@ -130,6 +158,15 @@ def validate(data: bytes, file_name: str) -> ingest.Validated:
         flag([la.iloc[i] and (df["old_la_code"].iloc[i], df["time_period"].iloc[i]) in clash for i in range(len(df))],
              "old_la_code", lambda i: f'LA code {df["old_la_code"].iloc[i]} is given two ONS codes in '
                                       f'{df["time_period"].iloc[i]}')
+    return code
+
+
+def _long_rows(df: pd.DataFrame, file_name: str, measures: list[str], filters: list[str], kept: pd.Series,
+               code: pd.Series, lowered: dict, numbers: dict) -> pd.DataFrame:
+    """One row per kept row and measure: its indicator id (the filter values that vary in brackets), area,
+    figure, or the EES symbol's meaning as a note (`c` flagged suppressed)."""
+    rows = np.arange(len(df)) + 2
+    level = df["geographic_level"]
     varying = [c for c in filters if df.loc[kept, c].nunique() > 1]
     suffix = (("[" + df[varying].agg("|".join, axis=1) + "]") if varying else pd.Series("", index=df.index))
     name = dataset_name(file_name)
@@ -147,28 +184,19 @@ def validate(data: bytes, file_name: str) -> ingest.Validated:
                                            df.get("country_name", "England"))),
             "time": list(zip(df["time_period"], df["time_identifier"]))}))
     long = pd.concat(frames, ignore_index=True)
-    long = long[long["kept"]]
-    dup = long.duplicated(["indicator_id", "area_code", "time"]) & long["area_code"].notna()
-    for r, iid in long.loc[dup, ["row", "indicator_id"]].head(limit).itertuples(index=False):
-        problems.append(ingest.Problem(int(r), "time_period", f"repeats {iid} for this area and period "
-                                                              "(already in this file)"))
-    if problems:
-        problems.sort(key=lambda p: (p.row or 0, p.column or ""))
-        result.problems = problems[:limit]
-        return result
+    return long[long["kept"]]
+
+
+def _store_rows(long: pd.DataFrame, periods: dict) -> pd.DataFrame:
+    """The checked rows in the store's columns, each with its period's label, start and end."""
     info = long["time"].map(periods)
-    result.rows = pd.DataFrame({
+    return pd.DataFrame({
         "indicator_id": long["indicator_id"].to_numpy(), "area_code": long["area_code"].to_numpy(),
         "period": info.map(lambda p: p[0]).to_numpy(dtype=object),
         "period_start": info.map(lambda p: p[1]).to_numpy(dtype=object),
         "period_end": info.map(lambda p: p[2]).to_numpy(dtype=object), "category": "",
         "value": long["value"].to_numpy(), "note": long["note"].to_numpy(), "flags": long["flags"].to_numpy(),
         "area_name": long["area_name"].to_numpy(), "indicator_name": long["indicator_id"].str[len(PREFIX):].to_numpy()})
-    skipped = int((~kept).sum())
-    if skipped:
-        result.warnings.append(f"{skipped} rows at other geographic levels were left out (only National, "
-                               "Regional and Local authority rows are kept)")
-    return result
 
 
 def measures_frame(rows: pd.DataFrame, file_name: str) -> pd.DataFrame:

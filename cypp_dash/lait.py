@@ -191,7 +191,25 @@ def validate(data: bytes, file_name: str, codes: dict[int, str], known_measures:
     as row 1, as a spreadsheet shows the same rows."""
     result = ingest.Validated(kind="lait", rows=ingest.empty_rows(), file_name=file_name,
                               sha256=hashlib.sha256(data).hexdigest())
+    df = _read(data, file_name, result)
+    if df is None:
+        return result
+    limit = ingest.MAX_PROBLEMS if hasattr(ingest, "MAX_PROBLEMS") else 50
     problems: list[ingest.Problem] = []
+    columns = _checked_columns(df, codes, known_measures, problems, limit)
+    if problems:
+        problems.sort(key=lambda p: (p.row or 0, p.column or ""))
+        result.problems = problems[:limit] + ([ingest.Problem(
+            None, None, f"... and {len(problems) - limit:,} more problems not listed; nothing was loaded")]
+            if len(problems) > limit else [])
+        return result
+    result.rows = _store_rows(**columns)
+    return result
+
+
+def _read(data: bytes, file_name: str, result: ingest.Validated) -> pd.DataFrame | None:
+    """The file as a table (parquet or CSV), or None with the problem in `result` (unreadable, or a required
+    column missing)."""
     try:
         if file_name.lower().endswith(".parquet"):
             df = pd.read_parquet(io.BytesIO(data))
@@ -199,14 +217,20 @@ def validate(data: bytes, file_name: str, codes: dict[int, str], known_measures:
             df = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False, encoding="utf-8-sig")
     except Exception as exc:  # noqa: BLE001 - a refusal, never a traceback
         result.problems = [ingest.Problem(None, None, f"{file_name} could not be read ({type(exc).__name__})")]
-        return result
+        return None
     missing = [c for c in REQUIRED_COLUMNS if c not in df.columns]
     if missing:
         result.problems = [ingest.Problem(None, c, "is missing (a LAIT file has Short Desc, Years, LA and Regions, "
                                                    "Values, LA Number)") for c in missing]
-        return result
+        return None
+    return df
+
+
+def _checked_columns(df: pd.DataFrame, codes: dict[int, str], known_measures: set[str] | None,
+                     problems: list[ingest.Problem], limit: int) -> dict:
+    """Each column read and checked (measure, year, LA number to ONS code, value, repeats), a problem added
+    for every bad cell; the columns the store's rows are made from."""
     rows = np.arange(len(df)) + 2
-    limit = ingest.MAX_PROBLEMS if hasattr(ingest, "MAX_PROBLEMS") else 50
 
     def flag(mask: np.ndarray, column: str, message: Callable[[int], str]) -> None:
         for i in np.flatnonzero(mask)[:limit]:
@@ -244,23 +268,22 @@ def validate(data: bytes, file_name: str, codes: dict[int, str], known_measures:
     key = pd.DataFrame({"s": short, "c": code, "y": years})
     dup = key.duplicated(keep="first").to_numpy() & ~no_code.to_numpy()
     flag(dup, "Years", lambda i: f"repeats {short.iloc[i]} for {name.iloc[i]} in {years.iloc[i]} (already in this file)")
-    if problems:
-        problems.sort(key=lambda p: (p.row or 0, p.column or ""))
-        result.problems = problems[:limit] + ([ingest.Problem(
-            None, None, f"... and {len(problems) - limit:,} more problems not listed; nothing was loaded")]
-            if len(problems) > limit else [])
-        return result
+    return {"short": short, "years": years, "dates": dates, "code": code, "text": text, "value": value, "name": name}
+
+
+def _store_rows(short: pd.Series, years: pd.Series, dates: dict, code: pd.Series, text: pd.Series,
+                value: pd.Series, name: pd.Series) -> pd.DataFrame:
+    """The checked rows in the store's columns; a no-figure marker kept as a note (`c` flagged suppressed)."""
     start = years.map(lambda y: dates[y][0])
     end = years.map(lambda y: dates[y][1])
     meaning = text.str.lower().map(NO_FIGURE)
     note = np.where(value.isna(), "no figure: " + meaning.fillna("") + " (" + text + ")", None)
     flags = np.where(text.str.lower() == "c", "suppressed", "")
-    result.rows = pd.DataFrame({
+    return pd.DataFrame({
         "indicator_id": (PREFIX + short).to_numpy(dtype=object), "area_code": code.to_numpy(dtype=object),
         "period": years.to_numpy(dtype=object), "period_start": start.to_numpy(dtype=object),
         "period_end": end.to_numpy(dtype=object), "category": "", "value": value.to_numpy(dtype=float),
         "note": note, "flags": flags, "area_name": name.to_numpy(dtype=object)})
-    return result
 
 
 # --- loading ------------------------------------------------------------------------------------

@@ -2,15 +2,14 @@
 (topic, polarity, next update), which areas are local authorities, regions or England, and each
 authority's statistical neighbours. The figures themselves are ordinary observations (history,
 revisions and rollback as for any upload); these tables describe them. Every query is parameterised, in
-SQL that DuckDB and PostgreSQL both run (the store's two back ends)."""
+SQL that DuckDB and PostgreSQL both run (the store's two back ends). The tables are part of every store's
+schema (store_engine.PUBLISHED_SCHEMA, created when a store is opened), so a restore always has them."""
 from __future__ import annotations
 
 import duckdb
 import pandas as pd
 
 from cypp_dash import store
-
-SCHEMA = store.PUBLISHED_SCHEMA  # part of every store's schema (store_engine.py), so a restore always has them
 
 MEASURE_COLUMNS = ["indicator_id", "source", "short_name", "name", "topic", "polarity", "unit_label", "decimals",
                    "year_type", "description", "last_update", "next_update", "data_owner", "methodology",
@@ -19,16 +18,10 @@ AREA_COLUMNS = ["code", "la_number", "name", "kind", "region_name", "la_type"]
 NEIGHBOUR_COLUMNS = ["area_code", "position", "neighbour_code", "closeness"]
 
 
-def ensure_schema(cur: duckdb.DuckDBPyConnection) -> None:
-    for statement in SCHEMA:
-        cur.execute(statement)
-
-
 def replace_metadata(conn: duckdb.DuckDBPyConnection, source: str, measures: pd.DataFrame,
                      areas: pd.DataFrame | None = None, neighbours: pd.DataFrame | None = None) -> None:
     """Replace one source's measure descriptions (and, when given, the area and neighbour lists) at once."""
     with store.write_transaction(conn) as cur:
-        ensure_schema(cur)
         cur.register("incoming_measures", measures[MEASURE_COLUMNS])
         cur.execute("DELETE FROM published_measures WHERE source = ?", [source])
         cur.execute("INSERT INTO published_measures SELECT * FROM incoming_measures ON CONFLICT DO NOTHING")
@@ -51,7 +44,6 @@ def replace_metadata(conn: duckdb.DuckDBPyConnection, source: str, measures: pd.
 def _frame(conn: duckdb.DuckDBPyConnection, sql: str, params: list) -> pd.DataFrame:
     cur = conn.cursor()
     try:
-        ensure_schema(cur)
         return cur.execute(sql, params).df()
     finally:
         cur.close()
@@ -82,7 +74,6 @@ def neighbours(conn: duckdb.DuckDBPyConnection, area_code: str) -> pd.DataFrame:
 def upsert_measures(conn: duckdb.DuckDBPyConnection, measures: pd.DataFrame) -> None:
     """Add or replace these measures' descriptions (an EES file's indicators), leaving the others."""
     with store.write_transaction(conn) as cur:
-        ensure_schema(cur)
         cur.register("incoming_measures", measures[MEASURE_COLUMNS])
         cur.execute("DELETE FROM published_measures WHERE indicator_id IN (SELECT indicator_id FROM incoming_measures)")
         cur.execute("INSERT INTO published_measures SELECT * FROM incoming_measures")

@@ -334,43 +334,14 @@ def rag_for(ev: Evidence) -> tuple[str, str]:
     """Apply a KPI's target rules to the evidence: (rag, reason in plain English)."""
     kpi = ev.kpi
     figure = fmt(ev.value, kpi.unit)
-    if kpi.relation == "none" and ev.value is None:  # a local figure uploaded later is judged as usual
-        return "not rated", "Not rated: no published indicator for this measure."
-    if kpi.relation == "related" and not kpi.target.rules:
-        # A related indicator is context, not the measure: judging it by the measure's aim
-        # would present it as the measure itself.
-        held = f"latest figure {figure}" if ev.value is not None else f"no figure held for {ev.area_name}"
-        return "not rated", ("Not rated: a related indicator, not the plan's measure itself, so it is not judged "
-                             f"against the plan's aim ({held}).")
-    if ev.value is None and ev.period is not None and ev.suppressed:
-        return "not rated", f"Not rated: the {ev.period} figure for {ev.area_name} is suppressed (withheld)."
-    if ev.value is None:
-        return "not rated", (f"Not rated: no figure for {ev.area_name} yet"
-                             + (f" ({kpi.baseline.text})" if kpi.baseline.value is None else "") + ".")
-    if not kpi.target.rules:
-        return "not rated", f"Not rated: the plan sets no target for this measure. Latest figure {figure}."
-    uses_england = [r for r in kpi.target.rules if r.type in ENGLAND_RULES]
-    if uses_england and ev.england is not None and ev.england_unit and ev.england_unit != kpi.unit:
-        return "not rated", (
-            f"Not rated: England's figure ({fmt(ev.england, ev.england_unit)}) is in "
-            f"{_UNIT_WORDS.get(ev.england_unit, ev.england_unit)} but this measure is "
-            f"{_UNIT_WORDS.get(kpi.unit, kpi.unit)} ({figure}), so the two cannot be compared (unit mismatch).")
-    if kpi.polarity == "none" and any(r.type in _NEED_DIRECTION for r in kpi.target.rules):
-        return "not rated", (f"Not rated: the plan does not say whether a higher or lower figure is better. "
-                             f"Latest figure {figure}.")
+    why_not = _why_not_rated(ev, figure)
+    if why_not is not None:
+        return "not rated", why_not
+    rules = _rules_that_apply(ev)
+    if ev.is_district and not rules:
+        return _district_by_comparison(ev, figure)
     rated: list[Judgement] = []
     unjudged: list[str] = []
-    rules = kpi.target.rules
-    if ev.is_district:
-        # The plan's baseline and target belong to the plan's area: a district is rated by comparison
-        # (with England, as the plan's England rules say; else with its parent), and against a baseline only
-        # where the plan gives the district one (`baseline.districts`).
-        rules = tuple(r for r in rules if r.type not in _PLAN_AREA_RULES
-                      or (r.type == "improving_vs_baseline" and ev.baseline is not None))
-        if ev.england is None or ev.england_out_of_date:
-            rules = tuple(r for r in rules if r.type not in ENGLAND_RULES)
-        if not rules:
-            return _district_by_comparison(ev, figure)
     for target_rule in rules:
         if target_rule.type in ENGLAND_RULES and ev.england is None:
             msg = f"there is no England figure to compare with (the plan says: \"{kpi.england.text}\")"
@@ -391,3 +362,47 @@ def rag_for(ev: Evidence) -> tuple[str, str]:
     rag = worst([j.rag for j in rated])
     body = ", and ".join(j.reason for j in rated)
     return rag, f"{RAG_WORDS[rag]}: {figure} is {body}."
+
+
+def _why_not_rated(ev: Evidence, figure: str) -> str | None:
+    """Why the KPI cannot be rated before any rule is tried (no published measure, a related one, no or a
+    suppressed figure, no target, England in other units, no better direction), or None when it can be."""
+    kpi = ev.kpi
+    if kpi.relation == "none" and ev.value is None:  # a local figure uploaded later is judged as usual
+        return "Not rated: no published indicator for this measure."
+    if kpi.relation == "related" and not kpi.target.rules:
+        # A related indicator is context, not the measure: judging it by the measure's aim
+        # would present it as the measure itself.
+        held = f"latest figure {figure}" if ev.value is not None else f"no figure held for {ev.area_name}"
+        return ("Not rated: a related indicator, not the plan's measure itself, so it is not judged "
+                f"against the plan's aim ({held}).")
+    if ev.value is None and ev.period is not None and ev.suppressed:
+        return f"Not rated: the {ev.period} figure for {ev.area_name} is suppressed (withheld)."
+    if ev.value is None:
+        return (f"Not rated: no figure for {ev.area_name} yet"
+                + (f" ({kpi.baseline.text})" if kpi.baseline.value is None else "") + ".")
+    if not kpi.target.rules:
+        return f"Not rated: the plan sets no target for this measure. Latest figure {figure}."
+    uses_england = [r for r in kpi.target.rules if r.type in ENGLAND_RULES]
+    if uses_england and ev.england is not None and ev.england_unit and ev.england_unit != kpi.unit:
+        return (f"Not rated: England's figure ({fmt(ev.england, ev.england_unit)}) is in "
+                f"{_UNIT_WORDS.get(ev.england_unit, ev.england_unit)} but this measure is "
+                f"{_UNIT_WORDS.get(kpi.unit, kpi.unit)} ({figure}), so the two cannot be compared (unit mismatch).")
+    if kpi.polarity == "none" and any(r.type in _NEED_DIRECTION for r in kpi.target.rules):
+        return ("Not rated: the plan does not say whether a higher or lower figure is better. "
+                f"Latest figure {figure}.")
+    return None
+
+
+def _rules_that_apply(ev: Evidence) -> tuple:
+    """The KPI's target rules, for a district only those it can be judged by: the plan's baseline and target
+    belong to the plan's area, so a district is rated by comparison (with England, as the plan's England
+    rules say; else with its parent), and against a baseline only where the plan gives the district one
+    (`baseline.districts`)."""
+    rules = ev.kpi.target.rules
+    if ev.is_district:
+        rules = tuple(r for r in rules if r.type not in _PLAN_AREA_RULES
+                      or (r.type == "improving_vs_baseline" and ev.baseline is not None))
+        if ev.england is None or ev.england_out_of_date:
+            rules = tuple(r for r in rules if r.type not in ENGLAND_RULES)
+    return rules

@@ -10,7 +10,7 @@ from datetime import date, datetime
 
 import duckdb
 
-from cypp_dash import status, store, store_releases
+from cypp_dash import auth, status, store, store_releases
 from cypp_dash.config import Config, Plan
 from cypp_dash.periods import PeriodError, is_future, parse_period
 
@@ -66,8 +66,6 @@ def release(conn: duckdb.DuckDBPyConnection, account, plan: Plan, period: str,
             today: date | None = None) -> Release:
     """Sign off a period's figures for public release (lead, checked in the store now). The public view
     then shows the figures at or before it as they stand at this moment, with their approved commentary."""
-    from cypp_dash import auth
-
     account = auth.authorise(conn, account, "lead", "sign off a quarter for release")
     try:
         p = parse_period(period)
@@ -86,8 +84,6 @@ def release(conn: duckdb.DuckDBPyConnection, account, plan: Plan, period: str,
 
 def withdraw(conn: duckdb.DuckDBPyConnection, account, plan: Plan, period: str, reason: str) -> Release:
     """Withdraw a period's release (lead): the public view goes back to the previous release in force."""
-    from cypp_dash import auth
-
     account = auth.authorise(conn, account, "lead", "withdraw a release")
     reason = (reason or "").strip()
     if not reason:

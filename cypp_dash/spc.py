@@ -295,10 +295,26 @@ def spc(values: Sequence, polarity: str = "none", target: float | None = None, p
 
     `rebase` holds the positions where a new group (recalculated limits) starts, as the plan's change
     points; `rebase_reasons` says why, for the chart. `target` gives the assurance verdict.
+    The steps follow ptd_spc's: the groups (its rebase column), each group's limits and point types, then
+    the latest point's variation and assurance.
     """
     y = np.array([_value(v) for v in values], dtype=float)
     n = len(y)
     periods = list(periods) if periods is not None else [str(i + 1) for i in range(n)]
+    group, rebases = _groups(n, rebase, rebase_reasons)
+    direction = improvement_direction(polarity)
+    rows = []
+    for g in range(group.max() + 1 if n else 0):
+        rows.extend(_group_points(g, np.flatnonzero(group == g), y, periods, direction, screen_outliers, min_points))
+    points = pd.DataFrame(rows, columns=POINT_COLUMNS)
+    goal = None if target is None or math.isnan(_value(target)) else _value(target)
+    variation, assurance, reason = _verdict(points, y, group, goal, direction, min_points)
+    return Spc(points, variation, assurance, reason, direction, goal, rebases, max(2, min_points))
+
+
+def _groups(n: int, rebase: Sequence[int] | None, rebase_reasons: Sequence[str] | None
+            ) -> tuple[np.ndarray, list[tuple[int, str]]]:
+    """Each point's group (0, then 1 from the first change point, ...) and the change points with their reasons."""
     starts = sorted({int(i) for i in (rebase or []) if 0 < int(i) < n})
     reasons = list(rebase_reasons or [])
     rebases = []
@@ -309,55 +325,58 @@ def spc(values: Sequence, polarity: str = "none", target: float | None = None, p
     group = np.zeros(n, dtype=int)
     for s in starts:
         group[s:] += 1
-    direction = improvement_direction(polarity)
+    return group, rebases
+
+
+def _group_points(g: int, idx: np.ndarray, y: np.ndarray, periods: list, direction: int, screen_outliers: bool,
+                  min_points: int) -> list[dict]:
+    """One group's rows of the chart: its limits (none when it has too few points) and each point's special
+    cause and rules."""
+    gy = y[idx]
+    count = int((~np.isnan(gy)).sum())
+    limits = process_limits(gy, screen_outliers) if count >= max(2, min_points) else None
+    mr = moving_ranges(gy)
+    if limits is None:
+        return [{"index": int(i), "period": periods[i], "value": gy[k], "group": g,
+                 "moving_range": mr[k], "screened": False, "mean": np.nan, "lower_limit": np.nan,
+                 "upper_limit": np.nan, "special_cause": "", "rules": "", "special_cause_type": "",
+                 "direction": ""} for k, i in enumerate(idx)]
+    with np.errstate(invalid="ignore"):
+        rtm = np.nan_to_num(np.sign(gy - limits.mean), nan=0.0)
+        outside = np.nan_to_num((gy > limits.upper) | (gy < limits.lower)).astype(float)
+        close = ((outside == 0) & ((gy < limits.lower_close) | (gy > limits.upper_close))).astype(float)
+    types, rules = special_cause_type(gy, rtm, close, outside)
     rows = []
-    for g in range(group.max() + 1 if n else 0):
-        idx = np.flatnonzero(group == g)
-        gy = y[idx]
-        count = int((~np.isnan(gy)).sum())
-        limits = process_limits(gy, screen_outliers) if count >= max(2, min_points) else None
-        mr = moving_ranges(gy)
-        blank = [""] * len(idx)
-        if limits is None:
-            for k, i in enumerate(idx):
-                rows.append({"index": int(i), "period": periods[i], "value": gy[k], "group": g,
-                             "moving_range": mr[k], "screened": False, "mean": np.nan, "lower_limit": np.nan,
-                             "upper_limit": np.nan, "special_cause": "", "rules": "", "special_cause_type": "",
-                             "direction": ""})
-            continue
-        with np.errstate(invalid="ignore"):
-            rtm = np.nan_to_num(np.sign(gy - limits.mean), nan=0.0)
-            outside = np.nan_to_num((gy > limits.upper) | (gy < limits.lower)).astype(float)
-            close = ((outside == 0) & ((gy < limits.lower_close) | (gy > limits.upper_close))).astype(float)
-        types, rules = special_cause_type(gy, rtm, close, outside)
-        for k, i in enumerate(idx):
-            missing = math.isnan(gy[k])
-            kind = "" if missing else point_type(types[k], direction)
-            rows.append({"index": int(i), "period": periods[i], "value": gy[k], "group": g,
-                         "moving_range": mr[k], "screened": bool(limits.screened[k]), "mean": limits.mean,
-                         "lower_limit": limits.lower, "upper_limit": limits.upper, "special_cause": kind,
-                         "rules": "" if missing else "; ".join(rules[k]),
-                         "special_cause_type": blank[k] if missing or types[k] == "Common Cause" else types[k],
-                         "direction": kind})
-    points = pd.DataFrame(rows, columns=POINT_COLUMNS)
-    variation, assurance, reason = "", "", ""
-    goal = None if target is None or math.isnan(_value(target)) else _value(target)
-    if not n:
-        reason = "SPC needs figures; this series has none."
-    else:
-        last = points.iloc[-1]
-        in_group = int((group == group[-1]).sum() - np.isnan(y[group == group[-1]]).sum())
-        if math.isnan(last["value"]):
-            reason = "The latest figure is missing or suppressed, so there is no SPC verdict for it."
-        elif pd.isna(last["mean"]):
-            reason = (f"Too few points for process limits: {in_group} in the latest "
-                      f"{'period since the last recalculation' if group[-1] else 'series'}; SPC needs at least "
-                      f"{max(2, min_points)}. NHSRplotthedots would draw provisional \"trial limits\" here; this "
-                      "dashboard shows none, as a board reads an icon as settled.")
-        else:
-            variation = VARIATION[last["special_cause"]]
-            assurance = assurance_type(goal, float(last["lower_limit"]), float(last["upper_limit"]), direction)
-    return Spc(points, variation, assurance, reason, direction, goal, rebases, max(2, min_points))
+    for k, i in enumerate(idx):
+        missing = math.isnan(gy[k])
+        kind = "" if missing else point_type(types[k], direction)
+        rows.append({"index": int(i), "period": periods[i], "value": gy[k], "group": g,
+                     "moving_range": mr[k], "screened": bool(limits.screened[k]), "mean": limits.mean,
+                     "lower_limit": limits.lower, "upper_limit": limits.upper, "special_cause": kind,
+                     "rules": "" if missing else "; ".join(rules[k]),
+                     "special_cause_type": "" if missing or types[k] == "Common Cause" else types[k],
+                     "direction": kind})
+    return rows
+
+
+def _verdict(points: pd.DataFrame, y: np.ndarray, group: np.ndarray, goal: float | None, direction: int,
+             min_points: int) -> tuple[str, str, str]:
+    """The latest point's variation and assurance, or the reason there is none (no figures, the latest
+    missing, too few points for limits)."""
+    if not len(y):
+        return "", "", "SPC needs figures; this series has none."
+    last = points.iloc[-1]
+    in_group = int((group == group[-1]).sum() - np.isnan(y[group == group[-1]]).sum())
+    if math.isnan(last["value"]):
+        return "", "", "The latest figure is missing or suppressed, so there is no SPC verdict for it."
+    if pd.isna(last["mean"]):
+        return "", "", (f"Too few points for process limits: {in_group} in the latest "
+                        f"{'period since the last recalculation' if group[-1] else 'series'}; SPC needs at least "
+                        f"{max(2, min_points)}. NHSRplotthedots would draw provisional \"trial limits\" here; this "
+                        "dashboard shows none, as a board reads an icon as settled.")
+    variation = VARIATION[last["special_cause"]]
+    assurance = assurance_type(goal, float(last["lower_limit"]), float(last["upper_limit"]), direction)
+    return variation, assurance, ""
 
 
 def rebase_positions(periods: Sequence[str], rebase_periods: Sequence[str]) -> list[int]:

@@ -1,5 +1,9 @@
 """Statistics for the board's indicators: intervals, England comparison, trends, SPC, funnels.
 
+The front door to the statistics: the comparison with England, the trend and SPC verdicts in the board's
+words and the methods in plain English live here; the intervals (cypp_dash.intervals) and funnel plots
+(cypp_dash.funnels) have modules of their own and are read through here as before.
+
 Pure functions: no Streamlit, no DuckDB. Methods follow the OHID Fingertips Public Health
 Technical Guidance and NHS England's "Making Data Count" as implemented by NHSRplotthedots.
 Every function accepts missing data (None, NaN, pandas NA) and answers with None,
@@ -21,68 +25,39 @@ Sources (formulas re-implemented here; no code copied):
 """
 from __future__ import annotations
 
-import math
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
-from scipy import optimize
-from scipy.stats import chi2, norm
 
-from cypp_dash import number
 from cypp_dash import spc as spc_mod
 from cypp_dash import trend as trend_mod
+from cypp_dash.funnels import (
+    FUNNEL_COLUMNS,
+    FUNNEL_LEVELS,
+    FUNNEL_TABLE_COLUMNS,
+    funnel_kind,
+    funnel_limits,
+    funnel_position,
+    funnel_table,
+)
+from cypp_dash.intervals import (
+    EXACT_BELOW,
+    Interval,
+    as_number,
+    byar_interval,
+    interval_for,
+    rate_multiplier,
+    wilson_interval,
+)
 
-# Fingertips switches from the exact Poisson method to Byar's approximation at 10 events.
-EXACT_BELOW = 10
-
+# The intervals (cypp_dash.intervals) and funnel plots (cypp_dash.funnels) are read through here as before.
+__all__ = ["ASSURANCE_ICONS", "COMPARISONS", "EXACT_BELOW", "FUNNEL_COLUMNS", "FUNNEL_LEVELS", "FUNNEL_TABLE_COLUMNS",
+           "VARIATION_ICONS", "Interval", "MethodNote", "SpcResult", "Trend", "byar_interval", "compare_with_england",
+           "funnel_kind", "funnel_limits", "funnel_position", "funnel_table", "interval_for", "method_notes",
+           "rate_multiplier", "recent_trend", "wilson_interval", "xmr"]
 
 COMPARISONS = ("better", "similar", "worse", "not compared")
-FUNNEL_COLUMNS = ["denominator", "lower_95", "upper_95", "lower_998", "upper_998"]
-
-
-@dataclass(frozen=True)
-class Interval:
-    """A confidence interval on the same scale as the value it surrounds."""
-
-    low: float
-    high: float
-    level: float  # 0.95 or 0.998
-
-
-# --- small helpers ---------------------------------------------------------------------------
-
-
-def _number(x) -> float | None:
-    """A finite float, or None for anything missing or not a number (true/false is not a number here)."""
-    return None if isinstance(x, bool) else number.finite(x)
-
-
-def _numbers(xs) -> list[float | None]:
-    if xs is None:
-        return []
-    try:
-        return [_number(x) for x in xs]
-    except TypeError:  # a single number instead of a sequence
-        return [_number(xs)]
-
-
-def _level(level) -> float:
-    """Accept 0.95 or 95; anything outside (0, 1) after that is a programming error."""
-    value = _number(level)
-    if value is None:
-        raise ValueError(f"confidence level must be a number, not {level!r}")
-    if value > 1:
-        value /= 100
-    if not 0 < value < 1:
-        raise ValueError(f"confidence level must be between 0 and 1 (or 0 and 100), not {level!r}")
-    return value
-
-
-def _z(level: float) -> float:
-    return float(norm.ppf(1 - (1 - level) / 2))
 
 
 def _polarity(polarity) -> str:
@@ -104,108 +79,6 @@ def _fmt(x: float) -> str:
     return f"{x:,.2f}"
 
 
-def _fmt_p(p: float) -> str:
-    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
-
-
-# --- confidence intervals --------------------------------------------------------------------
-
-
-def _wilson(numerator: float, denominator: float, z: float) -> tuple[float, float]:
-    p = numerator / denominator
-    centre = 2 * numerator + z**2
-    spread = z * math.sqrt(z**2 + 4 * numerator * (1 - p))
-    scale = 2 * (denominator + z**2)
-    low, high = (centre - spread) / scale, (centre + spread) / scale
-    # Rounding can leave 0/n or n/n a hair outside [0, 1].
-    return max(0.0, low), min(1.0, high)
-
-
-def wilson_interval(
-    numerator: float, denominator: float, level: float = 0.95, multiplier: float = 100.0
-) -> Interval | None:
-    """Wilson score interval for numerator/denominator, scaled by multiplier (100 = percent).
-
-    None when the denominator is missing or not positive, or the numerator is missing,
-    negative or larger than the denominator.
-    """
-    level = _level(level)
-    x, n, m = _number(numerator), _number(denominator), _number(multiplier)
-    if x is None or n is None or m is None or n <= 0 or x < 0 or x > n:
-        return None
-    low, high = _wilson(x, n, _z(level))
-    return Interval(low * m, high * m, level)
-
-
-def _count_interval(count: float, level: float) -> tuple[float, float]:
-    """Interval for a Poisson count: exact (chi-squared) below 10 events, Byar's from 10."""
-    alpha = 1 - level
-    if count < EXACT_BELOW:
-        low = 0.0 if count == 0 else float(chi2.ppf(alpha / 2, 2 * count)) / 2
-        high = float(chi2.ppf(1 - alpha / 2, 2 * count + 2)) / 2
-        return low, high
-    z = _z(level)
-    low = count * (1 - 1 / (9 * count) - z / (3 * math.sqrt(count))) ** 3
-    upper = count + 1
-    high = upper * (1 - 1 / (9 * upper) + z / (3 * math.sqrt(upper))) ** 3
-    return low, high
-
-
-def byar_interval(
-    count: float, level: float = 0.95, denominator: float | None = None, multiplier: float = 1.0
-) -> Interval | None:
-    """Interval for a count by Byar's method (exact Poisson method below 10 events, as Fingertips).
-
-    With a denominator the interval is for the rate count / denominator x multiplier. A count of
-    0 has a lower limit of 0. None when the count is missing or negative, or a denominator is
-    given but is missing or not positive.
-    """
-    level = _level(level)
-    o, m = _number(count), _number(multiplier)
-    if o is None or o < 0 or m is None:
-        return None
-    low, high = _count_interval(o, level)
-    if denominator is None:
-        return Interval(low * m, high * m, level)
-    n = _number(denominator)
-    if n is None or n <= 0:
-        return None
-    return Interval(low / n * m, high / n * m, level)
-
-
-_RATE_PER = re.compile(r"^\s*rate\s+per\s+([\d,]+(?:\.\d+)?)", re.IGNORECASE)
-
-
-def rate_multiplier(unit: str) -> float | None:
-    """The N in a unit such as "rate per 10,000", or None when the unit is not a rate."""
-    match = _RATE_PER.match(str(unit or ""))
-    if not match:
-        return None
-    value = _number(match.group(1).replace(",", ""))
-    return value if value and value > 0 else None
-
-
-def interval_for(unit: str, value, numerator, denominator, level=0.95) -> Interval | None:
-    """The confidence interval that suits a KPI's unit, or None when it has none.
-
-    "percent": Wilson x 100 from numerator and denominator. "count": Byar's on the value (the
-    count is its own numerator; the numerator is used if the value is missing). "rate per N":
-    Byar's on the numerator, scaled by N / denominator. Any other unit: None.
-    """
-    text = str(unit or "").strip().lower()
-    if text == "percent":
-        return wilson_interval(numerator, denominator, level, 100.0)
-    if text == "count":
-        count = _number(value)
-        return byar_interval(count if count is not None else numerator, level)
-    per = rate_multiplier(text)
-    if per is not None:
-        if _number(denominator) is None:
-            return None
-        return byar_interval(numerator, level, denominator=denominator, multiplier=per)
-    return None
-
-
 # --- comparison with England -----------------------------------------------------------------
 
 
@@ -216,7 +89,7 @@ def compare_with_england(value, ci_low, ci_high, england, polarity: str) -> str:
     polarity), "similar" when England's value is inside the interval (bounds included), and
     "not compared" when anything is missing or the KPI has no better direction.
     """
-    numbers = [_number(x) for x in (value, ci_low, ci_high, england)]
+    numbers = [as_number(x) for x in (value, ci_low, ci_high, england)]
     direction = _polarity(polarity)
     if any(x is None for x in numbers) or direction == "none":
         return "not compared"
@@ -328,155 +201,6 @@ def xmr(values: Sequence[float], polarity: str, target: float | None = None, min
     return SpcResult(True, "", mean, low, high, pts, chart.variation, text, chart.assurance, assurance_text, icon,
                      ASSURANCE_ICONS.get(chart.assurance, ""), tuple(chart.rebases), chart.min_points)
 
-
-# --- funnel plots ----------------------------------------------------------------------------
-
-FUNNEL_LEVELS = ((0.95, "95"), (0.998, "998"))
-
-
-def _proportion_limits(share: float, n: float, level: float) -> tuple[float, float]:
-    """Limits for an observed proportion at denominator n: where its Wilson interval touches share.
-
-    Inverting the Wilson score interval gives share +/- z sqrt(share (1 - share) / n): the same
-    numbers as PHE's funnel formula (PHEindicatormethods sigma_adjustment), written simply.
-    """
-    half = _z(level) * math.sqrt(share * (1 - share) / n)
-    return max(0.0, share - half), min(1.0, share + half)
-
-
-def _exact_count_interval(count: float, level: float) -> tuple[float, float]:
-    """Exact Poisson interval for a count, continuous in the count: chi-squared quantiles / 2."""
-    alpha = 1 - level
-    low = 0.0 if count <= 0 else float(chi2.ppf(alpha / 2, 2 * count)) / 2
-    return low, float(chi2.ppf(1 - alpha / 2, 2 * count + 2)) / 2
-
-
-def _rate_limits(rate: float, n: float, level: float) -> tuple[float, float]:
-    """Funnel limits for a rate (per 1) at denominator n by exact Poisson limits, as PHEindicatormethods'
-    calculate_funnel_limits (poisson_funnel): the upper limit is the count whose exact lower bound equals
-    the expected count n x rate, the lower limit the count whose exact upper bound does, each / n."""
-    expected = rate * n
-    if expected <= 0:
-        return 0.0, 0.0
-
-    def low_at(count: float) -> float:
-        return _exact_count_interval(count, level)[1] - expected
-
-    def high_at(count: float) -> float:
-        return _exact_count_interval(count, level)[0] - expected
-
-    low_count = 0.0 if low_at(0.0) >= 0 else optimize.brentq(low_at, 0.0, expected, xtol=1e-12)
-    top = max(expected * 2, expected + 20 * math.sqrt(expected) + 40)
-    high_count = optimize.brentq(high_at, expected, top, xtol=1e-12)
-    return low_count / n, high_count / n
-
-
-def _limits(kind: str, share: float, n: float, level: float) -> tuple[float, float]:
-    if kind == "rate":
-        return _rate_limits(share, n, level)
-    return _proportion_limits(share, n, level)
-
-
-def funnel_limits(
-    centre: float, denominators: Sequence[float], multiplier: float = 100.0, kind: str = "proportion"
-) -> pd.DataFrame:
-    """Funnel plot control limits around `centre` (on the multiplier scale) for a range of denominators.
-
-    100 rows, denominators spaced evenly on a log scale from 0.8 x the smallest to 1.2 x the
-    largest positive denominator given (log spacing puts more rows where the funnel bends).
-    kind "proportion": limits where the Wilson interval of the observed value touches the
-    centre, centre +/- z sqrt(p (1 - p) / n), clipped to 0 and the multiplier (Spiegelhalter;
-    PHEindicatormethods sigma_adjustment, which gives the same numbers). kind "rate": exact Poisson
-    limits on the rate's own scale (see _rate_limits).
-    Empty frame when the centre or every denominator is missing.
-    """
-    c, m = _number(centre), _number(multiplier)
-    dens = [d for d in _numbers(denominators) if d is not None and d > 0]
-    kind = "rate" if str(kind).strip().lower() == "rate" else "proportion"
-    if c is None or m is None or m <= 0 or not dens:
-        return pd.DataFrame(columns=FUNNEL_COLUMNS, dtype=float)
-    share = c / m
-    if share < 0 or (kind == "proportion" and share > 1):
-        return pd.DataFrame(columns=FUNNEL_COLUMNS, dtype=float)
-    grid = np.geomspace(min(dens) * 0.8, max(dens) * 1.2, 100)
-    rows = []
-    for n in grid:
-        row = {"denominator": float(n)}
-        for level, tag in FUNNEL_LEVELS:
-            low, high = _limits(kind, share, float(n), level)
-            row[f"lower_{tag}"], row[f"upper_{tag}"] = low * m, high * m
-        rows.append(row)
-    return pd.DataFrame(rows, columns=FUNNEL_COLUMNS)
-
-
-def funnel_position(value, denominator, centre, multiplier=100.0, kind="proportion") -> str:
-    """Where a point sits on the funnel: "within 95% limits", "above 95% limit", "below 95% limit",
-    "above 99.8% limit" or "below 99.8% limit"; "not compared" when anything is missing.
-
-    The point is compared with the limits drawn at its own denominator (so the words always agree with
-    the picture); a value exactly on a limit counts as within it. PHEindicatormethods'
-    assign_funnel_significance compares the centre with the point's own interval instead: the same for
-    proportions, and for rates it differs only where Byar's approximation and the exact limit disagree.
-    """
-    v, n, c, m = (_number(x) for x in (value, denominator, centre, multiplier))
-    kind = "rate" if str(kind).strip().lower() == "rate" else "proportion"
-    if v is None or n is None or c is None or m is None or n <= 0 or m <= 0 or c < 0:
-        return "not compared"
-    if kind == "proportion" and (c > m or not 0 <= v <= m):
-        return "not compared"
-    for level, label in ((0.998, "99.8%"), (0.95, "95%")):
-        low, high = _limits(kind, c / m, n, level)
-        if v > high * m:
-            return f"above {label} limit"
-        if v < low * m:
-            return f"below {label} limit"
-    return "within 95% limits"
-
-
-FUNNEL_TABLE_COLUMNS = ["area", "value", "centre", "lower_95", "upper_95", "lower_998", "upper_998", "position"]
-
-
-def funnel_kind(unit: str) -> tuple[str, float] | None:
-    """("proportion", 100) for a percentage, ("rate", N) for "rate per N", None where there is no funnel
-    (plain counts and anything else: a count has no denominator to set its expected spread)."""
-    text = str(unit or "").strip().lower()
-    if text in ("percent", "%", "percentage", "proportion"):
-        return "proportion", 100.0
-    per = rate_multiplier(text)
-    if per is not None:
-        return "rate", per
-    return None
-
-
-def funnel_table(areas: Sequence[str], numerators: Sequence[float], denominators: Sequence[float], unit: str,
-                 centre: float | None = None) -> pd.DataFrame:
-    """One row per area: its value, the centre, its 95% and 99.8% limits at its own denominator and its
-    position. The centre is `centre` when given (e.g. the parent's figure, not then plotted as a point),
-    else the pooled figure of the areas: sum of numerators / sum of denominators x multiplier, as
-    PHEindicatormethods' calculate_funnel_limits. Raises ValueError for a unit with no funnel."""
-    kind = funnel_kind(unit)
-    if kind is None:
-        raise ValueError(f"no funnel plot for {unit!r}: funnels are drawn for percentages and rates, not counts")
-    method, multiplier = kind
-    nums, dens = _numbers(numerators), _numbers(denominators)
-    usable = [(a, x, n) for a, x, n in zip(areas, nums, dens) if x is not None and n is not None and n > 0]
-    if centre is None:
-        total_n = sum(n for _, _, n in usable)
-        centre = sum(x for _, x, _ in usable) / total_n * multiplier if total_n else None
-    rows = []
-    for a, x, n in zip(areas, nums, dens):
-        row = {"area": a, "value": None, "centre": centre, "lower_95": None, "upper_95": None,
-               "lower_998": None, "upper_998": None, "position": "not compared"}
-        if x is not None and n is not None and n > 0 and centre is not None:
-            row["value"] = x / n * multiplier
-            share = centre / multiplier
-            if share >= 0 and (method == "rate" or share <= 1):
-                for level, tag in FUNNEL_LEVELS:
-                    low, high = _limits(method, share, n, level)
-                    row[f"lower_{tag}"], row[f"upper_{tag}"] = low * multiplier, high * multiplier
-                row["position"] = funnel_position(row["value"], n, centre, multiplier, method)
-        rows.append(row)
-    return pd.DataFrame(rows, columns=FUNNEL_TABLE_COLUMNS)
 
 
 # --- the methods in plain English (About the data draws these, so the page cannot drift from the code) -----

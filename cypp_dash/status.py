@@ -1,8 +1,10 @@
 """RAG status for every KPI: the plan's target rules applied to the stored figures, with the
-confidence interval, comparison with England, trend and SPC verdicts, each said in words."""
+confidence interval, comparison with England, trend and SPC verdicts, each said in words.
+
+This module gathers the evidence from the store and decides; the row it fills in (cypp_dash.status_row) and
+the board's words for it (cypp_dash.status_words) have modules of their own."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
 from datetime import date, datetime
 
 import duckdb
@@ -12,96 +14,24 @@ import pandas as pd
 from cypp_dash import benchmark, number, stats, store
 from cypp_dash.config import Config, Kpi, Plan, Settings
 from cypp_dash.periods import PeriodError, parse_period
-from cypp_dash.rag_rules import ENGLAND_RULES, RAG_ORDER, RAG_SYMBOLS, RAG_WORDS, Evidence, ci_text, fmt, rag_for
+from cypp_dash.rag_rules import ENGLAND_RULES, RAG_ORDER, RAG_SYMBOLS, RAG_WORDS, Evidence, fmt, rag_for
+from cypp_dash.status_row import CONTRACT_COLUMNS, ENGLAND, KpiStatus, rag_counts, status_frame
+from cypp_dash.status_words import (
+    headline_words,
+    parent_comparison,
+    say_comparison,
+    say_latest,
+    say_spc,
+    say_trend,
+)
 
-ENGLAND = "E92000001"
+# Read through here as before: the row (cypp_dash.status_row), its words (cypp_dash.status_words) and the RAG
+# words and rules (cypp_dash.rag_rules) pages, exports and tests name as status.<name>.
+__all__ = ["CONTRACT_COLUMNS", "ENGLAND", "RAG_SYMBOLS", "RAG_WORDS", "YEARS_APART", "Evidence", "KpiStatus",
+           "best_first", "district_table", "england_rows_for", "fmt", "funnel_centre", "headline_words",
+           "interval_from_row", "is_suppressed", "kpi_status", "order_districts", "plan_status", "rag_counts",
+           "rag_for", "spc_for", "status_frame", "withhold_suppressed", "years_apart"]
 
-
-@dataclass
-class KpiStatus:
-    """One row of `status`: a KPI's latest figure for an area and what the board should make of it."""
-
-    code: str
-    kpi: str
-    partnership: str
-    partnership_id: str
-    area: str
-    area_name: str
-    period: str | None
-    value: float | None
-    unit: str
-    england: float | None
-    england_period: str | None
-    target: str
-    rag: str
-    reason: str
-    baseline: float | None = None
-    baseline_period: str | None = None
-    baseline_text: str = ""
-    england_text: str = ""
-    ci_low: float | None = None
-    ci_high: float | None = None
-    compared_with_england: str = "not compared"
-    comparison_text: str = ""
-    trend: str = ""
-    trend_text: str = ""
-    spc_variation: str = ""
-    spc_assurance: str = ""
-    spc_text: str = ""
-    flags: str = ""
-    note: str | None = None
-    numerator: float | None = None
-    denominator: float | None = None
-    illustrative: bool = False
-    source: str = ""
-    licence: str = ""
-    direction: str = ""
-    polarity: str = ""
-    relation: str = "measure"
-    relation_note: str = ""
-    assurance_target: float | None = None
-    england_out_of_date: bool = False
-    compared_with_parent: str = ""  # a district against its parent (the plan's area): better/similar/worse
-    parent_text: str = ""
-    headline: str = ""  # the board's words for the tile: "significantly better than England (2024/25)", ...
-    spc_rebase: str = ""  # where and why the SPC limits were recalculated
-
-    @property
-    def rag_label(self) -> str:
-        return f"{RAG_SYMBOLS[self.rag]} {RAG_WORDS[self.rag]}"
-
-    @property
-    def flags_words(self) -> str:
-        """The flags as a reader sees them ("illustrative, provisional"); "" when there are none."""
-        return self.flags.replace(",", ", ")
-
-    @property
-    def facts(self) -> list[tuple[str, str]]:
-        """What is known of the latest figure besides its RAG, as (label, text) in reading order: the
-        comparison with England, the recent trend, SPC, the flags and the note uploaded with it ("" where
-        there is nothing to say). The page and the Word report list the same facts under the same labels."""
-        return [("Compared with England", self.comparison_text), ("Compared with the plan's area", self.parent_text),
-                ("Recent trend", self.trend_text),
-                ("Statistical process control", self.spc_text), ("Flags", self.flags_words),
-                ("Note with the latest figure (as uploaded)", self.note or "")]
-
-    @property
-    def figure_text(self) -> str:
-        """The figure as the board reads it, "suppressed" for a withheld one."""
-        if self.value is None and "suppressed" in self.flags.split(","):
-            return "suppressed"
-        return fmt(self.value, self.unit)
-
-    def as_row(self) -> dict:
-        return asdict(self)
-
-
-CONTRACT_COLUMNS = ["code", "kpi", "partnership", "area", "period", "value", "unit", "england", "target", "rag",
-                    "reason", "ci_low", "ci_high", "compared_with_england", "trend", "spc_variation",
-                    "spc_assurance", "flags"]
-
-
-# --- small helpers ----------------------------------------------------------------------------
 
 # --- building status rows from the store ------------------------------------------------------
 
@@ -211,13 +141,13 @@ def kpi_status(kpi: Kpi, plan: Plan, config: Config, area_code: str, area_rows: 
     status.england_out_of_date = out_of_date
     if ci is not None:
         status.ci_low, status.ci_high = round(ci.low, 3), round(ci.high, 3)
-    _say_comparison(status, kpi, latest, ci, same_units)
+    say_comparison(status, kpi, latest, ci, same_units)
     if is_district:
-        status.compared_with_parent, status.parent_text = _parent_comparison(ev)
-    _say_trend(status, trend, yearly, latest, ev.suppressed)
+        status.compared_with_parent, status.parent_text = parent_comparison(ev)
+    say_trend(status, trend, yearly, latest, ev.suppressed)
     if spc is not None:
-        _say_spc(status, spc, run, target)
-    _say_latest(status, kpi, latest)
+        say_spc(status, spc, run, target)
+    say_latest(status, kpi, latest)
     if len(headline) >= 2 and value is not None:
         prev = number.finite(headline.iloc[-2]["value"])
         if prev is not None:
@@ -279,98 +209,6 @@ def _parent_figure(parent_rows: pd.DataFrame | None, period: str | None) -> tupl
     return number.finite(same.iloc[-1]["value"]), period
 
 
-def _say_comparison(status: KpiStatus, kpi: Kpi, latest: pd.Series | None, ci, same_units: bool) -> None:
-    """Compared with England: by interval where one is held, else as published for the same period."""
-    if status.england_out_of_date or status.area == ENGLAND:
-        status.compared_with_england = "not compared"
-    elif same_units and ci is not None:
-        status.compared_with_england = stats.compare_with_england(status.value, ci.low, ci.high, status.england,
-                                                                  kpi.polarity)
-    elif latest is not None and isinstance(latest.get("compared_with_england"), str) and same_units \
-            and status.england_period == status.period:
-        status.compared_with_england = _published_comparison(latest["compared_with_england"])
-    status.comparison_text = _comparison_text(status, ci, same_units)
-
-
-def _say_trend(status: KpiStatus, trend, yearly: bool, latest: pd.Series | None, suppressed: bool) -> None:
-    if trend is not None:
-        if not yearly:
-            status.trend = ""
-            status.trend_text = ("Quarterly figures: Fingertips tests trends on yearly figures only, so read the "
-                                 "statistical process control verdict for signal and noise.")
-        else:
-            status.trend = f"{trend.trend}, {trend.direction}" if trend.direction else trend.trend
-            status.trend_text = trend.text
-    if status.value is None and latest is not None:
-        status.trend = "" if not status.trend.startswith("cannot") else status.trend
-        status.trend_text = (f"No trend verdict: the latest figure ({status.period}) is "
-                             f"{'suppressed' if suppressed else 'missing'}.")
-
-
-def _say_spc(status: KpiStatus, spc, run: pd.DataFrame, target) -> None:
-    status.spc_variation, status.spc_assurance = spc.variation, spc.assurance
-    status.spc_text = spc.variation_text + (f" {spc.assurance_text}" if spc.assurance_text else "")
-    status.assurance_target = target
-    if spc.rebases:
-        status.spc_rebase = "; ".join(f"limits recalculated from {run['period'].iloc[i]}"
-                                      + (f" ({why})" if why else "") for i, why in spc.rebases)
-        status.spc_text += f" SPC {status.spc_rebase}."
-
-
-def _say_latest(status: KpiStatus, kpi: Kpi, latest: pd.Series | None) -> None:
-    """The latest figure's flags, note, counts, source and licence (the KPI's own where nothing is held)."""
-    if latest is None:
-        status.source, status.licence = kpi.source, kpi.licence
-        return
-    flags = [f for f in str(latest.get("flags") or "").split(",") if f]
-    if bool(latest.get("illustrative")):
-        flags.append("illustrative")
-    status.flags = ",".join(sorted(set(flags)))
-    status.note = latest.get("note") if isinstance(latest.get("note"), str) else None
-    if status.value is not None:
-        status.numerator = number.finite(latest.get("numerator"))
-        status.denominator = number.finite(latest.get("denominator"))
-    status.illustrative = bool(latest.get("illustrative"))
-    status.source = str(latest.get("source") or kpi.source)
-    status.licence = str(latest.get("licence") or kpi.licence or "")
-
-
-def headline_words(st: KpiStatus) -> str:
-    """The board's words for a tile: the comparison with England (naming its period), the trend and SPC, with
-    no p-values or intervals ("significantly better than England (2024/25) · no significant change")."""
-    if st.value is None:
-        return "suppressed" if "suppressed" in st.flags.split(",") else ""
-    parts = []
-    when = f" ({st.england_period})" if st.england_period else ""
-    if st.england_out_of_date:
-        parts.append(f"comparator out of date (England{when})")
-    elif st.compared_with_england == "better":
-        parts.append(f"significantly better than England{when}")
-    elif st.compared_with_england == "worse":
-        parts.append(f"significantly worse than England{when}")
-    elif st.compared_with_england == "similar":
-        parts.append(f"not significantly different from England{when}")
-    if "too few to tell" in st.reason:
-        parts.append("too few to tell")
-    if st.trend and not st.trend.startswith("cannot"):
-        parts.append(st.trend.split(",")[0] if st.trend.startswith("no significant") else st.trend)
-    elif st.spc_variation:
-        parts.append({"common cause": "no significant change"}.get(st.spc_variation, st.spc_variation))
-    return " · ".join(dict.fromkeys(parts))
-
-
-def _parent_comparison(ev: Evidence) -> tuple[str, str]:
-    if ev.parent is None:
-        return "not compared", f"Not compared: no {ev.parent_name} figure for {ev.period}."
-    if ev.ci is None:
-        return "not compared", f"Not compared with {ev.parent_name}: no confidence interval."
-    verdict = stats.compare_with_england(ev.value, ev.ci.low, ev.ci.high, ev.parent, ev.kpi.polarity)
-    words = {"better": "Significantly better than", "worse": "Significantly worse than",
-             "similar": "Not significantly different from", "not compared": "Not compared with"}[verdict]
-    return verdict, (f"{words} {ev.parent_name} ({ev.parent_period}: {fmt(ev.parent, ev.kpi.unit)}); 95% "
-                     f"confidence interval {ci_text(ev.ci, ev.kpi.unit)}.")
-
-
 def spc_for(kpi: Kpi, area_rows: pd.DataFrame, st_row: KpiStatus, settings: Settings
             ) -> tuple[list[str], stats.SpcResult] | None:
     """The XmR chart data behind a status row: the periods and the SPC result (the same call status makes)."""
@@ -398,37 +236,6 @@ def funnel_centre(rows: list[KpiStatus], plan_area: str) -> tuple[float, str] | 
         if r.area == ENGLAND and r.value is not None:
             return r.value, "England"
     return None
-
-
-def _published_comparison(text: str) -> str:
-    t = text.strip().lower()
-    for word in ("better", "similar", "worse"):
-        if t.startswith(word):
-            return word
-    return "not compared"
-
-
-def _comparison_text(st: KpiStatus, ci, same_units: bool) -> str:
-    if not same_units:
-        return "Not compared: England's figure is in different units."
-    if st.area == ENGLAND:
-        return ""
-    if st.england is None:
-        return "Not compared: no England figure."
-    eng = f"England {st.england_period}: {fmt(st.england, st.unit)}" if st.england_period \
-        else f"England: {fmt(st.england, st.unit)}"
-    if st.england_out_of_date:
-        return (f"Comparator out of date: the England figure held is for {st.england_period} ({eng}), more than "
-                f"two years before {st.period}; not called better or worse.")
-    if ci is None:
-        if st.compared_with_england != "not compared":
-            word = {"better": "Better than", "worse": "Worse than", "similar": "Similar to"}[st.compared_with_england]
-            return f"{word} England, as published ({eng})."
-        return f"Not compared: no confidence interval (no numerator and denominator). {eng}."
-    words = {"better": "Significantly better than England", "worse": "Significantly worse than England",
-             "similar": "Similar to England (not significantly different)", "not compared": "Not compared"}
-    return f"{words[st.compared_with_england]} ({eng}); 95% confidence interval {fmt(ci.low, st.unit)} to " \
-           f"{fmt(ci.high, st.unit)}."
 
 
 def _assurance_target(kpi: Kpi, england: float | None, same_units: bool) -> float | None:
@@ -532,19 +339,3 @@ def order_districts(rows: list[KpiStatus], plan: Plan, kpi: Kpi) -> None:
         r.reason = (f"{RAG_WORDS[best.rag]}: {r.figure_text} is better than {best.area_name}'s "
                     f"{best.figure_text}, which is rated {RAG_WORDS[best.rag].lower()}; on its own: "
                     + r.reason[0].lower() + r.reason[1:])
-
-
-def rag_counts(statuses: list[KpiStatus]) -> dict[str, int]:
-    counts = {r: 0 for r in ("green", "amber", "red", "not rated")}
-    for s in statuses:
-        counts[s.rag] += 1
-    return counts
-
-
-def status_frame(statuses: list[KpiStatus]) -> pd.DataFrame:
-    """Status rows as a table with the contract's columns first."""
-    df = pd.DataFrame([s.as_row() for s in statuses])
-    if df.empty:
-        return pd.DataFrame(columns=CONTRACT_COLUMNS)
-    rest = [c for c in df.columns if c not in CONTRACT_COLUMNS]
-    return df[CONTRACT_COLUMNS + rest]

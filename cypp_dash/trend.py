@@ -23,7 +23,7 @@ Formulas re-implemented here; no code copied.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -135,27 +135,13 @@ def is_annual(period: str) -> bool:
         return True
 
 
-def recent_trend(values: Sequence, polarity: str = "none", numerators: Sequence | None = None,
-                 denominators: Sequence | None = None, ci_low: Sequence | None = None,
-                 ci_high: Sequence | None = None, periods: Sequence[str] | None = None,
-                 points: int = POINTS) -> TrendResult:
-    """The Fingertips recent-trend marker over the last `points` (5) figures (see the module notes).
-
-    `periods`, when given, must be annual: otherwise the trend cannot be calculated (quarterly series
-    get SPC). Missing values: the series must have its last five points present and unbroken.
-    """
-    vals = [number.finite(v) for v in values]
+def _test_for(vals: list, last: list[int], numerators: Sequence | None, denominators: Sequence | None,
+              ci_low: Sequence | None, ci_high: Sequence | None, points: int
+              ) -> tuple[str, Callable, Callable] | None:
+    """Fingertips' choice of test for the last `points` figures: the chi-squared test for trend where every one
+    has a numerator and denominator, else weighted regression where every one has a 95% interval, else None.
+    Gives the method's name and its statistic and slope for a choice of the points (`keep`, for leave-one-out)."""
     n = len(vals)
-    if periods is not None and any(not is_annual(p) for p in periods):
-        return TrendResult(CANNOT, "", None, None, 0, "",
-                           "Cannot be calculated: Fingertips tests annual, non-overlapping periods only; "
-                           "quarterly figures are read with SPC instead.")
-    last = list(range(max(0, n - points), n))
-    if len(last) < points or any(vals[i] is None for i in last):
-        have = sum(1 for i in last if vals[i] is not None)
-        return TrendResult(CANNOT, "", None, None, have, "",
-                           f"Cannot be calculated: a recent trend needs the {points} most recent yearly figures "
-                           f"with no gaps; {have} held.")
     nums = [number.finite(x) for x in numerators] if numerators is not None and len(numerators) == n else None
     dens = [number.finite(x) for x in denominators] if denominators is not None and len(denominators) == n else None
     lows = [number.finite(x) for x in ci_low] if ci_low is not None and len(ci_low) == n else None
@@ -185,9 +171,37 @@ def recent_trend(values: Sequence, polarity: str = "none", numerators: Sequence 
         def slope_of(keep):
             return weighted_regression(y[keep], lo[keep], hi[keep], t[keep])[1]
     else:
+        return None
+    return method, statistic_of, slope_of
+
+
+def recent_trend(values: Sequence, polarity: str = "none", numerators: Sequence | None = None,
+                 denominators: Sequence | None = None, ci_low: Sequence | None = None,
+                 ci_high: Sequence | None = None, periods: Sequence[str] | None = None,
+                 points: int = POINTS) -> TrendResult:
+    """The Fingertips recent-trend marker over the last `points` (5) figures (see the module notes).
+
+    `periods`, when given, must be annual: otherwise the trend cannot be calculated (quarterly series
+    get SPC). Missing values: the series must have its last five points present and unbroken.
+    """
+    vals = [number.finite(v) for v in values]
+    n = len(vals)
+    if periods is not None and any(not is_annual(p) for p in periods):
+        return TrendResult(CANNOT, "", None, None, 0, "",
+                           "Cannot be calculated: Fingertips tests annual, non-overlapping periods only; "
+                           "quarterly figures are read with SPC instead.")
+    last = list(range(max(0, n - points), n))
+    if len(last) < points or any(vals[i] is None for i in last):
+        have = sum(1 for i in last if vals[i] is not None)
+        return TrendResult(CANNOT, "", None, None, have, "",
+                           f"Cannot be calculated: a recent trend needs the {points} most recent yearly figures "
+                           f"with no gaps; {have} held.")
+    test = _test_for(vals, last, numerators, denominators, ci_low, ci_high, points)
+    if test is None:
         return TrendResult(CANNOT, "", None, None, points, "",
                            "Cannot be calculated: the figures have neither numerators and denominators nor "
                            "confidence intervals, so change cannot be told from chance.")
+    method, statistic_of, slope_of = test
     everything = np.ones(points, dtype=bool)
     statistic = statistic_of(everything)
     p = float(chi2.sf(statistic, 1))

@@ -3,7 +3,7 @@ commentary), and the quarters a lead has signed off for the public view (sign of
 import pandas as pd
 import streamlit as st
 
-from cypp_dash import auth, commentary, export, release, store
+from cypp_dash import auth, commentary, commentary_upload, export, release, store
 from cypp_dash.web import commentary_view, session
 from cypp_dash.web.cache import cached_periods
 from cypp_dash.web.components import table_html
@@ -104,7 +104,7 @@ st.download_button("Commentary template (CSV)",
 uploaded = st.file_uploader("CSV of commentary", type=["csv"],
                             key=f"commentary_upload_{st.session_state.get('cypp_commentary_uploads', 0)}")
 if uploaded is not None:
-    checked = commentary.validate_csv(view.config, uploaded.getvalue(), uploaded.name)
+    checked = commentary_upload.validate_csv(view.config, uploaded.getvalue(), uploaded.name)
     if not checked.ok:
         st.error(f"{uploaded.name} was refused: {len(checked.problems)} problem(s); nothing was changed.")
         st.text("\n".join(str(p) for p in checked.problems[:200]))
@@ -116,6 +116,6 @@ if uploaded is not None:
         st.dataframe(preview, hide_index=True, width="stretch")
         if st.button("Save as drafts", type="primary"):
             st.session_state["cypp_commentary_uploads"] = st.session_state.get("cypp_commentary_uploads", 0) + 1
-            commentary_view.act(lambda: commentary.save_upload(view.conn, account, checked),
+            commentary_view.act(lambda: commentary_upload.save_upload(view.conn, account, checked),
                                         lambda r: f"Saved {uploaded.name}: {r.drafts} draft(s) for a lead to "
                                                   f"approve, {r.unchanged} unchanged.")

@@ -9,7 +9,7 @@ from datetime import datetime
 
 import pytest
 
-from cypp_dash import auth, cli, commentary, store
+from cypp_dash import auth, cli, commentary, commentary_upload, store
 from cypp_dash.auth import Account
 from cypp_dash.web import session
 
@@ -228,9 +228,9 @@ GOOD = (b"KPI,Area,Period,Commentary\r\n"
 
 
 def test_a_clean_file_becomes_drafts_all_at_once(people, config):
-    upload = commentary.validate_csv(config, GOOD, "words.csv")
+    upload = commentary_upload.validate_csv(config, GOOD, "words.csv")
     assert upload.ok, [str(p) for p in upload.problems]
-    result = commentary.save_upload(people, who("eddie"), upload)
+    result = commentary_upload.save_upload(people, who("eddie"), upload)
     assert (result.drafts, result.unchanged) == (2, 0)
     waiting = commentary.pending(people, who("eddie"), PLAN, COUNTY)
     assert waiting[("EH02", COUNTY, PERIOD)].body == 'Take-up rose; the new "text reminder" began in February.'
@@ -246,7 +246,7 @@ def test_a_file_with_any_problem_loads_nothing_and_names_row_and_column(people, 
            b"EH03,E10000034,Spring,Words.\n"
            b"EH01,Worcestershire,2025/26 Q4,The same KPI again.\n")
     before = store.content_checksum(people)
-    upload = commentary.validate_csv(config, bad, "bad.csv")
+    upload = commentary_upload.validate_csv(config, bad, "bad.csv")
     assert not upload.ok and upload.rows == []
     assert [str(p) for p in upload.problems] == [
         'row 3, column kpi: "XX01" is not a KPI in any plan',
@@ -256,7 +256,7 @@ def test_a_file_with_any_problem_loads_nothing_and_names_row_and_column(people, 
         "row 6, column kpi: EH01, E10000034, 2025/26 Q4 is already on row 2",
     ]
     with pytest.raises(commentary.CommentaryError):
-        commentary.save_upload(people, who("eddie"), upload)
+        commentary_upload.save_upload(people, who("eddie"), upload)
     assert store.content_checksum(people) == before
 
 
@@ -267,16 +267,16 @@ def test_a_file_with_any_problem_loads_nothing_and_names_row_and_column(people, 
     (b"PK\x03\x04rest", "Excel workbook"),
 ])
 def test_a_file_that_is_not_a_commentary_csv_is_refused(config, data, problem):
-    upload = commentary.validate_csv(config, data, "x.csv")
+    upload = commentary_upload.validate_csv(config, data, "x.csv")
     assert not upload.ok
     assert any(problem in str(p) for p in upload.problems), [str(p) for p in upload.problems]
 
 
 def test_an_upload_needs_an_editor(people, config):
-    upload = commentary.validate_csv(config, GOOD, "words.csv")
+    upload = commentary_upload.validate_csv(config, GOOD, "words.csv")
     before = store.content_checksum(people)
     with pytest.raises(auth.PermissionDenied):
-        commentary.save_upload(people, who("vera"), upload)
+        commentary_upload.save_upload(people, who("vera"), upload)
     assert store.content_checksum(people) == before
 
 

@@ -70,8 +70,9 @@ class Refused(Exception):
 
 class Validated:
     """A checked file: its rows when it is clean, else every problem. `rows` is a frame of `ROW_COLUMNS`
-    for figures (Fingertips, LAIT, EES and contract uploads: `kind` says which) and a list of
-    `actions.ActionRow` for the action tracker (`kind` "actions").
+    for figures (Fingertips, LAIT, EES and contract uploads: `kind` says which), a list of
+    `actions.ActionRow` for the action tracker (`kind` "actions") and of `commentary_upload.UploadRow` for
+    a CSV of commentary (`kind` "commentary").
 
     A file read by the quick path (`plain.py`) carries `store_table`, its rows already in the store's
     Arrow column types, which the store loads as they are; `rows` is then made from it only when asked

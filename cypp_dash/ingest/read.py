@@ -111,7 +111,7 @@ def read_text(data: bytes, warnings: list[str]) -> str:
 def read_records(data: bytes, checked: Validated | Any, max_bytes: int) -> list[list[str]] | None:
     """A small CSV (actions, commentary) as records, blank trailing records dropped; None, with the
     reason in `checked.problems`, for a file that is too large, a workbook, not text or empty.
-    (`checked`: anything with `problems` and `warnings` lists, e.g. `commentary.CommentaryUpload`.)"""
+    (`checked`: anything with `problems` and `warnings` lists, e.g. a `Validated`.)"""
     problems = checked.problems
     if len(data) > max_bytes:
         problems.append(Problem(None, None, f"the file is larger than the {max_bytes // (1024 * 1024)} MB allowed"))

@@ -110,35 +110,12 @@ def _stream_sheet(book: Any, sheet: Any, problems: Collector) -> tuple[pd.DataFr
     """Read the worksheet's XML cell by cell (never openpyxl's row padding, which makes every row as wide
     as the widest: 60,000 rows with one cell in column XFD were a billion cells). The declared size is
     checked first and every cell as it streams past, so an oversized sheet is refused before a table
-    exists. Only cells holding something are kept. (One function, over 60 lines: the limits are checked
+    exists. Only cells holding something are kept. (The loop stays in one piece: the limits are checked
     inside the one loop over the XML, where splitting it would cost a call per cell.)"""
     from openpyxl.cell.read_only import ReadOnlyCell
-    from openpyxl.worksheet._reader import FORMULA_TAG, VALUE_TAG, WorkSheetParser
 
-    declared_columns = getattr(sheet, "_max_column", None) or 0
-    declared_rows = getattr(sheet, "_max_row", None) or 0
-    if declared_columns > MAX_COLUMNS:
-        raise Refused(
-            f"the first worksheet says it runs to column {column_letter(declared_columns - 1)} "
-            f"({declared_columns:,} columns); a file may have at most {MAX_COLUMNS}: delete the unused columns "
-            "(or copy the figures to a new workbook) and save it again", row=None, column=None)
-    if declared_rows > MAX_ROWS + 1:
-        raise Refused(
-            f"the first worksheet says it has {declared_rows:,} rows; a file may have at most {MAX_ROWS:,} rows "
-            "of figures: delete the unused rows or split the file")
-
-    class Parser(WorkSheetParser):
-        def parse_cell(self, element: Any) -> dict:
-            cell = super().parse_cell(element)
-            if cell["value"] is None and element.find(FORMULA_TAG) is not None:
-                saved = element.find(VALUE_TAG)
-                # No <v>, or an empty one on a cell that is not text (openpyxl and other scripts write
-                # <v></v>): nothing was ever calculated. An empty text result (t="str", <v></v>) is
-                # Excel's own answer "" (e.g. =IF(A2="","",A2)) and reads as a blank cell.
-                if saved is None or (not saved.text and element.get("t", "n") != "str"):
-                    cell["value"] = NO_SAVED_VALUE
-            return cell
-
+    _refuse_oversized(sheet)
+    Parser = _parser_class()
     numbers: list[int] = []
     records: list[dict[int, str]] = []
     width = 0
@@ -179,6 +156,41 @@ def _stream_sheet(book: Any, sheet: Any, problems: Collector) -> tuple[pd.DataFr
         return None
     frame = pd.DataFrame([[r.get(i, "") for i in range(width)] for r in records], columns=range(width), dtype=str)
     return frame, np.asarray(numbers, dtype="int64")
+
+
+def _refuse_oversized(sheet: Any) -> None:
+    """Refused when the worksheet's declared size (its <dimension>) is over the limits, before a cell is read."""
+    declared_columns = getattr(sheet, "_max_column", None) or 0
+    declared_rows = getattr(sheet, "_max_row", None) or 0
+    if declared_columns > MAX_COLUMNS:
+        raise Refused(
+            f"the first worksheet says it runs to column {column_letter(declared_columns - 1)} "
+            f"({declared_columns:,} columns); a file may have at most {MAX_COLUMNS}: delete the unused columns "
+            "(or copy the figures to a new workbook) and save it again", row=None, column=None)
+    if declared_rows > MAX_ROWS + 1:
+        raise Refused(
+            f"the first worksheet says it has {declared_rows:,} rows; a file may have at most {MAX_ROWS:,} rows "
+            "of figures: delete the unused rows or split the file")
+
+
+def _parser_class() -> type:
+    """openpyxl's worksheet parser, except that a formula cell with no saved value reads as NO_SAVED_VALUE
+    (a formula is never run, so it has no figure), not as a blank."""
+    from openpyxl.worksheet._reader import FORMULA_TAG, VALUE_TAG, WorkSheetParser
+
+    class Parser(WorkSheetParser):
+        def parse_cell(self, element: Any) -> dict:
+            cell = super().parse_cell(element)
+            if cell["value"] is None and element.find(FORMULA_TAG) is not None:
+                saved = element.find(VALUE_TAG)
+                # No <v>, or an empty one on a cell that is not text (openpyxl and other scripts write
+                # <v></v>): nothing was ever calculated. An empty text result (t="str", <v></v>) is
+                # Excel's own answer "" (e.g. =IF(A2="","",A2)) and reads as a blank cell.
+                if saved is None or (not saved.text and element.get("t", "n") != "str"):
+                    cell["value"] = NO_SAVED_VALUE
+            return cell
+
+    return Parser
 
 
 def _cell_text(cell: Any) -> str:
