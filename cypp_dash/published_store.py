@@ -10,6 +10,7 @@ import duckdb
 import pandas as pd
 
 from cypp_dash import store
+from cypp_dash.store_engine import read_frame
 
 MEASURE_COLUMNS = ["indicator_id", "source", "short_name", "name", "topic", "polarity", "unit_label", "decimals",
                    "year_type", "description", "last_update", "next_update", "data_owner", "methodology",
@@ -41,31 +42,23 @@ def replace_metadata(conn: duckdb.DuckDBPyConnection, source: str, measures: pd.
             cur.unregister("incoming_neighbours")
 
 
-def _frame(conn: duckdb.DuckDBPyConnection, sql: str, params: list) -> pd.DataFrame:
-    cur = conn.cursor()
-    try:
-        return cur.execute(sql, params).df()
-    finally:
-        cur.close()
-
-
 def measures(conn: duckdb.DuckDBPyConnection, indicator_ids: list[str] | None = None) -> pd.DataFrame:
     """Every published measure's description (or only those asked for), by topic then name."""
     if indicator_ids is None:
-        return _frame(conn, "SELECT * FROM published_measures ORDER BY topic, name", [])
-    return _frame(conn, """SELECT m.* FROM published_measures m
+        return read_frame(conn, "SELECT * FROM published_measures ORDER BY topic, name", [])
+    return read_frame(conn, """SELECT m.* FROM published_measures m
                            JOIN (SELECT DISTINCT unnest(?::VARCHAR[]) AS indicator_id) w USING (indicator_id)
                            ORDER BY topic, name""", [list(indicator_ids)])
 
 
 def areas(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Local authorities, regions and England as the published data knows them."""
-    return _frame(conn, "SELECT * FROM published_areas ORDER BY kind, name", [])
+    return read_frame(conn, "SELECT * FROM published_areas ORDER BY kind, name", [])
 
 
 def neighbours(conn: duckdb.DuckDBPyConnection, area_code: str) -> pd.DataFrame:
     """An authority's statistical neighbours, closest first, with their names."""
-    return _frame(conn, """SELECT n.position, n.neighbour_code AS code, coalesce(a.name, n.neighbour_code) AS name,
+    return read_frame(conn, """SELECT n.position, n.neighbour_code AS code, coalesce(a.name, n.neighbour_code) AS name,
                                   n.closeness
                            FROM published_neighbours n LEFT JOIN published_areas a ON a.code = n.neighbour_code
                            WHERE n.area_code = ? ORDER BY n.position""", [area_code])
@@ -95,7 +88,7 @@ def figures(conn: duckdb.DuckDBPyConnection, indicator_ids: list[str] | None = N
               LEFT JOIN batches b USING (batch_id)
               WHERE o.superseded_at IS NULL AND o.category = ''
               ORDER BY o.indicator_id, o.area_code, o.period_end"""  # noqa: S608 (constant SQL)
-    return _frame(conn, sql, params)
+    return read_frame(conn, sql, params)
 
 
 def area_benchmarks(conn: duckdb.DuckDBPyConnection, area_code: str, region_code: str | None,
@@ -193,8 +186,8 @@ def area_benchmarks(conn: duckdb.DuckDBPyConnection, area_code: str, region_code
               ORDER BY m.indicator_id
               """  # noqa: S608 (constant SQL)
     region = region_code or ""
-    return _frame(conn, sql, [*params, area_code, region, region, area_code, region])
+    return read_frame(conn, sql, [*params, area_code, region, region, area_code, region])
 
 
 def has_published(conn: duckdb.DuckDBPyConnection, area_code: str) -> bool:
-    return bool(_frame(conn, "SELECT count(*) AS n FROM published_areas WHERE code = ?", [area_code])["n"].iloc[0])
+    return bool(read_frame(conn, "SELECT count(*) AS n FROM published_areas WHERE code = ?", [area_code])["n"].iloc[0])
