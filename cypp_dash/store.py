@@ -176,6 +176,14 @@ WITH cur AS (
 """
 
 
+# Does any incoming (indicator, period) already have figures? held_periods lists every pair with current
+# figures (kept by load_batch, rebuilt after a rollback or a restore): a lookup in a small table.
+_ANY_HELD = """SELECT count(*) FROM (SELECT DISTINCT indicator_id, period FROM incoming) i
+               JOIN held_periods h USING (indicator_id, period)"""
+_MEETS = _CLASSIFY + " SELECT n, old_id, change FROM classified WHERE change <> 'added'"  # noqa: S608 (constant)
+_NONE_CLASSIFIED = "SELECT n, CAST(NULL AS BIGINT) AS old_id, CAST(NULL AS VARCHAR) AS change FROM incoming WHERE 1 = 0"
+
+
 def load_batch(conn: duckdb.DuckDBPyConnection, rows: pd.DataFrame | pa.Table, *, user: str, file_name: str, sha256: str,
                kind: str = "upload", source: str = "", licence: str = "", illustrative: bool = False,
                area_names: dict[str, str] | None = None, indicator_names: dict[str, str] | None = None,
@@ -189,10 +197,11 @@ def load_batch(conn: duckdb.DuckDBPyConnection, rows: pd.DataFrame | pa.Table, *
     with write_transaction(conn) as cur:
         progress(0.1, "Comparing with the figures already stored")
         cur.register("incoming", incoming)
-        # Only the incoming figures that meet a current one are kept aside, by their place `n` (none for a
-        # new quarter); every other row is added, written straight from the Arrow table with no join on text.
-        cur.execute("CREATE OR REPLACE TEMP TABLE classified_rows AS " + _CLASSIFY  # noqa: S608 (constant SQL / catalogue names, no user input)
-                    + " SELECT n, old_id, change FROM classified WHERE change <> 'added'")
+        # Only the incoming figures that meet a current one are kept aside, by their place `n`; every other row
+        # is added, written straight from the Arrow table with no join on text. A file none of whose
+        # (indicator, period) pairs is held yet (a new quarter) meets no current figure: no comparison at all.
+        meets = _MEETS if cur.execute(_ANY_HELD).fetchone()[0] else _NONE_CLASSIFIED
+        cur.execute("CREATE OR REPLACE TEMP TABLE classified_rows AS " + meets)  # noqa: S608 (constant SQL)
         counts = dict(cur.execute("SELECT change, count(*) FROM classified_rows GROUP BY change").fetchall())
         counts["added"] = incoming.num_rows - sum(counts.values())
         batch_id = cur.execute("SELECT coalesce(max(batch_id), 0) + 1 FROM batches").fetchone()[0]
