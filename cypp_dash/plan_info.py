@@ -101,3 +101,13 @@ def wider_outcomes(conn, config: Config, plan: Plan, area_code: str) -> pd.DataF
     for col in ("note", "source", "licence", "name"):
         df[col] = df[col].fillna("")
     return df[WIDER_COLUMNS].reset_index(drop=True)
+
+
+WIDER_DISPLAY = {"indicator_id": "Indicator", "name": "Name", "period": "Period", "value": "Value",
+                 "interval": "95% confidence interval", "compared_with_england": "Compared with England (as published)",
+                 "flags_text": "Flags", "note": "Value note", "source": "Source", "licence": "Licence"}
+
+
+def wider_outcomes_table(rows: pd.DataFrame) -> pd.DataFrame:
+    """The wider outcomes in the board's column names, source and licence on every row (as downloaded)."""
+    return rows.rename(columns=WIDER_DISPLAY)[list(WIDER_DISPLAY.values())]

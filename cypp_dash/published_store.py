@@ -102,7 +102,8 @@ def area_benchmarks(conn: duckdb.DuckDBPyConnection, area_code: str, region_code
     The rules are LAIT's, as `benchmark` states them: ranks by polarity with ties sharing the lower rank
     (RANK() over the figures, no figure no rank); R's type 7 quantiles computed as R computes them,
     x[lo] * (1 - h) + x[hi] * h only where x[hi] differs, on the same IEEE doubles (so bands agree to
-    the last bit with `benchmark.quantiles`); neighbours' mean over those with a figure."""
+    the last bit with `benchmark.quantiles`); neighbours' mean over those with a figure. One statement (one
+    round trip on either engine), so one long function: its named CTEs are the steps."""
     wanted = ("JOIN (SELECT DISTINCT unnest(?::VARCHAR[]) AS indicator_id) w USING (indicator_id)"
               if indicator_ids is not None else "")
     params: list = [list(indicator_ids)] if indicator_ids is not None else []

@@ -5,7 +5,7 @@ import streamlit as st
 
 from cypp_dash import benchmark, benchmark_charts
 from cypp_dash.web import benchmark as benchmark_ui
-from cypp_dash.web.components import chart, table_html
+from cypp_dash.web.components import chart
 from cypp_dash.web.downloads import downloads_for_chart, downloads_for_table
 from cypp_dash.web.frame import page
 
@@ -37,11 +37,8 @@ if plan_rows.empty:
     st.info("No KPI of this plan is mapped to a published measure (a KPI's `published:` key in the plan file). "
             "Every published measure for the area is listed below.")
 else:
-    shown = benchmark.display_frame(plan_rows, place.region_name)
-    shown.insert(0, "KPI", [f"{c} {k}" for c, k in zip(plan_rows["code"], plan_rows["kpi"])])
-    shown.insert(2, "Is", plan_rows["relation_text"].to_numpy())
-    table_html(shown.drop(columns=["Topic", "Better", "Next update"]),
-               caption=f"{view.plan.name}: KPIs with a DfE published measure ({area_name})")
+    shown = benchmark_ui.plan_measures_table(plan_rows, place.region_name)
+    st.html(benchmark_ui.plan_measures_html(shown, view.plan.name, area_name))
     downloads_for_table(shown, f"benchmark-{area}-plan-kpis")
     for code, note in zip(plan_rows["code"], plan_rows["relation_note"]):
         if note:
@@ -81,9 +78,7 @@ topics = ["All topics", *benchmark_ui.topics(rows)]
 topic = st.selectbox("Topic", topics, key="w_bench_topic",
                      index=topics.index(row["topic"].split(" / ")[0]) if row["topic"].split(" / ")[0] in topics else 0)
 chosen, table = benchmark_ui.topic_table(view.version, area, topic, place.region_name)
-table_html(table if topic == "All topics" else table.drop(columns=["Topic"]),
-           caption=f"{area_name}: {topic.lower() if topic == 'All topics' else topic}, "
-                   f"{len(chosen)} measures, latest year each; region: {place.region_name}")
+st.html(benchmark_ui.topic_table_html(chosen, table, topic, area_name, place.region_name))
 downloads_for_table(table.assign(Indicator=chosen["indicator_id"].to_numpy()),
                     f"benchmark-{area}-{topic}")
 st.caption(SOURCE)

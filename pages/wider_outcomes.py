@@ -2,7 +2,8 @@
 its latest value, interval, Fingertips' comparison with England, flags, source and licence."""
 import streamlit as st
 
-from cypp_dash.web.components import table_html
+from cypp_dash import plan_info
+from cypp_dash.web.components import wider_outcomes_html
 from cypp_dash.web.downloads import downloads_for_table
 from cypp_dash.web.frame import page
 
@@ -19,15 +20,8 @@ if rows.empty:
 if (rows["flags"].str.contains("estimate")).any():
     st.warning("Some figures are **modelled or synthetic estimates** (flag: estimate). They are not counts: "
                "do not present them as fact.", icon=":material/warning:")
-shown = rows.rename(columns={"indicator_id": "Indicator", "name": "Name", "period": "Period", "value": "Value",
-                             "interval": "95% confidence interval",
-                             "compared_with_england": "Compared with England (as published)",
-                             "flags_text": "Flags", "note": "Value note", "source": "Source", "licence": "Licence"})
-table = shown[["Indicator", "Name", "Period", "Value", "95% confidence interval",
-               "Compared with England (as published)", "Flags", "Value note", "Source", "Licence"]]
-# On screen the source and licence are said once, under the table; the downloads keep them on every row.
-table_html(table.drop(columns=["Source", "Licence"]),
-           caption=f"Other indicators held for {view.area_name}: latest figure each")
+table = plan_info.wider_outcomes_table(rows)
+st.html(wider_outcomes_html(table, view.area_name))
 downloads_for_table(table, f"wider-outcomes-{view.area}")
 sources = sorted({(s, li) for s, li in zip(rows["source"], rows["licence"]) if s})
 st.caption("Source: " + "; ".join(f"{s}. {li}".strip() for s, li in sources) if sources else "Source: not recorded")

@@ -6,7 +6,9 @@ import pandas as pd
 import streamlit as st
 
 from cypp_dash import benchmark, published_store, store
-from cypp_dash.web.components import facts_list, table_html
+from cypp_dash.web.cache import memo
+from cypp_dash.web.components import facts_list, table_body
+from cypp_dash.web.render import Markup
 from cypp_dash.web.resources import _connection
 
 
@@ -107,18 +109,43 @@ def published_panel(view, kpis) -> None:
                    "related measure is for context only. Source: Department for Education, Local Authority "
                    "Interactive Tool. Open Government Licence v3.0.")
         return
-    shown = benchmark.display_frame(plan_rows, place.region_name)
-    shown.insert(0, "KPI", plan_rows["code"].to_numpy())
-    shown.insert(2, "Is", plan_rows["relation_text"].to_numpy())
-    shown = shown.drop(columns=["Topic", "Better", "Next update"])
     st.markdown("#### Published figures against England, region and statistical neighbours")
     st.caption("Real figures published by DfE (annual, latest year each), beside the council's own quarterly "
                "figures above; not illustrative.")
-    table_html(shown, caption=f"DfE published figures for {place.name} (LAIT), latest year each; "
-                                 f"region: {place.region_name}")
+    st.html(panel_table_html(plan_rows, place))
     st.caption("Rank 1 is the best of England's local authorities; quartile band A is the best quarter. "
                "A related measure is shown for context and is not rated against the plan's aim. "
                "Source: Department for Education, Local Authority Interactive Tool. Open Government Licence v3.0.")
+
+
+def panel_table_html(plan_rows: pd.DataFrame, place: benchmark.Place) -> Markup:
+    """The published panel's table (kept by a digest of its inputs, so the preparation makes it once)."""
+    shown = benchmark.display_frame(plan_rows, place.region_name)
+    shown.insert(0, "KPI", plan_rows["code"].to_numpy())
+    shown.insert(2, "Is", plan_rows["relation_text"].to_numpy())
+    return memo(table_body, shown.drop(columns=["Topic", "Better", "Next update"]), None, None,
+                f"DfE published figures for {place.name} (LAIT), latest year each; region: {place.region_name}")
+
+
+def plan_measures_table(plan_rows: pd.DataFrame, region_name: str) -> pd.DataFrame:
+    """The Benchmarking page's first table: each plan KPI with a published measure, in the board's words."""
+    shown = benchmark.display_frame(plan_rows, region_name)
+    shown.insert(0, "KPI", [f"{c} {k}" for c, k in zip(plan_rows["code"], plan_rows["kpi"])])
+    shown.insert(2, "Is", plan_rows["relation_text"].to_numpy())
+    return shown
+
+
+def plan_measures_html(shown: pd.DataFrame, plan_name: str, area_name: str) -> Markup:
+    return memo(table_body, shown.drop(columns=["Topic", "Better", "Next update"]), None, None,
+                f"{plan_name}: KPIs with a DfE published measure ({area_name})")
+
+
+def topic_table_html(chosen: pd.DataFrame, table: pd.DataFrame, topic: str, area_name: str,
+                     region_name: str) -> Markup:
+    """The Benchmarking page's table of every measure (or one topic's), kept by a digest of its inputs."""
+    return memo(table_body, table if topic == "All topics" else table.drop(columns=["Topic"]), None, None,
+                f"{area_name}: {topic.lower() if topic == 'All topics' else topic}, {len(chosen)} measures, "
+                f"latest year each; region: {region_name}")
 
 
 def topics(rows: pd.DataFrame) -> list[str]:

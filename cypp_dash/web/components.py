@@ -188,6 +188,14 @@ def table_body(df: pd.DataFrame, rag: list[str] | None = None, rag_column: str |
     return render("table.html", columns=columns, rows=rows, caption=caption)
 
 
+def wider_outcomes_html(table: pd.DataFrame, area_name: str) -> Markup:
+    """Wider outcomes on screen: the source and licence said once under the table, not on every row (the
+    downloads keep them). Kept by a digest of its inputs, so the background preparation after a write
+    makes it for the first viewer (hundreds of rows at national scale)."""
+    return memo(table_body, table.drop(columns=["Source", "Licence"]), None, None,
+                f"Other indicators held for {area_name}: latest figure each")
+
+
 # --- the Overview's table ----------------------------------------------------------------------------
 
 def overview_table(view: View, statuses: list[status.KpiStatus], caption: str,

@@ -29,7 +29,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
-from cypp_dash import benchmark, benchmark_charts, charts, status, store
+from cypp_dash import benchmark, benchmark_charts, charts, plan_info, status, store
 from cypp_dash.config import Config, Plan
 from cypp_dash.web import benchmark as benchmark_ui
 from cypp_dash.web import commentary_view, resources
@@ -43,7 +43,7 @@ from cypp_dash.web.cache import (
     pin_run,
     unpin_run,
 )
-from cypp_dash.web.components import rag_table_parts, source_line
+from cypp_dash.web.components import rag_table_parts, source_line, wider_outcomes_html
 from cypp_dash.web.view import View
 
 log = logging.getLogger(__name__)
@@ -248,7 +248,15 @@ def _default_views(view: View) -> Iterator[Piece]:
     if plan.kpis and plan.districts:
         yield from _districts(view, plan.kpis[0].code)
     yield f"{plan.id}: wider outcomes", view.wider_outcomes
+    yield f"{plan.id}: wider outcomes' table", lambda: _wider_outcomes_table(view)
     yield f"{plan.id}: benchmarking", lambda: _benchmarking(view)
+
+
+def _wider_outcomes_table(view: View) -> None:
+    """pages/wider_outcomes.py's table, escaped once (hundreds of rows at national scale)."""
+    rows = view.wider_outcomes()
+    if not rows.empty:
+        wider_outcomes_html(plan_info.wider_outcomes_table(rows), view.area_name)
 
 
 def _partnership(view: View, pid: str) -> Iterator[Piece]:
@@ -301,8 +309,11 @@ def _kpi_charts(view: View, pid: str, code: str) -> None:
 
 
 def _published_panel(view: View, kpis) -> None:
-    """The reads of web/benchmark.published_panel (the published figures under the Overview and a partnership)."""
-    benchmark_ui.panel_rows(view, kpis)
+    """web/benchmark.published_panel (the published figures under the Overview and a partnership): its reads
+    and its table."""
+    plan_rows, place = benchmark_ui.panel_rows(view, kpis)
+    if not plan_rows.empty:
+        benchmark_ui.panel_table_html(plan_rows, place)
 
 
 def _benchmarking(view: View) -> None:
@@ -329,8 +340,12 @@ def _benchmarking(view: View) -> None:
                      row["unit_label"] or "")
     benchmark_ui.series_table(view.version, area, measure)
     topic = row["topic"].split(" / ")[0]
-    benchmark_ui.topic_table(view.version, area, topic if topic in benchmark_ui.topics(rows) else "All topics",
-                             place.region_name)
+    topic = topic if topic in benchmark_ui.topics(rows) else "All topics"
+    chosen, table = benchmark_ui.topic_table(view.version, area, topic, place.region_name)
+    benchmark_ui.topic_table_html(chosen, table, topic, area_name, place.region_name)
+    if not plan_rows.empty:
+        benchmark_ui.plan_measures_html(benchmark_ui.plan_measures_table(plan_rows, place.region_name),
+                                        view.plan.name, area_name)
 
 
 BENCHMARK_SOURCE = ("Source: Department for Education, Local Authority Interactive Tool (LAIT), statistical "
