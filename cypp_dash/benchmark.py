@@ -169,8 +169,9 @@ def benchmark_rows(conn, area_code: str, indicator_ids: list[str] | None = None)
         "neighbours": "; ".join(n for _, n in where.neighbours),
         "rank": pd.array(found["rank"], dtype="Int64"), "rank_of": pd.array(found["rank_of"], dtype="Int64"),
         "polarity": polarity,
+        # to 10 places: 75 - 70.4 is 4.6, not 4.600000000000001
         "change_from_previous": (found["value"].astype(float) - found["previous"].astype(float)).round(10)})
-    out["rank"] = out["rank"].where(ranked).astype("Int64")  # (the change above: 75 - 70.4 is 4.6, not 4.6000000001)
+    out["rank"] = out["rank"].where(ranked).astype("Int64")
     out["rank_of"] = out["rank_of"].where(ranked).astype("Int64")
     bands = found[["q0", "q1", "q2", "q3", "q4"]].astype(float).to_numpy()
     out["quartile_band"] = [quartile_band(v, None if np.isnan(b[0]) else b.tolist(), p, nq)

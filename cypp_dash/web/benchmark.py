@@ -120,24 +120,32 @@ def published_panel(view, kpis) -> None:
 
 def panel_table_html(plan_rows: pd.DataFrame, place: benchmark.Place) -> Markup:
     """The published panel's table (kept by a digest of its inputs, so the preparation makes it once)."""
-    shown = benchmark.display_frame(plan_rows, place.region_name)
-    shown.insert(0, "KPI", plan_rows["code"].to_numpy())
-    shown.insert(2, "Is", plan_rows["relation_text"].to_numpy())
-    return memo(table_body, shown.drop(columns=["Topic", "Better", "Next update"]), None, None,
-                f"DfE published figures for {place.name} (LAIT), latest year each; region: {place.region_name}")
+    shown = _kpi_measures(plan_rows, place.region_name, plan_rows["code"].to_numpy())
+    return _table_html(shown, f"DfE published figures for {place.name} (LAIT), latest year each; "
+                              f"region: {place.region_name}")
 
 
 def plan_measures_table(plan_rows: pd.DataFrame, region_name: str) -> pd.DataFrame:
     """The Benchmarking page's first table: each plan KPI with a published measure, in the board's words."""
+    return _kpi_measures(plan_rows, region_name, [f"{c} {k}" for c, k in zip(plan_rows["code"], plan_rows["kpi"])])
+
+
+def plan_measures_html(shown: pd.DataFrame, plan_name: str, area_name: str) -> Markup:
+    return _table_html(shown, f"{plan_name}: KPIs with a DfE published measure ({area_name})")
+
+
+def _kpi_measures(plan_rows: pd.DataFrame, region_name: str, kpi_labels) -> pd.DataFrame:
+    """Plan KPIs beside their published measures in the board's words: the KPI, then the measure, then how
+    the two relate."""
     shown = benchmark.display_frame(plan_rows, region_name)
-    shown.insert(0, "KPI", [f"{c} {k}" for c, k in zip(plan_rows["code"], plan_rows["kpi"])])
+    shown.insert(0, "KPI", kpi_labels)
     shown.insert(2, "Is", plan_rows["relation_text"].to_numpy())
     return shown
 
 
-def plan_measures_html(shown: pd.DataFrame, plan_name: str, area_name: str) -> Markup:
-    return memo(table_body, shown.drop(columns=["Topic", "Better", "Next update"]), None, None,
-                f"{plan_name}: KPIs with a DfE published measure ({area_name})")
+def _table_html(shown: pd.DataFrame, caption: str) -> Markup:
+    """A plan-measures table on screen (topic, direction and next update are for the downloads)."""
+    return memo(table_body, shown.drop(columns=["Topic", "Better", "Next update"]), None, None, caption)
 
 
 def topic_table_html(chosen: pd.DataFrame, table: pd.DataFrame, topic: str, area_name: str,
